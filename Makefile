@@ -1,0 +1,36 @@
+# zhsearch: `make run` (install, index seeds/, serve on 127.0.0.1:8000) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INDEX_DIR ?= .zhsearch/index
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install run test test-fast eval clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# The CPU build of torch, from local disk; a bare `torch` requirement would pull a CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/zhsearch index seeds --index-dir $(INDEX_DIR)
+	$(BIN)/zhsearch serve --index-dir $(INDEX_DIR) --host 127.0.0.1 --port 8000
+
+test: install
+	$(BIN)/pytest -q
+
+test-fast: install
+	$(BIN)/pytest -q -m "not e2e"
+
+eval: install
+	for d in ../shared/datasets/*/; do $(BIN)/zhsearch eval $$d --mode all --json; done
+
+clean:
+	rm -rf .zhsearch .pytest_cache

@@ -1,0 +1,89 @@
+"""The FastAPI app: create_app(settings); routes stay thin, the searcher loads once at start-up."""
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.convert import article_out, paragraph_out, search_response
+from api.deps import SearcherDep
+from api.errors import ServiceError, install_error_handlers
+from api.schemas import ArticleOut, ErrorOut, HealthOut, ParagraphOut, SearchRequest, SearchResponse
+from index.embed import Encoder, ModelLoadError
+from index.generations import IndexNotFoundError
+from index.manifest import IndexMismatchError
+from index.settings import Settings
+from search.engine import open_searcher
+from search.hybrid import FusionParams, Searcher
+
+log = logging.getLogger("zhsearch.api")
+ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+
+
+def create_app(settings: Settings, encoder: Encoder | None = None, searcher: Searcher | None = None) -> FastAPI:
+    """The app over `settings.index_dir`; `encoder` or `searcher` may be injected (tests)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.searcher, app.state.problem = searcher, ""
+        if searcher is None:
+            try:
+                app.state.searcher = open_searcher(settings, encoder)
+            except (IndexNotFoundError, IndexMismatchError, ModelLoadError) as err:
+                app.state.problem = str(err)
+                log.error("index not loaded: %s", err)
+        yield
+
+    app = FastAPI(title="zhsearch", version="0.1.0", lifespan=lifespan,
+                  description="Full-text and semantic search over Chinese news articles.")
+
+    install_error_handlers(app)
+
+    def run_search(searcher: Searcher, req: SearchRequest) -> SearchResponse:
+        base = searcher.defaults
+        params = FusionParams(req.fusion or base.method, base.alpha if req.alpha is None else req.alpha,
+                              base.rrf_k, base.k0)
+        result = searcher.search(req.q, req.mode, req.k, req.offset, params)
+        return search_response(result, req.offset, req.k)
+
+    @app.get("/search", response_model=SearchResponse, responses=ERRORS)
+    def search_get(req: Annotated[SearchRequest, Query()], searcher: SearcherDep) -> SearchResponse:
+        """Search by query parameters: /search?q=工匠学院&k=10&mode=hybrid&offset=0."""
+        return run_search(searcher, req)
+
+    @app.post("/search", response_model=SearchResponse, responses=ERRORS)
+    def search_post(req: SearchRequest, searcher: SearcherDep) -> SearchResponse:
+        """Search with a JSON body of the same fields as GET /search."""
+        return run_search(searcher, req)
+
+    @app.get("/paragraphs/{paragraph_id}", response_model=ParagraphOut, responses=ERRORS)
+    def get_paragraph(paragraph_id: str, searcher: SearcherDep) -> ParagraphOut:
+        """One paragraph by id."""
+        paragraph = searcher.snapshot.docs.paragraphs.get(paragraph_id)
+        if paragraph is None:
+            raise ServiceError(404, "not found", f"no paragraph {paragraph_id!r}; ids look like '<article id>.p000'")
+        return paragraph_out(paragraph)
+
+    @app.get("/articles/{article_id}", response_model=ArticleOut, responses=ERRORS)
+    def get_article(article_id: str, searcher: SearcherDep) -> ArticleOut:
+        """One article with its paragraphs."""
+        docs = searcher.snapshot.docs
+        article = docs.articles.get(article_id)
+        if article is None:
+            raise ServiceError(404, "not found", f"no article {article_id!r}")
+        return article_out(article, [docs.paragraphs[pid] for pid in docs.paragraph_ids[article_id]])
+
+    @app.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
+    def health(request: Request) -> JSONResponse | HealthOut:
+        """200 once the index and model are loaded; 503 with the reason and the fix otherwise."""
+        found: Searcher | None = request.app.state.searcher
+        if found is None:
+            body = HealthOut(status="unavailable", message=request.app.state.problem or "starting")
+            return JSONResponse(body.model_dump(), status_code=503)
+        manifest = found.snapshot.manifest
+        return HealthOut(status="ok", paragraphs=manifest.paragraphs, articles=manifest.articles,
+                         model=str(manifest.model.get("name", "")), index=str(found.snapshot.folder))
+
+    return app

@@ -1,0 +1,151 @@
+"""The zhsearch command line: index, search, serve, eval."""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from index.builder import EmptyCorpusError
+from index.embed import ModelLoadError
+from index.generations import IndexNotFoundError
+from index.ingest import IngestError
+from index.manifest import IndexMismatchError
+from index.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Full-text and semantic search for Chinese news articles.")
+err_console = Console(stderr=True)
+KNOWN_ERRORS = (IngestError, IndexNotFoundError, IndexMismatchError, ModelLoadError, EmptyCorpusError, ValueError)
+
+IndexDir = Annotated[Optional[Path], typer.Option("--index-dir", help="Index folder (default: $ZHSEARCH_INDEX_DIR or .zhsearch/index).")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+
+
+class ModeChoice(str, Enum):
+    bm25 = "bm25"
+    dense = "dense"
+    hybrid = "hybrid"
+
+
+class EvalMode(str, Enum):
+    all = "all"
+    bm25 = "bm25"
+    dense = "dense"
+    hybrid = "hybrid"
+
+
+def load_settings(index_dir: Path | None = None, **overrides: object) -> Settings:
+    """Settings from the environment, with the options given on the command line on top."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    settings = Settings()
+    update = {key: value for key, value in overrides.items() if value is not None}
+    if index_dir is not None:
+        update["index_dir"] = index_dir
+    return settings.model_copy(update=update) if update else settings
+
+
+def fail(err: Exception) -> None:
+    """Print a known error as one line and exit 2 (no traceback)."""
+    err_console.print(f"[red]error:[/] {err}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def index(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt page, .jsonl articles or BEIR corpus.")],
+          index_dir: IndexDir = None, quiet: Quiet = False) -> None:
+    """Index articles into a new index generation (the old one serves until this one is complete)."""
+    from index.builder import build_index
+    from index.embed import SentenceTransformerEncoder
+    from index.ingest import read_sources
+    from index.tokenize import tokenizer_from
+
+    settings = load_settings(index_dir)
+    try:
+        articles = read_sources(paths)
+        manifest = build_index(settings.index_dir, articles, tokenizer_from(settings),
+                               SentenceTransformerEncoder(settings), [str(p) for p in paths], quiet=quiet)
+    except KNOWN_ERRORS as err:
+        fail(err)
+    typer.echo(f"indexed {manifest.articles} articles, {manifest.paragraphs} paragraphs into {settings.index_dir} "
+               f"in {manifest.build_seconds:.1f} s")
+
+
+@app.command()
+def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax works in bm25 mode).")],
+           mode: Annotated[ModeChoice, typer.Option("--mode", "-m")] = ModeChoice.hybrid,
+           k: Annotated[int, typer.Option("-k", min=1, max=100)] = 10,
+           offset: Annotated[int, typer.Option(min=0, max=1000)] = 0,
+           alpha: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Dense weight in fusion.")] = None,
+           as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
+           index_dir: IndexDir = None) -> None:
+    """Search the index and print the hits."""
+    from api.convert import search_response
+    from search.engine import open_searcher
+    from search.hybrid import FusionParams
+
+    if not query.strip():
+        fail(ValueError("the query is blank: give some words to search for"))
+    settings = load_settings(index_dir, alpha=alpha)
+    try:
+        searcher = open_searcher(settings)
+    except KNOWN_ERRORS as err:
+        fail(err)
+    result = searcher.search(query.strip(), mode.value, k, offset, searcher.defaults)
+    if as_json:
+        typer.echo(search_response(result, offset, k).model_dump_json(indent=2))
+        return
+    typer.echo(f"{result.total} hits for {query!r} ({mode.value}, {result.took_ms:.1f} ms)")
+    for hit in result.hits:
+        typer.echo(f"{hit.rank:>3}. [{hit.score:.4f}] {hit.paragraph.title}  ({hit.paragraph.id})")
+        typer.echo(f"     {hit.paragraph.text[:120]}")
+
+
+@app.command()
+def serve(index_dir: IndexDir = None,
+          host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+          port: Annotated[Optional[int], typer.Option(min=1, max=65535)] = None) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = load_settings(index_dir, host=host, port=port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+@app.command("eval")
+def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset folder.")],
+             mode: Annotated[EvalMode, typer.Option("--mode", "-m")] = EvalMode.all,
+             as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: mode -> metrics.")] = False,
+             alpha: Annotated[Optional[float], typer.Option(min=0.0, max=1.0)] = None,
+             fusion: Annotated[Optional[str], typer.Option(help="weighted or rrf")] = None,
+             k0: Annotated[Optional[int], typer.Option(min=1, max=10000)] = None,
+             index_dir: IndexDir = None, quiet: Quiet = False) -> None:
+    """Evaluate each mode on a BEIR dataset (its corpus index is built once and reused)."""
+    from eval.datasets import DatasetError, load_dataset
+    from eval.evaluate import eval_index_dir, evaluate_dataset
+
+    if fusion not in (None, "weighted", "rrf"):
+        fail(ValueError(f"--fusion {fusion!r}: use weighted or rrf"))
+    settings = load_settings(None, alpha=alpha, fusion=fusion, k0=k0)
+    try:
+        folder = index_dir or eval_index_dir(settings, load_dataset(dataset))
+        settings = settings.model_copy(update={"index_dir": folder})
+        modes = None if mode is EvalMode.all else [mode.value]
+        result = evaluate_dataset(dataset, settings, modes, quiet=quiet)
+    except (DatasetError, *KNOWN_ERRORS) as err:
+        fail(err)
+    if as_json:
+        typer.echo(json.dumps(result.scores, ensure_ascii=False))
+        return
+    metrics = list(next(iter(result.scores.values())))
+    typer.echo(f"{result.dataset.name}: {len(result.dataset.judged_queries())} queries")
+    typer.echo("mode    " + "  ".join(f"{m:>9}" for m in metrics))
+    for name, values in result.scores.items():
+        typer.echo(f"{name:<8}" + "  ".join(f"{values[m]:>9.4f}" for m in metrics))

@@ -1,0 +1,54 @@
+"""Errors and their one mapping to HTTP: every error body is {"error", "message"}."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("zhsearch.api")
+
+
+class ServiceError(Exception):
+    """An error with an HTTP status and a message for the client."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+def error_response(status: int, error: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message}, status_code=status)
+
+
+def validation_message(err: RequestValidationError) -> str:
+    """'field: problem' for each error, e.g. 'k: Input should be less than or equal to 100'."""
+    parts = []
+    for item in err.errors():
+        where = ".".join(str(p) for p in item.get("loc", ()) if p not in ("query", "body"))
+        parts.append(f"{where or 'request'}: {item.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map validation, HTTP, service and unexpected errors to JSON bodies."""
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+        return error_response(422, "invalid request", validation_message(err))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(_: Request, err: StarletteHTTPException) -> JSONResponse:
+        return error_response(err.status_code, "http error", str(err.detail))
+
+    @app.exception_handler(ServiceError)
+    async def on_service(_: Request, err: ServiceError) -> JSONResponse:
+        return error_response(err.status, err.error, err.message)
+
+    @app.exception_handler(Exception)
+    async def on_crash(_: Request, err: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal error", f"{type(err).__name__}: the server could not answer")

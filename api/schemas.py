@@ -1,0 +1,96 @@
+"""Request and response models of the HTTP API; request bounds are declared here."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_QUERY_CHARS = 512
+MAX_K = 100
+MAX_OFFSET = 1000
+
+Mode = Literal["bm25", "dense", "hybrid"]
+
+
+class SearchRequest(BaseModel):
+    """A search: the same fields as GET query parameters or as a POST JSON body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="The query text; Whoosh syntax in bm25 mode.")
+    k: int = Field(10, ge=1, le=MAX_K, description="Hits per page.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Hits to skip (paging).")
+    mode: Mode = Field("hybrid", description="bm25 (keywords), dense (semantic) or hybrid (both, fused).")
+    alpha: float | None = Field(None, ge=0.0, le=1.0, description="Weight of the dense leg in weighted fusion.")
+    fusion: Literal["weighted", "rrf"] | None = Field(None, description="How hybrid fuses its legs.")
+
+    @field_validator("q")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("q is blank: give some words to search for")
+        return value.strip()
+
+
+class HighlightOut(BaseModel):
+    start: int
+    end: int
+    text: str
+
+
+class HitOut(BaseModel):
+    rank: int
+    score: float
+    paragraph_id: str
+    article_id: str
+    title: str
+    text: str
+    source: str
+    position: int
+    highlights: list[HighlightOut]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: Mode
+    took_ms: float
+    total: int
+    offset: int
+    k: int
+    hits: list[HitOut]
+
+
+class ParagraphOut(BaseModel):
+    paragraph_id: str
+    article_id: str
+    position: int
+    title: str
+    text: str
+    source: str
+
+
+class ArticleOut(BaseModel):
+    article_id: str
+    title: str
+    subtitle: str
+    byline: str
+    source: str
+    date: str | None
+    captions: list[str]
+    metadata: dict[str, str]
+    paragraphs: list[ParagraphOut]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    message: str = ""
+    paragraphs: int = 0
+    articles: int = 0
+    model: str = ""
+    index: str = ""
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str

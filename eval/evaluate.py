@@ -1,0 +1,71 @@
+"""Evaluate a BEIR dataset: build or reuse an index of its corpus, run every query, score each mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from eval.datasets import Dataset, load_dataset
+from eval.metrics import score
+from eval.runs import Run, leg_rankings, mode_runs
+from index.builder import build_index, fingerprint
+from index.embed import Encoder, SentenceTransformerEncoder
+from index.generations import IndexNotFoundError, current_generation
+from index.ingest import read_source
+from index.manifest import IndexMismatchError, check_compatible, read_manifest
+from index.settings import Settings
+from index.tokenize import Tokenizer, tokenizer_from
+from search.engine import open_searcher
+from search.hybrid import MODES, FusionParams
+
+
+@dataclass
+class Evaluation:
+    """Scores per mode, with the runs they came from (for significance tests and reports)."""
+
+    dataset: Dataset
+    scores: dict[str, dict[str, float]]
+    runs: dict[str, Run]
+
+
+def eval_index_dir(settings: Settings, dataset: Dataset) -> Path:
+    """Where the index of a dataset's corpus is cached unless --index-dir says otherwise."""
+    return settings.cache_dir / "eval" / dataset.name
+
+
+def index_is_current(index_dir: Path, corpus_fp: str, encoder: Encoder, tokenizer: Tokenizer) -> bool:
+    """True when `index_dir` holds this corpus, built with this model and tokenizer."""
+    try:
+        manifest = read_manifest(current_generation(index_dir))
+        check_compatible(manifest, encoder.config(), tokenizer.config())
+    except (IndexNotFoundError, IndexMismatchError, FileNotFoundError, ValueError):
+        return False
+    return manifest.corpus_fingerprint == corpus_fp
+
+
+def ensure_corpus_index(dataset: Dataset, settings: Settings, encoder: Encoder, quiet: bool) -> None:
+    """Build the dataset's corpus index in settings.index_dir unless an identical one is there."""
+    tokenizer = tokenizer_from(settings)
+    articles = read_source(dataset.corpus)
+    if index_is_current(settings.index_dir, fingerprint(articles), encoder, tokenizer):
+        Console(stderr=True, quiet=quiet).print(f"reusing the index in {settings.index_dir}")
+        return
+    build_index(settings.index_dir, articles, tokenizer, encoder, [str(dataset.corpus)], quiet=quiet)
+
+
+def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None = None,
+                     params: FusionParams | None = None, encoder: Encoder | None = None,
+                     quiet: bool = False) -> Evaluation:
+    """Scores of each requested mode (default: all) on the dataset in `folder`."""
+    dataset = load_dataset(folder)
+    encoder = encoder or SentenceTransformerEncoder(settings)
+    ensure_corpus_index(dataset, settings, encoder, quiet)
+    searcher = open_searcher(settings, encoder)
+    params = params or searcher.defaults
+    queries = dataset.judged_queries()
+    sparse, dense = leg_rankings(searcher, queries, params.k0)
+    runs = mode_runs(sparse, dense, params)
+    chosen = modes or list(MODES)
+    return Evaluation(dataset, {m: score(dataset.qrels, runs[m], m) for m in chosen}, {m: runs[m] for m in chosen})

@@ -1,0 +1,1 @@
+"""Build and store: ingest, paragraphs, tokenizer, Whoosh and FAISS stores."""

@@ -1,0 +1,136 @@
+"""Whoosh index of paragraphs: schema, build, open, add, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from whoosh import index as whoosh_index
+from whoosh.analysis import Token as WhooshToken
+from whoosh.analysis import Tokenizer as WhooshTokenizer
+from whoosh.fields import ID, NUMERIC, TEXT, Schema
+
+from index.models import Paragraph
+from index.tokenize import Token, Tokenizer, normalize
+
+WHOOSH_DIR = "whoosh"
+TITLE_BOOST = 2.0  # a title match counts as two body matches in BM25F
+
+
+@lru_cache(maxsize=8)
+def _shared_tokenizer(fold_traditional: bool, user_dict: str | None, cache_dir: str | None) -> Tokenizer:
+    """One Tokenizer per configuration per process (jieba's dictionary loads once)."""
+    return Tokenizer(fold_traditional, Path(user_dict) if user_dict else None,
+                     Path(cache_dir) if cache_dir else None)
+
+
+class JiebaWhooshTokenizer(WhooshTokenizer):
+    """Whoosh adapter over `index.tokenize.Tokenizer`.
+
+    Whoosh pickles the schema into the index, so this pickles only the tokenizer's
+    configuration and rebuilds the jieba tokenizer on first use.
+    """
+
+    def __init__(self, fold_traditional: bool = True, user_dict: str | None = None,
+                 cache_dir: str | None = None) -> None:
+        self.fold_traditional = fold_traditional
+        self.user_dict = user_dict
+        self.cache_dir = cache_dir
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JiebaWhooshTokenizer) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((self.fold_traditional, self.user_dict))
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        return _shared_tokenizer(self.fold_traditional, self.user_dict, self.cache_dir)
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "", **kwargs):
+        token = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if tokenize:
+            pieces = self.tokenizer(value)
+        else:  # wildcard and range terms: normalised but kept whole
+            pieces = [Token(normalize(value, self.fold_traditional), 0, len(value))]
+        for pos, piece in enumerate(pieces):
+            token.text = piece.term
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[piece.start:piece.end]
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + piece.start
+                token.endchar = start_char + piece.end
+            yield token
+
+
+def make_schema(tokenizer: Tokenizer) -> Schema:
+    """Paragraph text and article title analysed by the shared tokenizer; ids and metadata as IDs."""
+    analyzer = JiebaWhooshTokenizer(
+        tokenizer.fold_traditional,
+        str(tokenizer.user_dict) if tokenizer.user_dict else None,
+        str(tokenizer.cache_dir) if tokenizer.cache_dir else None,
+    )
+    return Schema(
+        paragraph_id=ID(stored=True, unique=True),
+        article_id=ID(stored=True),
+        source=ID(stored=True),
+        position=NUMERIC(stored=True),
+        title=TEXT(analyzer=analyzer, field_boost=TITLE_BOOST),
+        text=TEXT(analyzer=analyzer, phrase=True),
+    )
+
+
+def _document(paragraph: Paragraph) -> dict[str, object]:
+    return {
+        "paragraph_id": paragraph.id,
+        "article_id": paragraph.article_id,
+        "source": paragraph.source,
+        "position": paragraph.position,
+        "title": paragraph.title,
+        "text": paragraph.text,
+    }
+
+
+@dataclass
+class BM25Store:
+    """An open Whoosh index over paragraphs."""
+
+    index: whoosh_index.Index
+
+    @classmethod
+    def build(cls, folder: Path, tokenizer: Tokenizer, paragraphs: Iterable[Paragraph]) -> "BM25Store":
+        """Create a new Whoosh index in `folder/whoosh` holding `paragraphs`."""
+        path = folder / WHOOSH_DIR
+        path.mkdir(parents=True, exist_ok=True)
+        ix = whoosh_index.create_in(str(path), make_schema(tokenizer))
+        with ix.writer(limitmb=256) as writer:
+            for paragraph in paragraphs:
+                writer.add_document(**_document(paragraph))
+        return cls(ix)
+
+    @classmethod
+    def open(cls, folder: Path) -> "BM25Store":
+        """Open the Whoosh index in `folder/whoosh`."""
+        return cls(whoosh_index.open_dir(str(folder / WHOOSH_DIR)))
+
+    def add(self, paragraphs: Iterable[Paragraph]) -> None:
+        """Add or replace paragraphs (by paragraph id) in one commit."""
+        with self.index.writer() as writer:
+            for paragraph in paragraphs:
+                writer.update_document(**_document(paragraph))
+
+    def delete_article(self, article_id: str) -> int:
+        """Delete every paragraph of an article; returns how many were deleted."""
+        with self.index.writer() as writer:
+            return writer.delete_by_term("article_id", article_id)
+
+    def doc_count(self) -> int:
+        return self.index.doc_count()

@@ -1,0 +1,64 @@
+"""Full build: articles -> paragraphs -> Whoosh + FAISS + docs + manifest, in a new generation."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from index.bm25_store import BM25Store
+from index.docstore import DocStore
+from index.embed import Encoder
+from index.generations import commit_generation, new_generation
+from index.manifest import Manifest, write_manifest
+from index.models import Article
+from index.paragraphs import passage_text, split_article
+from index.tokenize import Tokenizer
+from index.vector_store import VectorStore
+
+
+class EmptyCorpusError(ValueError):
+    """The sources held no paragraph to index."""
+
+
+def fingerprint(articles: list[Article]) -> str:
+    """A hash of the articles' ids and text: equal fingerprints mean the same corpus."""
+    digest = hashlib.sha256()
+    for article in articles:
+        for part in (article.id, article.title, *article.paragraphs):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, encoder: Encoder,
+                sources: list[str], quiet: bool = False) -> Manifest:
+    """Index `articles` into a new generation of `index_dir` and make it current.
+
+    The previous generation stays current until this one is complete (manifest written last).
+    """
+    console = Console(stderr=True, quiet=quiet)
+    started = time.perf_counter()
+    paragraphs = [p for article in articles for p in split_article(article)]
+    if not paragraphs:
+        raise EmptyCorpusError(f"no paragraph found in {', '.join(sources)}: nothing to index")
+    folder = new_generation(index_dir)
+    console.print(f"[bold]indexing[/] {len(articles)} articles, {len(paragraphs)} paragraphs -> {folder}")
+    DocStore.build(articles, paragraphs).save(folder)
+    with console.status("BM25: tokenising and writing Whoosh"):
+        BM25Store.build(folder, tokenizer, paragraphs)
+    console.print("BM25 index written; embedding paragraphs")
+    vectors = encoder.encode_passages([passage_text(p) for p in paragraphs], show_progress=not quiet)
+    VectorStore.build(vectors, [p.id for p in paragraphs]).save(folder)
+    manifest = Manifest(
+        model=encoder.config(), tokenizer=tokenizer.config(), articles=len(articles),
+        paragraphs=len(paragraphs), vectors=len(paragraphs),
+        build_seconds=round(time.perf_counter() - started, 3), sources=sources,
+        corpus_fingerprint=fingerprint(articles),
+    )
+    write_manifest(folder, manifest)
+    commit_generation(index_dir, folder)
+    console.print(f"[green]done[/] in {manifest.build_seconds:.1f} s")
+    return manifest

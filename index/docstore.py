@@ -1,0 +1,61 @@
+"""Articles and paragraphs of an index as JSONL files, loaded into memory for hit lookups."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable
+
+from index.models import Article, Paragraph
+
+ARTICLES_FILE = "articles.jsonl"
+PARAGRAPHS_FILE = "paragraphs.jsonl"
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _article_from_row(row: dict) -> Article:
+    row["paragraphs"] = tuple(row["paragraphs"])
+    row["captions"] = tuple(row["captions"])
+    return Article(**row)
+
+
+@dataclass
+class DocStore:
+    """Every article and paragraph of one index generation, by id.
+
+    Invariant: `paragraph_ids[article_id]` lists that article's paragraph ids in reading order.
+    """
+
+    articles: dict[str, Article]
+    paragraphs: dict[str, Paragraph]
+    paragraph_ids: dict[str, list[str]]
+
+    @classmethod
+    def build(cls, articles: list[Article], paragraphs: list[Paragraph]) -> "DocStore":
+        by_article: dict[str, list[str]] = {a.id: [] for a in articles}
+        for paragraph in paragraphs:
+            by_article[paragraph.article_id].append(paragraph.id)
+        return cls({a.id: a for a in articles}, {p.id: p for p in paragraphs}, by_article)
+
+    def save(self, folder: Path) -> None:
+        """Write `articles.jsonl` and `paragraphs.jsonl` into `folder`."""
+        _write_jsonl(folder / ARTICLES_FILE, (asdict(a) for a in self.articles.values()))
+        _write_jsonl(folder / PARAGRAPHS_FILE, (asdict(p) for p in self.paragraphs.values()))
+
+    @classmethod
+    def open(cls, folder: Path) -> "DocStore":
+        """Read the files written by `save`."""
+        articles = [_article_from_row(row) for row in _read_jsonl(folder / ARTICLES_FILE)]
+        paragraphs = [Paragraph(**row) for row in _read_jsonl(folder / PARAGRAPHS_FILE)]
+        return cls.build(articles, paragraphs)

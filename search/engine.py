@@ -1,0 +1,23 @@
+"""Wiring: settings -> tokenizer, encoder, snapshot -> Searcher (each loaded once)."""
+
+from __future__ import annotations
+
+from index.generations import current_generation
+from index.embed import Encoder, SentenceTransformerEncoder
+from index.settings import Settings
+from index.snapshot import open_snapshot
+from index.tokenize import tokenizer_from
+from search.dense import DenseRetriever
+from search.hybrid import Searcher
+
+
+def open_searcher(settings: Settings, encoder: Encoder | None = None) -> Searcher:
+    """A Searcher over the current index of `settings.index_dir`.
+
+    Raises IndexNotFoundError or IndexMismatchError with the fix in the message.
+    """
+    current_generation(settings.index_dir)  # fail fast, before loading the model
+    tokenizer = tokenizer_from(settings)
+    encoder = encoder or SentenceTransformerEncoder(settings)
+    snapshot = open_snapshot(settings.index_dir, encoder.config(), tokenizer.config())
+    return Searcher(snapshot, tokenizer, DenseRetriever(encoder, snapshot.vectors), settings)

@@ -1,0 +1,65 @@
+"""Pure ranking functions: ordering, min-max normalisation, reciprocal rank fusion, weighted sum.
+
+A ranked list is a list of (id, score) pairs; higher score is better and every list
+returned here is sorted by (-score, id), so ties break deterministically by id.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+Ranked = list[tuple[str, float]]
+
+RRF_K = 60
+
+
+def ordered(pairs: Iterable[tuple[str, float]]) -> Ranked:
+    """`pairs` sorted by (-score, id)."""
+    return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
+
+
+def min_max(ranked: Sequence[tuple[str, float]]) -> Ranked:
+    """Scores rescaled to [0, 1] within the list; a list of equal scores maps to 1.0."""
+    if not ranked:
+        return []
+    scores = [score for _, score in ranked]
+    low, high = min(scores), max(scores)
+    span = high - low
+    return ordered((doc, (score - low) / span if span > 0 else 1.0) for doc, score in ranked)
+
+
+def rrf(lists: Sequence[Sequence[tuple[str, float]]], k: int = RRF_K) -> Ranked:
+    """Reciprocal rank fusion: sum over lists of 1 / (k + rank), ranks from 1.
+
+    A document absent from a list gets nothing from it. Each input list is
+    ranked by its own (-score, id) order first.
+    """
+    fused: dict[str, float] = {}
+    for ranked in lists:
+        for rank, (doc, _) in enumerate(ordered(ranked), start=1):
+            fused[doc] = fused.get(doc, 0.0) + 1.0 / (k + rank)
+    return ordered(fused.items())
+
+
+def weighted_sum(sparse: Sequence[tuple[str, float]], dense: Sequence[tuple[str, float]], alpha: float) -> Ranked:
+    """(1 - alpha) * min-max(sparse) + alpha * min-max(dense).
+
+    A document absent from a leg's candidates scores 0 there: it ranked below every
+    candidate of that leg, and 0 is the normalised floor.
+    """
+    fused: dict[str, float] = {}
+    for doc, score in min_max(sparse):
+        fused[doc] = (1.0 - alpha) * score
+    for doc, score in min_max(dense):
+        fused[doc] = fused.get(doc, 0.0) + alpha * score
+    return ordered(fused.items())
+
+
+def collapse(ranked: Sequence[tuple[str, float]], group_of) -> Ranked:
+    """One entry per group (e.g. paragraph -> article): a group's score is its best member's."""
+    best: dict[str, float] = {}
+    for doc, score in ranked:
+        group = group_of(doc)
+        if group not in best or score > best[group]:
+            best[group] = score
+    return ordered(best.items())

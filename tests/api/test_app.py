@@ -1,0 +1,80 @@
+"""The API through TestClient over a tiny real index (fake encoder): answers and 4xx messages."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from index.builder import build_index
+from index.tokenize import tokenizer_from
+
+
+@pytest.fixture
+def client(settings, tiny_articles, fake_encoder):
+    build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
+    with TestClient(create_app(settings, encoder=fake_encoder)) as test_client:
+        yield test_client
+
+
+def test_get_and_post_search_agree(client):
+    got = client.get("/search", params={"q": "外卖配送员", "k": 2, "mode": "bm25"})
+    posted = client.post("/search", json={"q": "外卖配送员", "k": 2, "mode": "bm25"})
+    assert got.status_code == posted.status_code == 200
+    body = got.json()
+    assert body["hits"][0]["article_id"] == "a2"
+    assert {h["paragraph_id"] for h in body["hits"]} == {h["paragraph_id"] for h in posted.json()["hits"]}
+    assert set(body) >= {"query", "mode", "took_ms", "total", "hits"}
+    assert set(body["hits"][0]) >= {"rank", "score", "paragraph_id", "article_id", "title", "text", "highlights"}
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"q": ""}, "q"),
+    ({"q": "   "}, "blank"),
+    ({"q": "x" * 513}, "q"),
+    ({"q": "职工", "k": 0}, "k"),
+    ({"q": "职工", "k": 101}, "k"),
+    ({"q": "职工", "k": "ten"}, "k"),
+    ({"q": "职工", "offset": -1}, "offset"),
+    ({"q": "职工", "offset": 1001}, "offset"),
+    ({"q": "职工", "mode": "magic"}, "mode"),
+    ({"q": "职工", "alpha": 2}, "alpha"),
+    ({}, "q"),
+])
+def test_bad_search_input_is_422_with_message(client, params, field):
+    response = client.get("/search", params=params)
+    assert response.status_code == 422
+    assert field in response.json()["message"]
+
+
+def test_malformed_json_is_422(client):
+    response = client.post("/search", content='{"q": "职工",'.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert "json" in response.json()["message"].lower()
+
+
+def test_unknown_ids_are_404(client):
+    for path in ("/paragraphs/nope.p000", "/articles/nope"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert "nope" in response.json()["message"]
+
+
+def test_documents_by_id(client):
+    article = client.get("/articles/a1").json()
+    assert article["title"] == "工匠学院直通车开到生产一线"
+    assert [p["paragraph_id"] for p in article["paragraphs"]] == ["a1.p000", "a1.p001"]
+    assert client.get("/paragraphs/a1.p001").json()["text"].startswith("青年职工高阳")
+
+
+def test_health_and_docs(client):
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["paragraphs"] == 4
+    assert client.get("/openapi.json").status_code == 200
+
+
+def test_missing_index_is_503_with_the_fix(settings, fake_encoder):
+    with TestClient(create_app(settings, encoder=fake_encoder)) as test_client:
+        health = test_client.get("/health")
+        assert health.status_code == 503
+        assert "zhsearch index" in health.json()["message"]
+        search = test_client.get("/search", params={"q": "职工"})
+        assert search.status_code == 503 and "zhsearch index" in search.json()["message"]

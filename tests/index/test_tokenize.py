@@ -1,0 +1,39 @@
+"""The tokenizer: normalisation keeps offsets, punctuation goes, scripts fold."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index.tokenize import Tokenizer, normalize
+
+
+def test_width_case_and_script_fold():
+    assert normalize("ＡＢＣ１２３　臺灣") == "abc123 台湾"
+
+
+@given(st.text(max_size=50))
+def test_normalize_keeps_length(text):
+    assert len(normalize(text)) == len(text)
+
+
+def test_tokens_point_into_the_original_text(settings):
+    tok = Tokenizer(cache_dir=settings.cache_dir / "jieba")
+    text = "臺灣的「開發」，與發行！ＡＢＣ工匠学院"
+    tokens = tok(text)
+    assert [t.term for t in tokens][:3] == ["台湾", "的", "开发"]
+    for t in tokens:
+        assert normalize(text[t.start:t.end]) == t.term
+
+
+def test_punctuation_is_dropped(settings):
+    tok = Tokenizer(cache_dir=settings.cache_dir / "jieba")
+    assert tok.terms("“，。！？、（）——") == []
+
+
+def test_search_mode_adds_sub_words(settings):
+    terms = Tokenizer(cache_dir=settings.cache_dir / "jieba").terms("工匠学院直通车")
+    assert {"工匠", "学院", "直通车"} <= set(terms)
+
+
+def test_traditional_query_meets_simplified_text(settings):
+    tok = Tokenizer(cache_dir=settings.cache_dir / "jieba")
+    assert set(tok.terms("遊戲開發")) == set(tok.terms("游戏开发"))

@@ -1,0 +1,66 @@
+"""The searcher on a tiny real index (real Whoosh, real FAISS, fake encoder)."""
+
+import pytest
+
+from index.builder import build_index
+from index.tokenize import tokenizer_from
+from search.engine import open_searcher
+from search.hybrid import FusionParams
+
+
+@pytest.fixture
+def searcher(settings, tiny_articles, fake_encoder):
+    build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
+    return open_searcher(settings, fake_encoder)
+
+
+def test_bm25_finds_keyword_with_highlights(searcher):
+    result = searcher.search("外卖配送员", mode="bm25", k=5)
+    top = result.hits[0]
+    assert top.paragraph.article_id == "a2"
+    marked = [span.text for span in top.highlights]
+    assert "外卖配送员" in marked or {"外卖", "配送员"} <= set(marked)
+    for span in top.highlights:
+        assert top.paragraph.text[span.start:span.end] == span.text
+
+
+def test_traditional_query_finds_simplified_and_back(searcher):
+    assert searcher.search("職工 培訓", mode="bm25").hits[0].paragraph.article_id == "a1"
+    assert searcher.search("游戏开发", mode="bm25").hits[0].paragraph.article_id == "a3"
+
+
+def test_phrase_and_boolean_syntax(searcher):
+    assert {h.paragraph.article_id for h in searcher.search('"暖心驿站"', mode="bm25").hits} == {"a2"}
+    hits = searcher.search("职工 NOT 高阳", mode="bm25").hits
+    assert all("高阳" not in h.paragraph.text for h in hits)
+
+
+@pytest.mark.parametrize("query", ['"unclosed', "AND", "(((", "OR OR NOT", "title:", "*", "~~~"])
+def test_broken_syntax_never_raises(searcher, query):
+    result = searcher.search(query, mode="bm25")
+    assert result.total >= 0
+
+
+def test_dense_and_hybrid_rank_every_mode(searcher):
+    for mode in ("dense", "hybrid"):
+        result = searcher.search("外卖配送员的暖心驿站", mode=mode, k=3)
+        assert result.hits[0].paragraph.article_id == "a2"
+        assert [h.rank for h in result.hits] == [1, 2, 3]
+
+
+def test_paging_is_a_stable_slice(searcher):
+    full = searcher.search("职工", mode="hybrid", k=4)
+    page2 = searcher.search("职工", mode="hybrid", k=2, offset=2)
+    assert [h.paragraph.id for h in page2.hits] == [h.paragraph.id for h in full.hits[2:4]]
+    assert [h.rank for h in page2.hits] == [3, 4]
+
+
+def test_rrf_fusion_per_query(searcher):
+    params = FusionParams(method="rrf", rrf_k=60, k0=10)
+    query = "高阳 培训"
+    top = searcher.search(query, mode="hybrid", k=1, params=params).hits[0]
+    ranks = {}
+    for mode in ("bm25", "dense"):
+        ids = [h.paragraph.id for h in searcher.search(query, mode=mode, k=10).hits]
+        ranks[mode] = ids.index(top.paragraph.id) + 1
+    assert top.score == pytest.approx(1 / (60 + ranks["bm25"]) + 1 / (60 + ranks["dense"]))
