@@ -44,6 +44,10 @@ class BM25Retriever:
         self.store = store
         self.tokenizer = tokenizer
         self._parser = qparser.MultifieldParser(FIELDS, store.index.schema, group=qparser.OrGroup)
+        # Questions end in "?" and Chinese has no use for "*" globs or quoted single terms:
+        # without these plugins "什么?" stays a question instead of becoming a wildcard.
+        for plugin in (qparser.WildcardPlugin, qparser.RangePlugin, qparser.SingleQuotePlugin):
+            self._parser.remove_plugin_class(plugin)
         self._local = threading.local()
 
     def _searcher(self):
