@@ -149,3 +149,7 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
     typer.echo("mode    " + "  ".join(f"{m:>9}" for m in metrics))
     for name, values in result.scores.items():
         typer.echo(f"{name:<8}" + "  ".join(f"{values[m]:>9.4f}" for m in metrics))
+
+
+if __name__ == "__main__":
+    app()

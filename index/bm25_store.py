@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -13,17 +12,10 @@ from whoosh.analysis import Tokenizer as WhooshTokenizer
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
 
 from index.models import Paragraph
-from index.tokenize import Token, Tokenizer, normalize
+from index.tokenize import Token, Tokenizer, normalize, shared_tokenizer
 
 WHOOSH_DIR = "whoosh"
 TITLE_BOOST = 2.0  # a title match counts as two body matches in BM25F
-
-
-@lru_cache(maxsize=8)
-def _shared_tokenizer(fold_traditional: bool, user_dict: str | None, cache_dir: str | None) -> Tokenizer:
-    """One Tokenizer per configuration per process (jieba's dictionary loads once)."""
-    return Tokenizer(fold_traditional, Path(user_dict) if user_dict else None,
-                     Path(cache_dir) if cache_dir else None)
 
 
 class JiebaWhooshTokenizer(WhooshTokenizer):
@@ -47,7 +39,8 @@ class JiebaWhooshTokenizer(WhooshTokenizer):
 
     @property
     def tokenizer(self) -> Tokenizer:
-        return _shared_tokenizer(self.fold_traditional, self.user_dict, self.cache_dir)
+        return shared_tokenizer(self.fold_traditional, Path(self.user_dict) if self.user_dict else None,
+                                Path(self.cache_dir) if self.cache_dir else None)
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,

