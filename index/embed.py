@@ -60,6 +60,9 @@ class SentenceTransformerEncoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
         self.name = settings.model
         path = resolve_model(settings.model, settings.cache_dir)
@@ -75,7 +78,8 @@ class SentenceTransformerEncoder:
         self.query_prompt = settings.query_prompt if settings.query_prompt is not None else query
         self.passage_prompt = settings.passage_prompt if settings.passage_prompt is not None else passage
         self.batch_size = settings.embed_batch_size
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
 
     def _encode(self, texts: Sequence[str], prompt: str, show_progress: bool) -> np.ndarray:
         if not texts:
