@@ -123,6 +123,12 @@ def serve(index_dir: IndexDir = None,
 def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset folder.")],
              mode: Annotated[EvalMode, typer.Option("--mode", "-m")] = EvalMode.all,
              as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: mode -> metrics.")] = False,
+             compare: Annotated[bool, typer.Option("--compare", help="Paired significance tests between modes.")] = False,
+             per_query: Annotated[bool, typer.Option("--per-query", help="Queries where hybrid loses rank.")] = False,
+             run_dir: Annotated[Optional[Path], typer.Option(help="Write each mode's run in TREC format here.")] = None,
+             report: Annotated[Optional[Path], typer.Option(help="Write a Markdown report and PNG chart here.")] = None,
+             tune: Annotated[bool, typer.Option("--tune", help="Cross-validate fusion settings.")] = False,
+             folds: Annotated[int, typer.Option(min=2, max=20, help="Folds for --tune.")] = 5,
              alpha: Annotated[Optional[float], typer.Option(min=0.0, max=1.0)] = None,
              fusion: Annotated[Optional[str], typer.Option(help="weighted or rrf")] = None,
              k0: Annotated[Optional[int], typer.Option(min=1, max=10000)] = None,
@@ -130,25 +136,51 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
     """Evaluate each mode on a BEIR dataset (its corpus index is built once and reused)."""
     from eval.datasets import DatasetError, load_dataset
     from eval.evaluate import eval_index_dir, evaluate_dataset
+    from eval.summary import Extras, summarize
 
     if fusion not in (None, "weighted", "rrf"):
         fail(ValueError(f"--fusion {fusion!r}: use weighted or rrf"))
+    if (per_query or tune) and mode is not EvalMode.all:
+        fail(ValueError("--per-query and --tune compare modes: use --mode all"))
     settings = load_settings(None, alpha=alpha, fusion=fusion, k0=k0)
     try:
         folder = index_dir or eval_index_dir(settings, load_dataset(dataset))
         settings = settings.model_copy(update={"index_dir": folder})
         modes = None if mode is EvalMode.all else [mode.value]
         result = evaluate_dataset(dataset, settings, modes, quiet=quiet)
+        out = summarize(result, Extras(compare, per_query, run_dir, report, tune, folds))
     except (DatasetError, *KNOWN_ERRORS) as err:
         fail(err)
     if as_json:
-        typer.echo(json.dumps(result.scores, ensure_ascii=False))
+        typer.echo(json.dumps(out, ensure_ascii=False))
         return
-    metrics = list(next(iter(result.scores.values())))
-    typer.echo(f"{result.dataset.name}: {len(result.dataset.judged_queries())} queries")
+    print_summary(result.dataset.name, len(result.dataset.judged_queries()), out)
+
+
+def print_summary(name: str, queries: int, out: dict) -> None:
+    """The evaluation as a table and short notes, for people."""
+    scores = {mode: values for mode, values in out.items() if mode in ("bm25", "dense", "hybrid")}
+    metrics = list(next(iter(scores.values())))
+    typer.echo(f"{name}: {queries} queries")
     typer.echo("mode    " + "  ".join(f"{m:>9}" for m in metrics))
-    for name, values in result.scores.items():
-        typer.echo(f"{name:<8}" + "  ".join(f"{values[m]:>9.4f}" for m in metrics))
+    for mode, values in scores.items():
+        typer.echo(f"{mode:<8}" + "  ".join(f"{values[m]:>9.4f}" for m in metrics))
+    for row in out.get("comparisons", []):
+        if row["metric"] == "ndcg@10":
+            verdict = "significant" if row["significant"] else "not significant"
+            typer.echo(f"{row['a']} vs {row['b']}: ndcg@10 {row['difference']:+.4f}, p={row['p_value']:.4f} ({verdict})")
+    if "per_query" in out:
+        typer.echo(f"{len(out['per_query'])} queries where hybrid ranks the answer lower than the better single mode")
+        for row in out["per_query"][:10]:
+            typer.echo(f"  {row['query_id']}: hybrid {row['hybrid_rank']}, {row['best_single_mode']} "
+                       f"{row['best_single_rank']}  {row['query']}")
+    if "report" in out:
+        typer.echo(f"report: {out['report']}")
+    if "tuning" in out:
+        tuning = out["tuning"]
+        typer.echo(f"tuning ({len(tuning['folds'])}-fold CV, {tuning['metric']}): held-out "
+                   f"{[f['held_out'] for f in tuning['folds']]}, mean {tuning['held_out_mean']}")
+        typer.echo(f"recommended {tuning['recommended']}; apply with: {tuning['apply']}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
-"""BEIR-format datasets: corpus.jsonl, queries.jsonl and qrels/<split>.tsv."""
+"""BEIR-format datasets: corpus.jsonl (or a pointer to another source), queries.jsonl, qrels/<split>.tsv."""
 
 from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+CORPUS_POINTER = "corpus.source"  # one line: a path, relative to the dataset folder, that `zhsearch index` reads
 
 
 class DatasetError(ValueError):
@@ -20,23 +22,28 @@ class Dataset:
     corpus: Path
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
+    kinds: dict[str, str] = field(default_factory=dict)  # query id -> kind, where queries.jsonl tags one
 
     def judged_queries(self) -> dict[str, str]:
         """The queries that have at least one judgement (the only ones a metric can score)."""
         return {qid: text for qid, text in self.queries.items() if qid in self.qrels}
 
 
-def read_queries(path: Path) -> dict[str, str]:
-    queries = {}
+def read_queries(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(query id -> text, query id -> kind) from queries.jsonl."""
+    queries, kinds = {}, {}
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
-            if line.strip():
-                try:
-                    row = json.loads(line)
-                    queries[str(row["_id"])] = str(row["text"])
-                except (json.JSONDecodeError, KeyError, TypeError) as err:
-                    raise DatasetError(f'{path}, line {number}: expected {{"_id": ..., "text": ...}} ({err})') from err
-    return queries
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                queries[str(row["_id"])] = str(row["text"])
+            except (json.JSONDecodeError, KeyError, TypeError) as err:
+                raise DatasetError(f'{path}, line {number}: expected {{"_id": ..., "text": ...}} ({err})') from err
+            if "kind" in row:
+                kinds[str(row["_id"])] = str(row["kind"])
+    return queries, kinds
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
@@ -53,10 +60,23 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
+def corpus_of(folder: Path) -> Path:
+    """The dataset's corpus: its corpus.jsonl, or the source its corpus.source names."""
+    if (folder / "corpus.jsonl").is_file():
+        return folder / "corpus.jsonl"
+    pointer = folder / CORPUS_POINTER
+    if pointer.is_file():
+        return (folder / pointer.read_text(encoding="utf-8").strip()).resolve()
+    raise DatasetError(f"{folder} is not a BEIR dataset: no corpus.jsonl (or {CORPUS_POINTER}) in it")
+
+
 def load_dataset(folder: Path, split: str = "test") -> Dataset:
     """The dataset in `folder` (BEIR layout)."""
-    needed = [folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv"]
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: no such dataset folder")
+    needed = [folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv"]
     missing = [str(p) for p in needed if not p.is_file()]
     if missing:
         raise DatasetError(f"{folder} is not a BEIR dataset: missing {', '.join(missing)}")
-    return Dataset(folder.resolve().name, needed[0], read_queries(needed[1]), read_qrels(needed[2]))
+    queries, kinds = read_queries(needed[0])
+    return Dataset(folder.resolve().name, corpus_of(folder), queries, read_qrels(needed[1]), kinds)

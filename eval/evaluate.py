@@ -9,7 +9,7 @@ from rich.console import Console
 
 from eval.datasets import Dataset, load_dataset
 from eval.metrics import score
-from eval.runs import Run, leg_rankings, mode_runs
+from eval.runs import Run, Unit, judged_unit, leg_rankings, mode_runs
 from index.builder import build_index, fingerprint
 from index.embed import Encoder, SentenceTransformerEncoder
 from index.generations import IndexNotFoundError, current_generation
@@ -18,16 +18,21 @@ from index.manifest import IndexMismatchError, check_compatible, read_manifest
 from index.settings import Settings
 from index.tokenize import Tokenizer, tokenizer_from
 from search.engine import open_searcher
+from search.fusion import Ranked
 from search.hybrid import MODES, FusionParams
 
 
 @dataclass
 class Evaluation:
-    """Scores per mode, with the runs they came from (for significance tests and reports)."""
+    """Scores per mode, with the runs and leg rankings they came from (for tests, reports, tuning)."""
 
     dataset: Dataset
+    params: FusionParams
     scores: dict[str, dict[str, float]]
     runs: dict[str, Run]
+    sparse: dict[str, Ranked]
+    dense: dict[str, Ranked]
+    unit: Unit
 
 
 def eval_index_dir(settings: Settings, dataset: Dataset) -> Path:
@@ -57,15 +62,19 @@ def ensure_corpus_index(dataset: Dataset, settings: Settings, encoder: Encoder, 
 
 def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None = None,
                      params: FusionParams | None = None, encoder: Encoder | None = None,
-                     quiet: bool = False) -> Evaluation:
-    """Scores of each requested mode (default: all) on the dataset in `folder`."""
+                     quiet: bool = False, depth: int = 100) -> Evaluation:
+    """Scores of each requested mode (default: all) on the dataset in `folder`.
+
+    Legs are retrieved `max(k0, depth)` deep once, so tuning can try smaller k0 without re-querying.
+    """
     dataset = load_dataset(folder)
     encoder = encoder or SentenceTransformerEncoder(settings)
     ensure_corpus_index(dataset, settings, encoder, quiet)
     searcher = open_searcher(settings, encoder)
     params = params or searcher.defaults
-    queries = dataset.judged_queries()
-    sparse, dense = leg_rankings(searcher, queries, params.k0)
-    runs = mode_runs(sparse, dense, params)
+    unit = judged_unit(dataset.qrels, {pid: p.article_id for pid, p in searcher.snapshot.docs.paragraphs.items()})
+    sparse, dense = leg_rankings(searcher, dataset.judged_queries(), max(params.k0, depth))
+    runs = mode_runs(sparse, dense, params, unit)
     chosen = modes or list(MODES)
-    return Evaluation(dataset, {m: score(dataset.qrels, runs[m], m) for m in chosen}, {m: runs[m] for m in chosen})
+    scores = {m: score(dataset.qrels, runs[m], m) for m in chosen}
+    return Evaluation(dataset, params, scores, {m: runs[m] for m in chosen}, sparse, dense, unit)

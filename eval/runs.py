@@ -1,17 +1,31 @@
-"""Runs: every judged query through each mode, paragraph hits collapsed to the qrels' document ids."""
+"""Runs: every judged query through each mode, paragraph hits judged at the level of the qrels' ids."""
 
 from __future__ import annotations
 
-from index.models import article_id_of
+from typing import Callable
+
 from search.fusion import Ranked, collapse
 from search.hybrid import FusionParams, Searcher, fuse
 
 Run = dict[str, dict[str, float]]
+Unit = Callable[[str], str]  # paragraph id -> the id the qrels judge (itself, or its article)
 
 
-def to_documents(ranked: Ranked, depth: int) -> dict[str, float]:
-    """A paragraph ranking as a document ranking: a document scores its best paragraph's score."""
-    return dict(collapse(ranked, article_id_of)[:depth])
+def judged_unit(qrels: dict[str, dict[str, int]], paragraph_article: dict[str, str]) -> Unit:
+    """Paragraph level when every judged id is a paragraph id; else article (corpus document) level.
+
+    A BEIR document split into several paragraphs is judged as the document: it scores
+    its best paragraph's score.
+    """
+    judged = {doc for docs in qrels.values() for doc in docs}
+    if judged and judged <= paragraph_article.keys():
+        return lambda pid: pid
+    return lambda pid: paragraph_article[pid]
+
+
+def to_run(ranked: Ranked, unit: Unit, depth: int) -> dict[str, float]:
+    """A paragraph ranking as a ranking of judged units, best member first, `depth` long."""
+    return dict(collapse(ranked, unit)[:depth])
 
 
 def leg_rankings(searcher: Searcher, queries: dict[str, str], k0: int) -> tuple[dict[str, Ranked], dict[str, Ranked]]:
@@ -23,10 +37,20 @@ def leg_rankings(searcher: Searcher, queries: dict[str, str], k0: int) -> tuple[
     return sparse, dense
 
 
-def mode_runs(sparse: dict[str, Ranked], dense: dict[str, Ranked], params: FusionParams, depth: int = 100) -> dict[str, Run]:
-    """Document runs of the three modes from the legs' rankings (hybrid fuses them exactly as served)."""
+def hybrid_run(sparse: dict[str, Ranked], dense: dict[str, Ranked], params: FusionParams, unit: Unit,
+               depth: int = 100) -> Run:
+    """The hybrid run, fused exactly as served, from legs truncated to params.k0."""
     return {
-        "bm25": {qid: to_documents(ranked, depth) for qid, ranked in sparse.items()},
-        "dense": {qid: to_documents(ranked, depth) for qid, ranked in dense.items()},
-        "hybrid": {qid: to_documents(fuse(sparse[qid], dense[qid], params), depth) for qid in sparse},
+        qid: to_run(fuse(sparse[qid][:params.k0], dense[qid][:params.k0], params), unit, depth)
+        for qid in sparse
+    }
+
+
+def mode_runs(sparse: dict[str, Ranked], dense: dict[str, Ranked], params: FusionParams, unit: Unit,
+              depth: int = 100) -> dict[str, Run]:
+    """Runs of the three modes from the legs' rankings."""
+    return {
+        "bm25": {qid: to_run(ranked, unit, depth) for qid, ranked in sparse.items()},
+        "dense": {qid: to_run(ranked, unit, depth) for qid, ranked in dense.items()},
+        "hybrid": hybrid_run(sparse, dense, params, unit, depth),
     }

@@ -1,0 +1,74 @@
+"""Fusion tuning by k-fold cross-validation: choose settings on k-1 folds, score them on the held-out one."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict
+from statistics import mean
+
+import numpy as np
+from ranx import Qrels, Run, evaluate
+
+from eval.runs import Unit, hybrid_run
+from search.fusion import Ranked
+from search.hybrid import FusionParams
+
+ALPHAS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+RRF_KS = (10, 30, 60, 100)
+K0S = (20, 50, 100)
+METRIC = "ndcg@10"
+
+
+def grid() -> list[FusionParams]:
+    """Every fusion setting tried: weighted sums over ALPHAS and RRF over RRF_KS, each at every k0."""
+    weighted = [FusionParams("weighted", alpha, 60, k0) for k0 in K0S for alpha in ALPHAS]
+    reciprocal = [FusionParams("rrf", 0.5, k, k0) for k0 in K0S for k in RRF_KS]
+    return weighted + reciprocal
+
+
+def per_query_scores(qrels: dict[str, dict[str, int]], sparse: dict[str, Ranked], dense: dict[str, Ranked],
+                     unit: Unit, params: FusionParams, query_ids: list[str]) -> np.ndarray:
+    """METRIC of each query (in `query_ids` order) under one fusion setting."""
+    run = Run(hybrid_run(sparse, dense, params, unit))
+    evaluate(Qrels(qrels), run, METRIC, make_comparable=True)  # keeps per-query scores in run.scores
+    by_query = run.scores[METRIC]
+    return np.array([float(by_query.get(qid, 0.0)) for qid in query_ids])
+
+
+def folds_of(query_ids: list[str], k: int, seed: int = 13) -> list[list[int]]:
+    """Indices of `query_ids` split into k shuffled folds of near-equal size."""
+    order = list(range(len(query_ids)))
+    random.Random(seed).shuffle(order)
+    return [order[i::k] for i in range(k)]
+
+
+def cross_validate(qrels: dict[str, dict[str, int]], sparse: dict[str, Ranked], dense: dict[str, Ranked],
+                   unit: Unit, k: int = 5) -> dict[str, object]:
+    """Held-out METRIC per fold of the setting chosen on the other folds, and the recommendation.
+
+    The recommendation is the setting best over all queries; the held-out mean is the honest
+    estimate of what choosing that way is worth on unseen queries.
+    """
+    query_ids = sorted(qid for qid in sparse if qid in qrels)
+    settings = grid()
+    table = np.stack([per_query_scores(qrels, sparse, dense, unit, p, query_ids) for p in settings])
+    folds = folds_of(query_ids, k)
+    held_out = []
+    for fold in folds:
+        train = np.ones(len(query_ids), dtype=bool)
+        train[fold] = False
+        best = int(np.argmax(table[:, train].mean(axis=1)))
+        held_out.append({"chosen": asdict(settings[best]), "held_out": round(float(table[best, fold].mean()), 4)})
+    best_all = int(np.argmax(table.mean(axis=1)))
+    return {
+        "metric": METRIC, "folds": held_out, "queries": len(query_ids),
+        "held_out_mean": round(mean(f["held_out"] for f in held_out), 4),
+        "recommended": asdict(settings[best_all]),
+        "recommended_in_sample": round(float(table[best_all].mean()), 4),
+    }
+
+
+def how_to_apply(params: dict[str, object]) -> str:
+    """The environment lines that make a setting the default."""
+    return (f"ZHSEARCH_FUSION={params['method']} ZHSEARCH_ALPHA={params['alpha']} "
+            f"ZHSEARCH_RRF_K={params['rrf_k']} ZHSEARCH_K0={params['k0']}")
