@@ -2,10 +2,12 @@
 
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from api.convert import article_out, paragraph_out, search_response
 from api.deps import SearcherDep
@@ -19,6 +21,7 @@ from search.engine import open_searcher
 from search.hybrid import FusionParams, Searcher
 
 log = logging.getLogger("zhsearch.api")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
@@ -40,6 +43,12 @@ def create_app(settings: Settings, encoder: Encoder | None = None, searcher: Sea
                   description="Full-text and semantic search over Chinese news articles.")
 
     install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        """The search page (plain HTML, CSS and JS; no build step)."""
+        return FileResponse(STATIC_DIR / "index.html")
 
     def run_search(searcher: Searcher, req: SearchRequest) -> SearchResponse:
         base = searcher.defaults
