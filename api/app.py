@@ -9,15 +9,16 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.convert import article_out, paragraph_out, search_response
+from api.convert import article_out, paragraph_out, search_response, stats_out
 from api.deps import SearcherDep
 from api.errors import ServiceError, install_error_handlers
-from api.schemas import ArticleOut, ErrorOut, HealthOut, ParagraphOut, SearchRequest, SearchResponse
+from api.schemas import ArticleOut, ErrorOut, HealthOut, ParagraphOut, SearchRequest, SearchResponse, StatsOut
 from index.embed import Encoder, ModelLoadError
 from index.generations import IndexNotFoundError
 from index.manifest import IndexMismatchError
 from index.settings import Settings
 from search.engine import open_searcher
+from search.filters import Filter
 from search.hybrid import FusionParams, Searcher
 
 log = logging.getLogger("zhsearch.api")
@@ -54,7 +55,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None, searcher: Sea
         base = searcher.defaults
         params = FusionParams(req.fusion or base.method, base.alpha if req.alpha is None else req.alpha,
                               base.rrf_k, base.k0)
-        result = searcher.search(req.q, req.mode, req.k, req.offset, params)
+        flt = Filter(req.source, req.article_id, req.date_from, req.date_to)
+        result = searcher.search(req.q, req.mode, req.k, req.offset, params, flt)
         return search_response(result, req.offset, req.k)
 
     @app.get("/search", response_model=SearchResponse, responses=ERRORS)
@@ -83,6 +85,11 @@ def create_app(settings: Settings, encoder: Encoder | None = None, searcher: Sea
         if article is None:
             raise ServiceError(404, "not found", f"no article {article_id!r}")
         return article_out(article, [docs.paragraphs[pid] for pid in docs.paragraph_ids[article_id]])
+
+    @app.get("/stats", response_model=StatsOut, responses=ERRORS)
+    def stats(searcher: SearcherDep) -> StatsOut:
+        """Counts, sources, model, tokenizer, index size on disk and build time."""
+        return stats_out(searcher.snapshot)
 
     @app.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
     def health(request: Request) -> JSONResponse | HealthOut:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from api.schemas import ArticleOut, HighlightOut, HitOut, ParagraphOut, SearchResponse
+from api.schemas import ArticleOut, HighlightOut, HitOut, ParagraphOut, SearchResponse, StatsOut
 from index.models import Article, Paragraph
+from index.snapshot import Snapshot
 from search.hybrid import SearchResult
 
 
@@ -22,9 +23,23 @@ def search_response(result: SearchResult, offset: int, k: int) -> SearchResponse
     hits = [
         HitOut(rank=hit.rank, score=round(hit.score, 6), paragraph_id=hit.paragraph.id,
                article_id=hit.paragraph.article_id, title=hit.paragraph.title, text=hit.paragraph.text,
-               source=hit.paragraph.source, position=hit.paragraph.position,
+               source=hit.paragraph.source, position=hit.paragraph.position, date=hit.paragraph.date,
                highlights=[HighlightOut(start=s.start, end=s.end, text=s.text) for s in hit.highlights])
         for hit in result.hits
     ]
     return SearchResponse(query=result.query, mode=result.mode, took_ms=result.took_ms, total=result.total,
                           offset=offset, k=k, hits=hits)
+
+
+def folder_bytes(folder) -> int:
+    """Bytes of every file under `folder`."""
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def stats_out(snapshot: Snapshot) -> StatsOut:
+    manifest = snapshot.manifest
+    sources = sorted({p.source for p in snapshot.docs.paragraphs.values() if p.source})
+    return StatsOut(articles=manifest.articles, paragraphs=manifest.paragraphs, sources=sources,
+                    model=manifest.model, tokenizer=manifest.tokenizer, index=str(snapshot.folder),
+                    index_bytes=folder_bytes(snapshot.folder), built_at=manifest.created_at,
+                    build_seconds=manifest.build_seconds)

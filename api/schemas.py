@@ -10,6 +10,8 @@ MAX_QUERY_CHARS = 512
 MAX_K = 100
 MAX_OFFSET = 1000
 
+DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+
 Mode = Literal["bm25", "dense", "hybrid"]
 
 
@@ -24,6 +26,10 @@ class SearchRequest(BaseModel):
     mode: Mode = Field("hybrid", description="bm25 (keywords), dense (semantic) or hybrid (both, fused).")
     alpha: float | None = Field(None, ge=0.0, le=1.0, description="Weight of the dense leg in weighted fusion.")
     fusion: Literal["weighted", "rrf"] | None = Field(None, description="How hybrid fuses its legs.")
+    source: str | None = Field(None, max_length=256, description="Only hits from this source page/file.")
+    article_id: str | None = Field(None, max_length=256, description="Only hits from this article.")
+    date_from: str | None = Field(None, pattern=DATE_PATTERN, description="Only articles dated on or after (YYYY[-MM[-DD]]).")
+    date_to: str | None = Field(None, pattern=DATE_PATTERN, description="Only articles dated on or before (YYYY[-MM[-DD]]).")
 
     @field_validator("q")
     @classmethod
@@ -48,6 +54,7 @@ class HitOut(BaseModel):
     text: str
     source: str
     position: int
+    date: str | None = None
     highlights: list[HighlightOut]
 
 
@@ -89,6 +96,18 @@ class HealthOut(BaseModel):
     articles: int = 0
     model: str = ""
     index: str = ""
+
+
+class StatsOut(BaseModel):
+    articles: int
+    paragraphs: int
+    sources: list[str]
+    model: dict[str, object]
+    tokenizer: dict[str, object]
+    index: str
+    index_bytes: int
+    built_at: str
+    build_seconds: float
 
 
 class ErrorOut(BaseModel):

@@ -38,6 +38,7 @@ class Paragraph:
     text: str
     title: str
     source: str = ""
+    date: str | None = None
 
 
 def paragraph_id(article_id: str, position: int) -> str:

@@ -13,7 +13,7 @@ def split_article(article: Article) -> list[Paragraph]:
     """
     texts = [text.strip() for text in article.paragraphs if text.strip()]
     return [
-        Paragraph(paragraph_id(article.id, n), article.id, n, text, article.title, article.source)
+        Paragraph(paragraph_id(article.id, n), article.id, n, text, article.title, article.source, article.date)
         for n, text in enumerate(texts)
     ]
 

@@ -41,14 +41,18 @@ class VectorStore:
     def dim(self) -> int:
         return int(self.index.d)
 
-    def search(self, queries: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
-        """For each query row, up to `k` (paragraph id, cosine) pairs, best first, ties by id."""
-        k = min(k, self.index.ntotal)
+    def search(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
+        """For each query row, up to `k` (paragraph id, cosine) pairs, best first, ties by id.
+
+        `rows`, when given, restricts the search to those row numbers (a filter).
+        """
+        k = min(k, self.index.ntotal if rows is None else len(rows))
         if k <= 0:
             return [[] for _ in range(len(queries))]
-        scores, rows = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        params = None if rows is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows.astype(np.int64)))
+        scores, found = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k, params=params)
         results = []
-        for score_row, id_row in zip(scores, rows):
+        for score_row, id_row in zip(scores, found):
             pairs = [(self.ids[r], float(s)) for s, r in zip(score_row, id_row) if r >= 0]
             results.append(sorted(pairs, key=lambda p: (-p[1], p[0])))
         return results

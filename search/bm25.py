@@ -10,6 +10,7 @@ from whoosh.scoring import BM25F
 
 from index.bm25_store import BM25Store
 from index.tokenize import Tokenizer
+from search.filters import NO_FILTER, Filter, whoosh_filter
 from search.fusion import Ranked, ordered
 
 FIELDS = ["title", "text"]
@@ -75,11 +76,11 @@ class BM25Retriever:
         """The terms a query looks for (for highlighting)."""
         return {term for field, term in self.parse(text).iter_all_terms() if field == "text"}
 
-    def search(self, text: str, k: int) -> tuple[Ranked, int]:
-        """The top `k` paragraphs and the number of paragraphs that match at all."""
+    def search(self, text: str, k: int, flt: Filter = NO_FILTER) -> tuple[Ranked, int]:
+        """The top `k` paragraphs meeting `flt`, and the number of such paragraphs that match at all."""
         query = self.parse(text)
         if query is NullQuery or k <= 0:
             return [], 0
-        results = self._searcher().search(query, limit=k)
+        results = self._searcher().search(query, limit=k, filter=whoosh_filter(flt))
         ranked = ordered((hit["paragraph_id"], float(hit.score)) for hit in results)
         return ranked, len(results)

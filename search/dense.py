@@ -21,10 +21,10 @@ class DenseRetriever:
     def encode(self, queries: Sequence[str]) -> np.ndarray:
         return self.encoder.encode_queries(list(queries))
 
-    def search_vectors(self, vectors: np.ndarray, k: int) -> list[Ranked]:
-        """Ranked paragraphs for each query vector."""
-        return self.store.search(vectors, k)
+    def search_vectors(self, vectors: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[Ranked]:
+        """Ranked paragraphs for each query vector (only among `rows` when given)."""
+        return self.store.search(vectors, k, rows)
 
-    def search(self, text: str, k: int) -> Ranked:
-        """The top `k` paragraphs for one query."""
-        return self.search_vectors(self.encode([text]), k)[0]
+    def search(self, text: str, k: int, rows: np.ndarray | None = None) -> Ranked:
+        """The top `k` paragraphs for one query (only among `rows` when given)."""
+        return self.search_vectors(self.encode([text]), k, rows)[0]

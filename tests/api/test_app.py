@@ -78,3 +78,24 @@ def test_missing_index_is_503_with_the_fix(settings, fake_encoder):
         assert "zhsearch index" in health.json()["message"]
         search = test_client.get("/search", params={"q": "职工"})
         assert search.status_code == 503 and "zhsearch index" in search.json()["message"]
+
+
+def test_filters_by_source_and_article(client):
+    body = client.get("/search", params={"q": "开发 职工", "mode": "hybrid", "source": "trad.txt"}).json()
+    assert body["hits"] and {h["source"] for h in body["hits"]} == {"trad.txt"}
+    for mode in ("bm25", "dense", "hybrid"):
+        body = client.get("/search", params={"q": "职工", "mode": mode, "article_id": "a1"}).json()
+        assert body["hits"] and {h["article_id"] for h in body["hits"]} == {"a1"}
+
+
+def test_date_filter_and_bad_dates(client):
+    assert client.get("/search", params={"q": "职工", "date_from": "2024-13"}).status_code == 200
+    assert client.get("/search", params={"q": "职工", "date_from": "yesterday"}).status_code == 422
+    body = client.get("/search", params={"q": "职工", "mode": "dense", "date_from": "2000"}).json()
+    assert body["hits"] == []  # the tiny corpus has no dated article
+
+
+def test_stats(client):
+    body = client.get("/stats").json()
+    assert body["articles"] == 3 and body["paragraphs"] == 4
+    assert body["sources"] == ["tiny.txt", "trad.txt"] and body["index_bytes"] > 0
