@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INDEX_DIR ?= .zhsearch/index
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install run test test-fast eval clean
+.PHONY: install browser run test test-fast eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ run: install
 	$(BIN)/zhsearch index seeds --index-dir $(INDEX_DIR)
 	$(BIN)/zhsearch serve --index-dir $(INDEX_DIR) --host 127.0.0.1 --port 8000
 
-test: install
+test: install browser
 	$(BIN)/pytest -q
 
 test-fast: install
@@ -34,3 +34,9 @@ eval: install
 
 clean:
 	rm -rf .zhsearch .pytest_cache
+
+# Debian's headless Chromium and its chromedriver for tests/e2e/test_web_page.py (skipped without them).
+browser:
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || \
+	  (apt-get update -q && apt-get install -y -q --no-install-recommends chromium chromium-driver) || \
+	  echo "warning: could not install chromium and chromium-driver; the browser tests will be skipped"

@@ -19,7 +19,7 @@ from index.manifest import IndexMismatchError
 from index.settings import Settings
 from search.engine import open_searcher
 from search.filters import Filter
-from search.hybrid import FusionParams, Searcher
+from search.hybrid import Searcher, with_overrides
 
 log = logging.getLogger("zhsearch.api")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -52,9 +52,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, searcher: Sea
         return FileResponse(STATIC_DIR / "index.html")
 
     def run_search(searcher: Searcher, req: SearchRequest) -> SearchResponse:
-        base = searcher.defaults
-        params = FusionParams(req.fusion or base.method, base.alpha if req.alpha is None else req.alpha,
-                              base.rrf_k, base.k0)
+        params = with_overrides(searcher.defaults, req.fusion, req.alpha)
         flt = Filter(req.source, req.article_id, req.date_from, req.date_to)
         result = searcher.search(req.q, req.mode, req.k, req.offset, params, flt)
         return search_response(result, req.offset, req.k)

@@ -87,16 +87,16 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
     """Search the index and print the hits."""
     from api.convert import search_response
     from search.engine import open_searcher
-    from search.hybrid import FusionParams
+    from search.hybrid import with_overrides
 
     if not query.strip():
         fail(ValueError("the query is blank: give some words to search for"))
-    settings = load_settings(index_dir, alpha=alpha)
+    settings = load_settings(index_dir)
     try:
         searcher = open_searcher(settings)
     except KNOWN_ERRORS as err:
         fail(err)
-    result = searcher.search(query.strip(), mode.value, k, offset, searcher.defaults)
+    result = searcher.search(query.strip(), mode.value, k, offset, with_overrides(searcher.defaults, alpha=alpha))
     if as_json:
         typer.echo(search_response(result, offset, k).model_dump_json(indent=2))
         return
@@ -130,7 +130,7 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
              tune: Annotated[bool, typer.Option("--tune", help="Cross-validate fusion settings.")] = False,
              folds: Annotated[int, typer.Option(min=2, max=20, help="Folds for --tune.")] = 5,
              alpha: Annotated[Optional[float], typer.Option(min=0.0, max=1.0)] = None,
-             fusion: Annotated[Optional[str], typer.Option(help="weighted or rrf")] = None,
+             fusion: Annotated[Optional[str], typer.Option(help="adaptive, weighted or rrf")] = None,
              k0: Annotated[Optional[int], typer.Option(min=1, max=10000)] = None,
              index_dir: IndexDir = None, quiet: Quiet = False) -> None:
     """Evaluate each mode on a BEIR dataset (its corpus index is built once and reused)."""
@@ -138,8 +138,8 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
     from eval.evaluate import eval_index_dir, evaluate_dataset
     from eval.summary import Extras, summarize
 
-    if fusion not in (None, "weighted", "rrf"):
-        fail(ValueError(f"--fusion {fusion!r}: use weighted or rrf"))
+    if fusion not in (None, "adaptive", "weighted", "rrf"):
+        fail(ValueError(f"--fusion {fusion!r}: use adaptive, weighted or rrf"))
     if (per_query or tune) and mode is not EvalMode.all:
         fail(ValueError("--per-query and --tune compare modes: use --mode all"))
     settings = load_settings(None, alpha=alpha, fusion=fusion, k0=k0)

@@ -24,8 +24,9 @@ class SearchRequest(BaseModel):
     k: int = Field(10, ge=1, le=MAX_K, description="Hits per page.")
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Hits to skip (paging).")
     mode: Mode = Field("hybrid", description="bm25 (keywords), dense (semantic) or hybrid (both, fused).")
-    alpha: float | None = Field(None, ge=0.0, le=1.0, description="Weight of the dense leg in weighted fusion.")
-    fusion: Literal["weighted", "rrf"] | None = Field(None, description="How hybrid fuses its legs.")
+    alpha: float | None = Field(None, ge=0.0, le=1.0,
+                                description="A fixed dense weight for this query (weighted fusion); default: adaptive.")
+    fusion: Literal["adaptive", "weighted", "rrf"] | None = Field(None, description="How hybrid fuses its legs.")
     source: str | None = Field(None, max_length=256, description="Only hits from this source page/file.")
     article_id: str | None = Field(None, max_length=256, description="Only hits from this article.")
     date_from: str | None = Field(None, pattern=DATE_PATTERN, description="Only articles dated on or after (YYYY[-MM[-DD]]).")

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from eval.datasets import Dataset, load_dataset
 from eval.metrics import score
-from eval.runs import Run, Unit, judged_unit, leg_rankings, mode_runs
+from eval.runs import Legs, Run, Unit, judged_unit, leg_rankings, mode_runs
 from index.builder import build_index, fingerprint
 from index.embed import Encoder, SentenceTransformerEncoder
 from index.generations import IndexNotFoundError, current_generation
@@ -18,7 +18,6 @@ from index.manifest import IndexMismatchError, check_compatible, read_manifest
 from index.settings import Settings
 from index.tokenize import Tokenizer, tokenizer_from
 from search.engine import open_searcher
-from search.fusion import Ranked
 from search.hybrid import MODES, FusionParams
 
 
@@ -30,8 +29,7 @@ class Evaluation:
     params: FusionParams
     scores: dict[str, dict[str, float]]
     runs: dict[str, Run]
-    sparse: dict[str, Ranked]
-    dense: dict[str, Ranked]
+    legs: Legs
     unit: Unit
 
 
@@ -73,8 +71,8 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     searcher = open_searcher(settings, encoder)
     params = params or searcher.defaults
     unit = judged_unit(dataset.qrels, {pid: p.article_id for pid, p in searcher.snapshot.docs.paragraphs.items()})
-    sparse, dense = leg_rankings(searcher, dataset.judged_queries(), max(params.k0, depth))
-    runs = mode_runs(sparse, dense, params, unit)
+    legs = leg_rankings(searcher, dataset.judged_queries(), max(params.k0, depth))
+    runs = mode_runs(legs, params, unit)
     chosen = modes or list(MODES)
     scores = {m: score(dataset.qrels, runs[m], m) for m in chosen}
-    return Evaluation(dataset, params, scores, {m: runs[m] for m in chosen}, sparse, dense, unit)
+    return Evaluation(dataset, params, scores, {m: runs[m] for m in chosen}, legs, unit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from search.fusion import Ranked, collapse
@@ -28,29 +29,41 @@ def to_run(ranked: Ranked, unit: Unit, depth: int) -> dict[str, float]:
     return dict(collapse(ranked, unit)[:depth])
 
 
-def leg_rankings(searcher: Searcher, queries: dict[str, str], k0: int) -> tuple[dict[str, Ranked], dict[str, Ranked]]:
-    """(bm25, dense) paragraph rankings of depth k0 for every query; query vectors encoded in one batch."""
+@dataclass(frozen=True)
+class Legs:
+    """Each query's BM25 and dense paragraph rankings, and BM25's coverage of it (for adaptive fusion)."""
+
+    sparse: dict[str, Ranked]
+    dense: dict[str, Ranked]
+    covered: dict[str, float]
+
+
+def leg_rankings(searcher: Searcher, queries: dict[str, str], k0: int) -> Legs:
+    """Both legs at depth k0 for every query; query vectors encoded in one batch."""
     ids = list(queries)
     sparse = {qid: searcher.bm25.search(queries[qid], k0)[0] for qid in ids}
+    covered = {qid: searcher.coverage(queries[qid], sparse[qid]) for qid in ids}
     vectors = searcher.dense.encode([queries[qid] for qid in ids])
     dense = dict(zip(ids, searcher.dense.search_vectors(vectors, k0)))
-    return sparse, dense
+    return Legs(sparse, dense, covered)
 
 
-def hybrid_run(sparse: dict[str, Ranked], dense: dict[str, Ranked], params: FusionParams, unit: Unit,
-               depth: int = 100) -> Run:
-    """The hybrid run, fused exactly as served, from legs truncated to params.k0."""
+def hybrid_run(legs: Legs, params: FusionParams, unit: Unit, depth: int = 100) -> Run:
+    """The hybrid run, fused exactly as served, from legs truncated to params.k0.
+
+    Coverage is measured on the full-depth BM25 leg's best hit, which truncation keeps.
+    """
     return {
-        qid: to_run(fuse(sparse[qid][:params.k0], dense[qid][:params.k0], params), unit, depth)
-        for qid in sparse
+        qid: to_run(fuse(legs.sparse[qid][:params.k0], legs.dense[qid][:params.k0], params, legs.covered[qid]),
+                    unit, depth)
+        for qid in legs.sparse
     }
 
 
-def mode_runs(sparse: dict[str, Ranked], dense: dict[str, Ranked], params: FusionParams, unit: Unit,
-              depth: int = 100) -> dict[str, Run]:
+def mode_runs(legs: Legs, params: FusionParams, unit: Unit, depth: int = 100) -> dict[str, Run]:
     """Runs of the three modes from the legs' rankings."""
     return {
-        "bm25": {qid: to_run(ranked, unit, depth) for qid, ranked in sparse.items()},
-        "dense": {qid: to_run(ranked, unit, depth) for qid, ranked in dense.items()},
-        "hybrid": hybrid_run(sparse, dense, params, unit, depth),
+        "bm25": {qid: to_run(ranked, unit, depth) for qid, ranked in legs.sparse.items()},
+        "dense": {qid: to_run(ranked, unit, depth) for qid, ranked in legs.dense.items()},
+        "hybrid": hybrid_run(legs, params, unit, depth),
     }

@@ -54,7 +54,7 @@ def summarize(evaluation: Evaluation, extras: Extras) -> dict[str, object]:
         out["report"] = str(write_report(extras.report_dir, evaluation.dataset.name, queries,
                                          evaluation.scores, comparisons, losses))
     if extras.tune:
-        tuning = cross_validate(qrels, evaluation.sparse, evaluation.dense, evaluation.unit, extras.folds)
+        tuning = cross_validate(qrels, evaluation.legs, evaluation.unit, extras.folds)
         tuning["apply"] = how_to_apply(tuning["recommended"])
         out["tuning"] = tuning
     return out

@@ -9,27 +9,30 @@ from statistics import mean
 import numpy as np
 from ranx import Qrels, Run, evaluate
 
-from eval.runs import Unit, hybrid_run
-from search.fusion import Ranked
+from eval.runs import Legs, Unit, hybrid_run
 from search.hybrid import FusionParams
 
 ALPHAS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+ALPHA_MINS = (0.2, 0.3, 0.4)
+ALPHA_MAXS = (0.7, 0.8, 0.9)
 RRF_KS = (10, 30, 60, 100)
 K0S = (20, 50, 100)
 METRIC = "ndcg@10"
 
 
 def grid() -> list[FusionParams]:
-    """Every fusion setting tried: weighted sums over ALPHAS and RRF over RRF_KS, each at every k0."""
+    """Every fusion setting tried, each at every k0: fixed weighted sums over ALPHAS,
+    adaptive weights over (ALPHA_MINS x ALPHA_MAXS), RRF over RRF_KS."""
     weighted = [FusionParams("weighted", alpha, 60, k0) for k0 in K0S for alpha in ALPHAS]
+    adaptive = [FusionParams("adaptive", 0.5, 60, k0, lo, hi) for k0 in K0S for lo in ALPHA_MINS for hi in ALPHA_MAXS]
     reciprocal = [FusionParams("rrf", 0.5, k, k0) for k0 in K0S for k in RRF_KS]
-    return weighted + reciprocal
+    return weighted + adaptive + reciprocal
 
 
-def per_query_scores(qrels: dict[str, dict[str, int]], sparse: dict[str, Ranked], dense: dict[str, Ranked],
-                     unit: Unit, params: FusionParams, query_ids: list[str]) -> np.ndarray:
+def per_query_scores(qrels: dict[str, dict[str, int]], legs: Legs, unit: Unit, params: FusionParams,
+                     query_ids: list[str]) -> np.ndarray:
     """METRIC of each query (in `query_ids` order) under one fusion setting."""
-    run = Run(hybrid_run(sparse, dense, params, unit))
+    run = Run(hybrid_run(legs, params, unit))
     evaluate(Qrels(qrels), run, METRIC, make_comparable=True)  # keeps per-query scores in run.scores
     by_query = run.scores[METRIC]
     return np.array([float(by_query.get(qid, 0.0)) for qid in query_ids])
@@ -42,16 +45,15 @@ def folds_of(query_ids: list[str], k: int, seed: int = 13) -> list[list[int]]:
     return [order[i::k] for i in range(k)]
 
 
-def cross_validate(qrels: dict[str, dict[str, int]], sparse: dict[str, Ranked], dense: dict[str, Ranked],
-                   unit: Unit, k: int = 5) -> dict[str, object]:
+def cross_validate(qrels: dict[str, dict[str, int]], legs: Legs, unit: Unit, k: int = 5) -> dict[str, object]:
     """Held-out METRIC per fold of the setting chosen on the other folds, and the recommendation.
 
     The recommendation is the setting best over all queries; the held-out mean is the honest
     estimate of what choosing that way is worth on unseen queries.
     """
-    query_ids = sorted(qid for qid in sparse if qid in qrels)
+    query_ids = sorted(qid for qid in legs.sparse if qid in qrels)
     settings = grid()
-    table = np.stack([per_query_scores(qrels, sparse, dense, unit, p, query_ids) for p in settings])
+    table = np.stack([per_query_scores(qrels, legs, unit, p, query_ids) for p in settings])
     folds = folds_of(query_ids, k)
     held_out = []
     for fold in folds:
@@ -71,4 +73,5 @@ def cross_validate(qrels: dict[str, dict[str, int]], sparse: dict[str, Ranked], 
 def how_to_apply(params: dict[str, object]) -> str:
     """The environment lines that make a setting the default."""
     return (f"ZHSEARCH_FUSION={params['method']} ZHSEARCH_ALPHA={params['alpha']} "
-            f"ZHSEARCH_RRF_K={params['rrf_k']} ZHSEARCH_K0={params['k0']}")
+            f"ZHSEARCH_ALPHA_MIN={params['alpha_min']} ZHSEARCH_ALPHA_MAX={params['alpha_max']} "
+            f"ZHSEARCH_RRF_K={params['rrf_k']} ZHSEARCH_K0={params['k0']} (environment or .env)")

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-FusionMethod = Literal["weighted", "rrf"]
+FusionMethod = Literal["adaptive", "weighted", "rrf"]
 
 
 class Settings(BaseSettings):
@@ -32,8 +32,10 @@ class Settings(BaseSettings):
     fold_traditional: bool = Field(True, description="Fold traditional to simplified script in the tokenizer.")
     user_dict: Path | None = Field(None, description="A jieba user dictionary applied at index and query time.")
 
-    fusion: FusionMethod = "weighted"
+    fusion: FusionMethod = "adaptive"
     alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the dense leg in weighted fusion.")
+    alpha_min: float = Field(0.3, ge=0.0, le=1.0, description="Adaptive fusion: dense weight when BM25 covers the query.")
+    alpha_max: float = Field(0.8, ge=0.0, le=1.0, description="Adaptive fusion: dense weight when BM25 covers none of it.")
     rrf_k: int = Field(60, ge=1)
     k0: int = Field(100, ge=1, le=10_000, description="Candidates taken from each leg before fusion.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 
 from whoosh import qparser
@@ -75,6 +76,16 @@ class BM25Retriever:
     def query_terms(self, text: str) -> set[str]:
         """The terms a query looks for (for highlighting)."""
         return {term for field, term in self.parse(text).iter_all_terms() if field == "text"}
+
+    def term_weights(self, text: str) -> dict[str, float]:
+        """Each distinct query term with its BM25 IDF over paragraph text (rarer weighs more)."""
+        searcher = self._searcher()
+        total = searcher.doc_count_all()
+        weights = {}
+        for term in dict.fromkeys(self.tokenizer.terms(text)):
+            df = searcher.doc_frequency("text", term)
+            weights[term] = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+        return weights
 
     def search(self, text: str, k: int, flt: Filter = NO_FILTER) -> tuple[Ranked, int]:
         """The top `k` paragraphs meeting `flt`, and the number of such paragraphs that match at all."""

@@ -63,3 +63,18 @@ def collapse(ranked: Sequence[tuple[str, float]], group_of) -> Ranked:
         if group not in best or score > best[group]:
             best[group] = score
     return ordered(best.items())
+
+
+def coverage(term_weights: dict[str, float], doc_terms: set[str]) -> float:
+    """The share of a query's term weight (IDF) that a document contains, in [0, 1]."""
+    total = sum(term_weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for term, w in term_weights.items() if term in doc_terms) / total
+
+
+def adaptive_alpha(covered: float, alpha_min: float, alpha_max: float) -> float:
+    """The dense weight for one query: alpha_max when BM25's best hit holds none of the query's
+    weight (a paraphrase: the words differ), falling linearly to alpha_min when it holds all of it."""
+    covered = min(max(covered, 0.0), 1.0)
+    return alpha_max - (alpha_max - alpha_min) * covered

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -17,7 +17,7 @@ from index.tokenize import Tokenizer
 from search.bm25 import BM25Retriever
 from search.dense import DenseRetriever
 from search.filters import NO_FILTER, Filter, accepts
-from search.fusion import Ranked, rrf, weighted_sum
+from search.fusion import Ranked, adaptive_alpha, coverage, rrf, weighted_sum
 from search.highlight import Span, highlight
 
 Mode = Literal["bm25", "dense", "hybrid"]
@@ -26,18 +26,34 @@ MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
 
 @dataclass(frozen=True)
 class FusionParams:
-    """How hybrid fuses its legs: `weighted` uses alpha (weight of dense), `rrf` uses rrf_k."""
+    """How hybrid fuses its legs.
 
-    method: FusionMethod = "weighted"
+    `weighted`: a fixed dense weight `alpha`; `adaptive`: a dense weight chosen per query
+    between alpha_min and alpha_max by how much of the query BM25's best hit covers;
+    `rrf`: reciprocal rank fusion with `rrf_k`. Each leg contributes its top `k0`.
+    """
+
+    method: FusionMethod = "adaptive"
     alpha: float = 0.5
     rrf_k: int = 60
     k0: int = 100
+    alpha_min: float = 0.3
+    alpha_max: float = 0.8
 
 
-def fuse(sparse: Ranked, dense: Ranked, params: FusionParams) -> Ranked:
-    """The hybrid ranking of two legs' candidates."""
+def with_overrides(base: FusionParams, method: FusionMethod | None = None, alpha: float | None = None) -> FusionParams:
+    """`base` with a request's choices: an explicit alpha means a fixed weighted sum unless a method is named."""
+    if alpha is not None:
+        return replace(base, method=method or "weighted", alpha=alpha)
+    return replace(base, method=method) if method else base
+
+
+def fuse(sparse: Ranked, dense: Ranked, params: FusionParams, covered: float = 0.5) -> Ranked:
+    """The hybrid ranking of two legs' candidates; `covered` is BM25's coverage of the query."""
     if params.method == "rrf":
         return rrf([sparse, dense], params.rrf_k)
+    if params.method == "adaptive":
+        return weighted_sum(sparse, dense, adaptive_alpha(covered, params.alpha_min, params.alpha_max))
     return weighted_sum(sparse, dense, params.alpha)
 
 
@@ -70,7 +86,8 @@ class Searcher:
         self.tokenizer = tokenizer
         self.bm25 = BM25Retriever(snapshot.bm25, tokenizer)
         self.dense = dense
-        self.defaults = FusionParams(settings.fusion, settings.alpha, settings.rrf_k, settings.k0)
+        self.defaults = FusionParams(settings.fusion, settings.alpha, settings.rrf_k, settings.k0,
+                                     settings.alpha_min, settings.alpha_max)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="zhsearch-leg")
 
     def allowed_rows(self, flt: Filter) -> np.ndarray | None:
@@ -95,8 +112,16 @@ class Searcher:
         # The legs run side by side: encoding releases the GIL while Whoosh scores.
         dense_future = self._pool.submit(self.dense.search, query, params.k0, rows)
         sparse, _ = self.bm25.search(query, params.k0, flt)
-        fused = fuse(sparse, dense_future.result(), params)
+        covered = self.coverage(query, sparse) if params.method == "adaptive" else 0.5
+        fused = fuse(sparse, dense_future.result(), params, covered)
         return fused, len(fused)
+
+    def coverage(self, query: str, sparse: Ranked) -> float:
+        """How much of the query's IDF weight BM25's best hit (title and text) contains."""
+        if not sparse:
+            return 0.0
+        best = self.snapshot.docs.paragraphs[sparse[0][0]]
+        return coverage(self.bm25.term_weights(query), set(self.tokenizer.terms(f"{best.title} {best.text}")))
 
     def search(self, query: str, mode: Mode = "hybrid", k: int = 10, offset: int = 0,
                params: FusionParams | None = None, flt: Filter = NO_FILTER) -> SearchResult:

@@ -6,7 +6,7 @@ import pytest
 
 from eval.evaluate import evaluate_dataset
 from eval.metrics import METRICS, score
-from eval.runs import to_documents
+from eval.runs import judged_unit, to_run
 
 
 @pytest.fixture
@@ -28,7 +28,9 @@ def dataset(tmp_path):
 
 def test_paragraph_hits_collapse_to_their_document():
     ranked = [("d1.p001", 0.9), ("d2.p000", 0.8), ("d1.p000", 0.7)]
-    assert to_documents(ranked, 10) == {"d1": 0.9, "d2": 0.8}
+    owners = {"d1.p000": "d1", "d1.p001": "d1", "d2.p000": "d2"}
+    assert to_run(ranked, judged_unit({"q": {"d1": 1}}, owners), 10) == {"d1": 0.9, "d2": 0.8}
+    assert to_run(ranked, judged_unit({"q": {"d1.p000": 2}}, owners), 2) == {"d1.p001": 0.9, "d2.p000": 0.8}
 
 
 def test_score_is_ranx_arithmetic():

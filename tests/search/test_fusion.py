@@ -3,7 +3,9 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.fusion import collapse, min_max, ordered, rrf, weighted_sum
+import pytest
+
+from search.fusion import adaptive_alpha, collapse, coverage, min_max, ordered, rrf, weighted_sum
 
 
 def test_rrf_sums_reciprocal_ranks():
@@ -69,3 +71,15 @@ def test_min_max_properties(ranked):
     assert sorted(d for d, _ in normed) == sorted(d for d, _ in ranked)
     assert all(0.0 <= s <= 1.0 for _, s in normed)
     assert normed == ordered(normed)
+
+
+def test_coverage_weighs_terms_by_idf():
+    assert coverage({"工匠": 3.0, "的": 1.0}, {"工匠", "学院"}) == 3.0 / (3.0 + 1.0)
+    assert coverage({}, {"x"}) == 0.0
+
+
+def test_adaptive_alpha_moves_between_bounds():
+    assert adaptive_alpha(0.0, 0.3, 0.8) == 0.8
+    assert adaptive_alpha(1.0, 0.3, 0.8) == pytest.approx(0.3)
+    assert adaptive_alpha(0.5, 0.3, 0.8) == pytest.approx(0.8 - 0.5 * 0.5)
+    assert adaptive_alpha(7.0, 0.3, 0.8) == pytest.approx(0.3)

@@ -1,0 +1,365 @@
+// The zhsearch page: state <-> URL, GET /search, results with highlights, paging, filters.
+// Document and user text only ever reaches the page through textContent / text nodes.
+"use strict";
+
+(() => {
+  const K = 10; // hits per page
+  const MAX_OFFSET = 1000; // the API's bound on offset
+  const MODES = { hybrid: "混合检索", bm25: "关键词检索", dense: "语义检索" };
+  const FILTERS = ["source", "article_id", "date_from", "date_to"];
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    main: $("main"), form: $("search-form"), q: $("q"), status: $("status"),
+    empty: $("empty"), noResults: $("no-results"), error: $("error"), results: $("results"),
+    errorTitle: $("error-title"), errorMessage: $("error-message"), errorHint: $("error-hint"), hits: $("hits"),
+    pager: $("pager"), prev: $("prev"), next: $("next"), pageIndicator: $("page-indicator"),
+    sourceFilter: $("source-filter"), source: $("source"), dateFrom: $("date-from"), dateTo: $("date-to"),
+    chip: $("article-chip"), chipTitle: $("article-chip-title"), chipRemove: $("article-chip-remove"),
+    health: $("health"), template: $("hit-template"),
+  };
+
+  let state = blankState();
+  let latest = 0; // number of the newest search; answers to older ones are dropped
+  const articleCache = new Map(); // article_id -> Promise of GET /articles/{id}
+  const titles = new Map(); // article_id -> title, for the article chip
+
+  function blankState() {
+    return { q: "", mode: "hybrid", page: 1, source: "", article_id: "", date_from: "", date_to: "" };
+  }
+
+  // ---- state <-> URL and form ----
+
+  function stateFromUrl(search) {
+    const params = new URLSearchParams(search);
+    const next = blankState();
+    next.q = (params.get("q") || "").trim();
+    const mode = params.get("mode");
+    if (mode && Object.hasOwn(MODES, mode)) next.mode = mode;
+    const page = parseInt(params.get("page") || "1", 10);
+    next.page = Number.isFinite(page) && page >= 1 ? page : 1;
+    for (const name of FILTERS) next[name] = (params.get(name) || "").trim();
+    return next;
+  }
+
+  function pageUrl(s) {
+    const params = new URLSearchParams();
+    if (s.q) {
+      params.set("q", s.q);
+      params.set("mode", s.mode);
+      if (s.page > 1) params.set("page", String(s.page));
+    }
+    for (const name of FILTERS) if (s[name]) params.set(name, s[name]);
+    const query = params.toString();
+    return query ? `${location.pathname}?${query}` : location.pathname;
+  }
+
+  function searchUrl(s) {
+    const params = new URLSearchParams({ q: s.q, mode: s.mode, k: String(K), offset: String((s.page - 1) * K) });
+    for (const name of FILTERS) if (s[name]) params.set(name, s[name]); // only when set: unknown params are a 422
+    return `/search?${params}`;
+  }
+
+  function readForm() {
+    const mode = ui.form.querySelector("input[name=mode]:checked");
+    return {
+      ...state, q: ui.q.value.trim(), mode: mode ? mode.value : "hybrid", page: 1,
+      source: ui.source.value, date_from: ui.dateFrom.value, date_to: ui.dateTo.value,
+    };
+  }
+
+  function fillForm(s) {
+    ui.q.value = s.q;
+    for (const radio of ui.form.querySelectorAll("input[name=mode]")) radio.checked = radio.value === s.mode;
+    ensureSourceOption(s.source);
+    ui.source.value = s.source;
+    ui.dateFrom.value = s.date_from;
+    ui.dateTo.value = s.date_to;
+    ui.chip.hidden = !s.article_id;
+    if (s.article_id) showChipTitle(s.article_id);
+  }
+
+  function navigate(next, { push = true } = {}) {
+    const url = pageUrl(next);
+    state = next;
+    if (push && url !== location.pathname + location.search) history.pushState(null, "", url);
+    fillForm(state);
+    run();
+  }
+
+  // ---- searching ----
+
+  function show(which) {
+    ui.main.dataset.state = which;
+    ui.main.removeAttribute("aria-busy");
+    ui.empty.hidden = which !== "empty";
+    ui.noResults.hidden = which !== "no-results";
+    ui.error.hidden = which !== "error";
+    ui.results.hidden = which !== "results";
+  }
+
+  async function run() {
+    document.title = state.q ? `${state.q} · zhsearch` : "zhsearch · 中文新闻检索";
+    if (!state.q) {
+      ui.status.textContent = "";
+      show("empty");
+      return;
+    }
+    const mine = ++latest;
+    ui.main.dataset.state = "loading";
+    ui.main.setAttribute("aria-busy", "true");
+    ui.status.textContent = "搜索中… searching";
+    let response, body;
+    try {
+      response = await fetch(searchUrl(state), { headers: { Accept: "application/json" } });
+      body = await response.json().catch(() => null);
+    } catch (err) {
+      if (mine === latest) showError(0, null);
+      return;
+    }
+    if (mine !== latest) return;
+    if (!response.ok || !body || !Array.isArray(body.hits)) {
+      showError(response.status, body);
+      return;
+    }
+    render(body);
+  }
+
+  function showError(status, body) {
+    const headings = { 0: "无法连接服务器", 404: "找不到 (404)", 422: "查询有误 (422)", 503: "索引尚未就绪 (503)" };
+    ui.errorTitle.textContent = headings[status] || (status >= 500 ? `服务器出错 (${status})` : `搜索出错了 (${status})`);
+    ui.errorMessage.textContent = (body && body.message)
+      || (status ? `HTTP ${status}` : "网络错误 network error");
+    const hints = {
+      0: "服务可能没有启动，或网络中断了。", 422: "请修改查询或筛选条件后再试。",
+      503: "服务已启动，但索引或模型尚未载入；请按上面的提示处理。",
+    };
+    ui.errorHint.textContent = hints[status] || (status >= 500 ? "请稍后再试；若一直出错，请查看服务日志。" : "");
+    ui.status.textContent = "";
+    show("error");
+  }
+
+  function render(body) {
+    ui.results.dataset.mode = body.mode;
+    ui.results.dataset.offset = String(body.offset);
+    if (body.hits.length === 0) {
+      ui.status.textContent = `${MODES[body.mode] || body.mode} · 用时 ${formatMs(body.took_ms)}`;
+      show("no-results");
+      return;
+    }
+    const first = body.offset + 1;
+    const last = body.offset + body.hits.length;
+    ui.status.textContent = `共 ${body.total} 条结果 · 第 ${first}–${last} 条 · ${MODES[body.mode] || body.mode}`
+      + ` · 用时 ${formatMs(body.took_ms)}`;
+    ui.hits.replaceChildren(...body.hits.map(hitElement));
+    ui.hits.start = first;
+    const lastPage = Math.min(Math.ceil(body.total / K), Math.floor(MAX_OFFSET / K) + 1);
+    ui.pager.hidden = lastPage <= 1 && state.page <= 1;
+    ui.prev.disabled = state.page <= 1;
+    ui.next.disabled = state.page >= lastPage;
+    ui.pageIndicator.textContent = `第 ${state.page} / ${Math.max(lastPage, state.page)} 页`;
+    show("results");
+  }
+
+  function formatMs(ms) {
+    return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+  }
+
+  // ---- one hit ----
+
+  function hitElement(hit) {
+    const li = ui.template.content.firstElementChild.cloneNode(true);
+    li.dataset.paragraphId = hit.paragraph_id;
+    li.dataset.articleId = hit.article_id;
+    titles.set(hit.article_id, hit.title);
+    const scoreTip = `得分 score ${hit.score.toFixed(4)} · 第 ${hit.rank} 名 · ${hit.paragraph_id}`;
+    const title = li.querySelector(".hit-title");
+    title.textContent = hit.title || "（无标题）";
+    const text = li.querySelector(".hit-text");
+    appendHighlighted(text, hit.text, hit.highlights || []);
+    const rank = li.querySelector(".hit-rank");
+    rank.textContent = `#${hit.rank}`;
+    for (const el of [title, text, rank]) el.title = scoreTip;
+    li.dataset.score = String(hit.score);
+    const source = li.querySelector(".hit-source");
+    source.textContent = hit.source || "";
+    source.hidden = !hit.source;
+    li.querySelector(".hit-position").textContent = `第 ${hit.position + 1} 段`;
+
+    const more = li.querySelector(".more");
+    const body = li.querySelector(".article-body");
+    more.addEventListener("click", () => toggleArticle(hit, more, body));
+    const only = li.querySelector(".only");
+    only.hidden = state.article_id === hit.article_id;
+    only.addEventListener("click", () => {
+      navigate({ ...state, article_id: hit.article_id, page: 1 });
+      window.scrollTo(0, 0);
+    });
+    return li;
+  }
+
+  // Highlight offsets count Unicode code points; JS strings index UTF-16 units, so slice an array of code points.
+  function appendHighlighted(parent, text, spans) {
+    const chars = Array.from(text);
+    const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
+    let at = 0;
+    for (const span of sorted) {
+      const start = Math.max(span.start, at);
+      const end = Math.min(span.end, chars.length);
+      if (end <= start) continue; // overlapping or out of range
+      if (start > at) parent.append(chars.slice(at, start).join(""));
+      const mark = document.createElement("mark");
+      mark.textContent = chars.slice(start, end).join("");
+      parent.append(mark);
+      at = end;
+    }
+    if (at < chars.length) parent.append(chars.slice(at).join(""));
+  }
+
+  function loadArticle(articleId) {
+    if (!articleCache.has(articleId)) {
+      const request = fetch(`/articles/${encodeURIComponent(articleId)}`, { headers: { Accept: "application/json" } })
+        .then(async (response) => {
+          const body = await response.json().catch(() => null);
+          if (!response.ok || !body) throw new Error((body && body.message) || `HTTP ${response.status}`);
+          titles.set(articleId, body.title);
+          return body;
+        });
+      request.catch(() => articleCache.delete(articleId)); // let a later click try again
+      articleCache.set(articleId, request);
+    }
+    return articleCache.get(articleId);
+  }
+
+  async function toggleArticle(hit, button, body) {
+    const open = button.getAttribute("aria-expanded") === "true";
+    button.setAttribute("aria-expanded", String(!open));
+    button.textContent = open ? "本文更多段落" : "收起全文";
+    body.hidden = open;
+    if (open || body.dataset.loaded) return;
+    body.textContent = "载入中… loading";
+    try {
+      const article = await loadArticle(hit.article_id);
+      body.replaceChildren(...articleNodes(article, hit));
+      body.dataset.loaded = "true";
+    } catch (err) {
+      body.textContent = `无法载入文章：${err.message}`;
+    }
+  }
+
+  function articleNodes(article, hit) {
+    const nodes = [];
+    const about = [article.subtitle, article.byline, article.date].filter(Boolean).join(" · ");
+    if (about) {
+      const p = document.createElement("p");
+      p.className = "article-about";
+      p.textContent = about;
+      nodes.push(p);
+    }
+    const list = document.createElement("ol");
+    list.className = "paragraphs";
+    for (const paragraph of article.paragraphs) {
+      const li = document.createElement("li");
+      li.value = paragraph.position + 1;
+      if (paragraph.paragraph_id === hit.paragraph_id) {
+        li.className = "current";
+        appendHighlighted(li, paragraph.text, hit.highlights || []);
+      } else {
+        li.textContent = paragraph.text;
+      }
+      list.append(li);
+    }
+    nodes.push(list);
+    return nodes;
+  }
+
+  // ---- filters ----
+
+  function ensureSourceOption(source) {
+    if (!source || [...ui.source.options].some((o) => o.value === source)) return;
+    ui.source.append(new Option(source, source));
+    ui.sourceFilter.hidden = false;
+  }
+
+  async function loadSources() {
+    try {
+      const response = await fetch("/stats", { headers: { Accept: "application/json" } });
+      if (!response.ok) return; // no /stats on this server: the select stays hidden
+      const body = await response.json();
+      if (!Array.isArray(body.sources) || body.sources.length === 0) return;
+      for (const source of body.sources) ensureSourceOption(String(source));
+      ui.source.value = state.source;
+      ui.sourceFilter.hidden = false;
+    } catch (err) {
+      // leave the select hidden
+    }
+  }
+
+  function showChipTitle(articleId) {
+    ui.chipTitle.textContent = titles.get(articleId) || articleId;
+    ui.chip.title = articleId;
+    if (!titles.has(articleId)) {
+      loadArticle(articleId)
+        .then((article) => { if (state.article_id === articleId) ui.chipTitle.textContent = article.title; })
+        .catch(() => {});
+    }
+  }
+
+  async function loadHealth() {
+    try {
+      const response = await fetch("/health", { headers: { Accept: "application/json" } });
+      const body = await response.json();
+      if (response.ok) {
+        ui.health.textContent = `已索引 ${body.articles} 篇文章、${body.paragraphs} 个段落`;
+      } else {
+        ui.health.textContent = `索引未就绪：${body.message || response.status}`;
+        ui.health.classList.add("warn");
+      }
+    } catch (err) {
+      // the search itself will say what is wrong
+    }
+  }
+
+  // ---- events ----
+
+  ui.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    navigate(readForm());
+  });
+
+  // Changing the mode or a filter searches again when there is something to search for.
+  ui.form.addEventListener("change", (event) => {
+    if (event.target === ui.q) return;
+    const next = readForm();
+    if (next.q) navigate(next);
+    else state = { ...next, q: state.q };
+  });
+
+  ui.chipRemove.addEventListener("click", () => navigate({ ...readForm(), article_id: "" }));
+
+  for (const button of document.querySelectorAll(".example")) {
+    button.addEventListener("click", () => navigate({ ...readForm(), q: button.dataset.q, mode: button.dataset.mode }));
+  }
+
+  function turnPage(step) {
+    navigate({ ...state, page: state.page + step });
+    window.scrollTo(0, 0);
+  }
+  ui.prev.addEventListener("click", () => turnPage(-1));
+  ui.next.addEventListener("click", () => turnPage(1));
+
+  window.addEventListener("popstate", () => navigate(stateFromUrl(location.search), { push: false }));
+
+  document.addEventListener("keydown", (event) => {
+    const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement;
+    if (event.key === "/" && !typing) {
+      event.preventDefault();
+      ui.q.focus();
+      ui.q.select();
+    }
+  });
+
+  navigate(stateFromUrl(location.search), { push: false });
+  loadSources();
+  loadHealth();
+})();
