@@ -38,5 +38,5 @@ clean:
 # Debian's headless Chromium and its chromedriver for tests/e2e/test_web_page.py (skipped without them).
 browser:
 	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || \
-	  (apt-get update -q && apt-get install -y -q --no-install-recommends chromium chromium-driver) || \
+	  (apt-get update -q && apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-noto-cjk) || \
 	  echo "warning: could not install chromium and chromium-driver; the browser tests will be skipped"

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from api.convert import article_out, paragraph_out, search_response, stats_out
 from api.deps import SearcherDep
 from api.errors import ServiceError, install_error_handlers
+from api.observe import install_observability
 from api.schemas import ArticleOut, ErrorOut, HealthOut, ParagraphOut, SearchRequest, SearchResponse, StatsOut
 from index.embed import Encoder, ModelLoadError
 from index.generations import IndexNotFoundError
@@ -44,6 +45,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, searcher: Sea
                   description="Full-text and semantic search over Chinese news articles.")
 
     install_error_handlers(app)
+    install_observability(app, settings.log_queries)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -51,21 +53,23 @@ def create_app(settings: Settings, encoder: Encoder | None = None, searcher: Sea
         """The search page (plain HTML, CSS and JS; no build step)."""
         return FileResponse(STATIC_DIR / "index.html")
 
-    def run_search(searcher: Searcher, req: SearchRequest) -> SearchResponse:
+    def run_search(searcher: Searcher, req: SearchRequest, request: Request) -> SearchResponse:
         params = with_overrides(searcher.defaults, req.fusion, req.alpha)
         flt = Filter(req.source, req.article_id, req.date_from, req.date_to)
         result = searcher.search(req.q, req.mode, req.k, req.offset, params, flt)
+        request.state.search = {"mode": req.mode, "took_ms": result.took_ms, "hits": len(result.hits),
+                                "total": result.total, "query": req.q}
         return search_response(result, req.offset, req.k)
 
     @app.get("/search", response_model=SearchResponse, responses=ERRORS)
-    def search_get(req: Annotated[SearchRequest, Query()], searcher: SearcherDep) -> SearchResponse:
+    def search_get(req: Annotated[SearchRequest, Query()], searcher: SearcherDep, request: Request) -> SearchResponse:
         """Search by query parameters: /search?q=工匠学院&k=10&mode=hybrid&offset=0."""
-        return run_search(searcher, req)
+        return run_search(searcher, req, request)
 
     @app.post("/search", response_model=SearchResponse, responses=ERRORS)
-    def search_post(req: SearchRequest, searcher: SearcherDep) -> SearchResponse:
+    def search_post(req: SearchRequest, searcher: SearcherDep, request: Request) -> SearchResponse:
         """Search with a JSON body of the same fields as GET /search."""
-        return run_search(searcher, req)
+        return run_search(searcher, req, request)
 
     @app.get("/paragraphs/{paragraph_id}", response_model=ParagraphOut, responses=ERRORS)
     def get_paragraph(paragraph_id: str, searcher: SearcherDep) -> ParagraphOut:

@@ -107,6 +107,25 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
 
 
 @app.command()
+def words(paths: Annotated[list[Path], typer.Argument(help="Sources to read, as for `zhsearch index`.")],
+          top: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+          min_count: Annotated[int, typer.Option(min=1)] = 3) -> None:
+    """Propose user-dictionary words: frequent runs of words that jieba splits (jieba dict format)."""
+    from index.dictionary import propose_words
+    from index.ingest import read_sources
+    from index.tokenize import tokenizer_from
+
+    settings = load_settings()
+    try:
+        texts = [text for article in read_sources(paths) for text in (article.title, *article.paragraphs)]
+    except KNOWN_ERRORS as err:
+        fail(err)
+    for word, count in propose_words(tokenizer_from(settings), texts, top, min_count):
+        typer.echo(f"{word} {count} n")
+    err_console.print(f"append the words you want to {settings.user_dict} (or set ZHSEARCH_USER_DICT), then re-index")
+
+
+@app.command()
 def serve(index_dir: IndexDir = None,
           host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
           port: Annotated[Optional[int], typer.Option(min=1, max=65535)] = None) -> None:

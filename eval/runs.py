@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from rich.console import Console
+from rich.progress import track
+
 from search.fusion import Ranked, collapse
 from search.hybrid import FusionParams, Searcher, fuse
 
@@ -38,10 +41,11 @@ class Legs:
     covered: dict[str, float]
 
 
-def leg_rankings(searcher: Searcher, queries: dict[str, str], k0: int) -> Legs:
+def leg_rankings(searcher: Searcher, queries: dict[str, str], k0: int, quiet: bool = True) -> Legs:
     """Both legs at depth k0 for every query; query vectors encoded in one batch."""
     ids = list(queries)
-    sparse = {qid: searcher.bm25.search(queries[qid], k0)[0] for qid in ids}
+    progress = track(ids, description="BM25 queries", console=Console(stderr=True, quiet=quiet), transient=True)
+    sparse = {qid: searcher.bm25.search(queries[qid], k0)[0] for qid in progress}
     covered = {qid: searcher.coverage(queries[qid], sparse[qid]) for qid in ids}
     vectors = searcher.dense.encode([queries[qid] for qid in ids])
     dense = dict(zip(ids, searcher.dense.search_vectors(vectors, k0)))

@@ -14,7 +14,7 @@ from index.embed import Encoder
 from index.generations import commit_generation, new_generation
 from index.manifest import Manifest, write_manifest
 from index.models import Article
-from index.paragraphs import passage_text, split_article
+from index.paragraphs import passage_texts, split_article
 from index.tokenize import Tokenizer
 from index.vector_store import VectorStore
 
@@ -50,7 +50,7 @@ def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, 
     with console.status("BM25: tokenising and writing Whoosh"):
         BM25Store.build(folder, tokenizer, paragraphs)
     console.print("BM25 index written; embedding paragraphs")
-    vectors = encoder.encode_passages([passage_text(p) for p in paragraphs], show_progress=not quiet)
+    vectors = encoder.encode_passages(passage_texts(paragraphs), show_progress=not quiet)
     VectorStore.build(vectors, [p.id for p in paragraphs]).save(folder)
     manifest = Manifest(
         model=encoder.config(), tokenizer=tokenizer.config(), articles=len(articles),

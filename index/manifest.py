@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: paragraph vectors carry the title only for single-paragraph articles
 
 
 class IndexMismatchError(RuntimeError):

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_USER_DICT = Path(__file__).resolve().parent / "userdict.txt"  # union and place terms jieba splits
+
 FusionMethod = Literal["adaptive", "weighted", "rrf"]
 
 
@@ -30,7 +32,9 @@ class Settings(BaseSettings):
     max_seq_length: int = Field(512, ge=16, le=8192)
     embed_batch_size: int = Field(16, ge=1, le=1024)
     fold_traditional: bool = Field(True, description="Fold traditional to simplified script in the tokenizer.")
-    user_dict: Path | None = Field(None, description="A jieba user dictionary applied at index and query time.")
+    user_dict: Path | None = Field(
+        DEFAULT_USER_DICT, description="A jieba user dictionary applied at index and query time (None: jieba's own)."
+    )
 
     fusion: FusionMethod = "adaptive"
     alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the dense leg in weighted fusion.")
@@ -39,5 +43,6 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     k0: int = Field(100, ge=1, le=10_000, description="Candidates taken from each leg before fusion.")
 
+    log_queries: bool = Field(False, description="Put query text in the JSON request log.")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import unicodedata
 from dataclasses import dataclass
@@ -23,6 +24,11 @@ class Token:
     term: str
     start: int
     end: int
+
+
+def file_digest(path: Path) -> str:
+    """`name:sha256-prefix` of a file, so a changed dictionary is a different tokenizer."""
+    return f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}"
 
 
 def _fold_width(ch: str) -> str:
@@ -93,6 +99,8 @@ class Tokenizer:
             self._jieba.tmp_dir = str(cache_dir)
         self._jieba.initialize()
         if user_dict is not None:
+            if not user_dict.is_file():
+                raise FileNotFoundError(f"user dictionary {user_dict} not found: fix ZHSEARCH_USER_DICT")
             self._jieba.load_userdict(str(user_dict))
 
     def __call__(self, text: str) -> list[Token]:
@@ -109,13 +117,13 @@ class Tokenizer:
         return [tok.term.strip() for tok in self(text)]
 
     def config(self) -> dict[str, object]:
-        """What an index must be queried with: recorded in its manifest."""
+        """What an index must be queried with: recorded in its manifest (the dictionary by content)."""
         return {
             "name": "jieba-search",
             "version": TOKENIZER_VERSION,
             "jieba": jieba.__version__,
             "fold_traditional": self.fold_traditional,
-            "user_dict": str(self.user_dict) if self.user_dict else None,
+            "user_dict": file_digest(self.user_dict) if self.user_dict else None,
         }
 
 

@@ -99,3 +99,26 @@ def test_stats(client):
     body = client.get("/stats").json()
     assert body["articles"] == 3 and body["paragraphs"] == 4
     assert body["sources"] == ["tiny.txt", "trad.txt"] and body["index_bytes"] > 0
+
+
+def test_metrics_and_json_request_log(client, caplog):
+    import json
+    import logging
+
+    logger = logging.getLogger("zhsearch.access")
+    logger.propagate = True
+    try:
+        with caplog.at_level(logging.INFO, logger="zhsearch.access"):
+            client.get("/search", params={"q": "外卖配送员", "mode": "bm25"})
+            client.get("/search", params={"q": ""})
+    finally:
+        logger.propagate = False
+    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "zhsearch.access"]
+    search = next(r for r in records if r["status"] == 200)
+    assert search["mode"] == "bm25" and search["hits"] >= 1 and "took_ms" in search
+    assert "query" not in search  # query text stays out unless ZHSEARCH_LOG_QUERIES is set
+    assert any(r["status"] == 422 for r in records)
+    text = client.get("/metrics").text
+    assert 'zhsearch_searches_total{mode="bm25"} 1.0' in text
+    assert 'zhsearch_search_seconds_bucket{le="0.005",mode="bm25"}' in text
+    assert 'zhsearch_requests_total{route="/search",status="422"} 1.0' in text
