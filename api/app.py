@@ -1,6 +1,7 @@
 """The FastAPI app: create_app(settings); routes stay thin, the searcher loads once at start-up."""
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
@@ -9,43 +10,47 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.convert import article_out, paragraph_out, search_response, stats_out
-from api.deps import SearcherDep
+from api.convert import article_out, paragraph_out, search_response, stats_out, to_article
+from api.deps import SearcherDep, WriterDep
 from api.errors import ServiceError, install_error_handlers
+from api.holder import SearcherHolder
+from api.limits import install_body_limit
 from api.observe import install_observability
-from api.schemas import ArticleOut, ErrorOut, HealthOut, ParagraphOut, SearchRequest, SearchResponse, StatsOut
-from index.embed import Encoder, ModelLoadError
-from index.generations import IndexNotFoundError
-from index.manifest import IndexMismatchError
+from api.schemas import (ArticleOut, ArticlesIn, DeleteOut, ErrorOut, HealthOut, ParagraphOut, SearchRequest,
+                         SearchResponse, StatsOut, WriteOut)
+from index.embed import Encoder
+from index.generations import WriterBusyError, current_generation
 from index.settings import Settings
-from search.engine import open_searcher
+from index.writer import apply_update
 from search.filters import Filter
 from search.hybrid import Searcher, with_overrides
 
 log = logging.getLogger("zhsearch.api")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a batch of 100 long articles fits; larger bodies get 413 unread
 ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+WRITE_ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 409: {"model": ErrorOut}, **ERRORS}
 
 
-def create_app(settings: Settings, encoder: Encoder | None = None, searcher: Searcher | None = None) -> FastAPI:
-    """The app over `settings.index_dir`; `encoder` or `searcher` may be injected (tests)."""
+def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
+    """The app over `settings.index_dir`; `encoder` may be injected (tests use a fake one)."""
+    holder = SearcherHolder(settings, encoder)
+    write_lock = threading.Lock()  # one writer per process; the index's file lock covers other processes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.searcher, app.state.problem = searcher, ""
-        if searcher is None:
-            try:
-                app.state.searcher = open_searcher(settings, encoder)
-            except (IndexNotFoundError, IndexMismatchError, ModelLoadError) as err:
-                app.state.problem = str(err)
-                log.error("index not loaded: %s", err)
+        holder.load()
+        if holder.problem:
+            log.error("index not loaded: %s", holder.problem)
         yield
 
     app = FastAPI(title="zhsearch", version="0.1.0", lifespan=lifespan,
                   description="Full-text and semantic search over Chinese news articles.")
-
+    app.state.holder = holder
+    app.state.write_token = settings.write_token
     install_error_handlers(app)
     install_observability(app, settings.log_queries)
+    install_body_limit(app, MAX_BODY_BYTES)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -88,17 +93,47 @@ def create_app(settings: Settings, encoder: Encoder | None = None, searcher: Sea
             raise ServiceError(404, "not found", f"no article {article_id!r}")
         return article_out(article, [docs.paragraphs[pid] for pid in docs.paragraph_ids[article_id]])
 
+    def write(searcher: Searcher, upserts: list, deletes: list[str]) -> str:
+        """Apply one update as a new generation and serve it; returns the generation's name."""
+        with write_lock:
+            try:
+                apply_update(settings.index_dir, upserts, deletes, searcher.tokenizer, searcher.dense.encoder)
+            except WriterBusyError as err:
+                raise ServiceError(409, "index busy", str(err)) from err
+            holder.load()
+            return current_generation(settings.index_dir).name
+
+    @app.post("/articles", response_model=WriteOut, responses=WRITE_ERRORS)
+    def post_articles(body: ArticlesIn, searcher: SearcherDep, _: WriterDep) -> WriteOut:
+        """Add or replace articles (by id); visible to searches whole, once this returns."""
+        articles = [to_article(item) for item in body.articles]
+        generation = write(searcher, articles, [])
+        count = sum(len(a.paragraphs) for a in articles)
+        return WriteOut(added=[a.id for a in articles], paragraphs=count, generation=generation)
+
+    @app.delete("/articles/{article_id}", response_model=DeleteOut, responses=WRITE_ERRORS)
+    def delete_article(article_id: str, searcher: SearcherDep, _: WriterDep) -> DeleteOut:
+        """Delete an article with all its paragraphs."""
+        if article_id not in searcher.snapshot.docs.articles:
+            raise ServiceError(404, "not found", f"no article {article_id!r}")
+        count = len(searcher.snapshot.docs.paragraph_ids[article_id])
+        try:
+            generation = write(searcher, [], [article_id])
+        except KeyError as err:  # deleted by another writer meanwhile
+            raise ServiceError(404, "not found", f"no article {article_id!r}") from err
+        return DeleteOut(deleted=article_id, paragraphs=count, generation=generation)
+
     @app.get("/stats", response_model=StatsOut, responses=ERRORS)
     def stats(searcher: SearcherDep) -> StatsOut:
         """Counts, sources, model, tokenizer, index size on disk and build time."""
         return stats_out(searcher.snapshot)
 
     @app.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
-    def health(request: Request) -> JSONResponse | HealthOut:
+    def health() -> JSONResponse | HealthOut:
         """200 once the index and model are loaded; 503 with the reason and the fix otherwise."""
-        found: Searcher | None = request.app.state.searcher
+        found = holder.get()
         if found is None:
-            body = HealthOut(status="unavailable", message=request.app.state.problem or "starting")
+            body = HealthOut(status="unavailable", message=holder.problem or "starting")
             return JSONResponse(body.model_dump(), status_code=503)
         manifest = found.snapshot.manifest
         return HealthOut(status="ok", paragraphs=manifest.paragraphs, articles=manifest.articles,

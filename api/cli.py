@@ -107,6 +107,22 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
 
 
 @app.command()
+def check(index_dir: IndexDir = None) -> None:
+    """Check that docs, Whoosh and FAISS hold the same paragraphs and agree with the manifest."""
+    from index.check import check_index
+
+    settings = load_settings(index_dir)
+    generation, problems = check_index(settings.index_dir)
+    if problems:
+        err_console.print(f"[red]{len(problems)} problem(s)[/] in {settings.index_dir} ({generation}):")
+        for problem in problems:
+            err_console.print(f"  - {problem}")
+        err_console.print("rebuild with `zhsearch index PATH --index-dir DIR`")
+        raise typer.Exit(1)
+    typer.echo(f"ok: {settings.index_dir} ({generation}) is consistent")
+
+
+@app.command()
 def words(paths: Annotated[list[Path], typer.Argument(help="Sources to read, as for `zhsearch index`.")],
           top: Annotated[int, typer.Option(min=1, max=10000)] = 50,
           min_count: Annotated[int, typer.Option(min=1)] = 3) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from api.schemas import ArticleOut, HighlightOut, HitOut, ParagraphOut, SearchResponse, StatsOut
+from api.schemas import ArticleIn, ArticleOut, HighlightOut, HitOut, ParagraphOut, SearchResponse, StatsOut
+from index.ingest import split_lines
 from index.models import Article, Paragraph
 from index.snapshot import Snapshot
 from search.hybrid import SearchResult
@@ -43,3 +44,9 @@ def stats_out(snapshot: Snapshot) -> StatsOut:
                     model=manifest.model, tokenizer=manifest.tokenizer, index=str(snapshot.folder),
                     index_bytes=folder_bytes(snapshot.folder), built_at=manifest.created_at,
                     build_seconds=manifest.build_seconds)
+
+
+def to_article(item: ArticleIn) -> Article:
+    """An Article from a write request (paragraphs at line breaks, as JSONL ingest does)."""
+    return Article(id=item.id, title=item.title.strip(), paragraphs=split_lines(item.text),
+                   subtitle=item.subtitle.strip(), byline=item.byline.strip(), source=item.source, date=item.date)

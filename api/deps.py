@@ -1,5 +1,6 @@
 """Dependencies of the routes: the searcher loaded at start-up, or a 503 naming the problem."""
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,11 +10,23 @@ from search.hybrid import Searcher
 
 
 def get_searcher(request: Request) -> Searcher:
-    """The app's searcher; 503 with the reason (and its fix) while there is none."""
-    found = request.app.state.searcher
+    """The searcher of the current generation; 503 with the reason (and its fix) while there is none."""
+    holder = request.app.state.holder
+    found = holder.get()
     if found is None:
-        raise ServiceError(503, "index unavailable", request.app.state.problem or "index not loaded")
+        raise ServiceError(503, "index unavailable", holder.problem or "index not loaded")
     return found
 
 
+def require_writer(request: Request) -> None:
+    """Writes need `Authorization: Bearer <ZHSEARCH_WRITE_TOKEN>`; with no token configured they are off."""
+    token = request.app.state.write_token
+    if not token:
+        raise ServiceError(403, "writes disabled", "this service accepts no writes: set ZHSEARCH_WRITE_TOKEN to enable them")
+    given = request.headers.get("authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise ServiceError(401, "unauthorized", "writes need the header 'Authorization: Bearer <write token>'")
+
+
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
+WriterDep = Annotated[None, Depends(require_writer)]

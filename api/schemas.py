@@ -111,6 +111,53 @@ class StatsOut(BaseModel):
     build_seconds: float
 
 
+class ArticleIn(BaseModel):
+    """An article to add or replace: the text splits into paragraphs at line breaks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=256, pattern=r"^[^/\s]+$", description="Stable id (no slashes or spaces).")
+    title: str = Field("", max_length=1000)
+    text: str = Field(min_length=1, max_length=200_000)
+    subtitle: str = Field("", max_length=1000)
+    byline: str = Field("", max_length=1000)
+    date: str | None = Field(None, pattern=DATE_PATTERN)
+    source: str = Field("api", max_length=256)
+
+    @field_validator("text")
+    @classmethod
+    def has_words(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is blank")
+        return value
+
+
+class ArticlesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    articles: list[ArticleIn] = Field(min_length=1, max_length=100)
+
+    @field_validator("articles")
+    @classmethod
+    def unique_ids(cls, value: list[ArticleIn]) -> list[ArticleIn]:
+        ids = [a.id for a in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError("article ids repeat within the batch")
+        return value
+
+
+class WriteOut(BaseModel):
+    added: list[str]
+    paragraphs: int
+    generation: str
+
+
+class DeleteOut(BaseModel):
+    deleted: str
+    paragraphs: int
+    generation: str
+
+
 class ErrorOut(BaseModel):
     error: str
     message: str

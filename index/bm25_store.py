@@ -116,16 +116,13 @@ class BM25Store:
         """Open the Whoosh index in `folder/whoosh`."""
         return cls(whoosh_index.open_dir(str(folder / WHOOSH_DIR)))
 
-    def add(self, paragraphs: Iterable[Paragraph]) -> None:
-        """Add or replace paragraphs (by paragraph id) in one commit."""
+    def replace(self, delete_articles: Iterable[str], add: Iterable[Paragraph]) -> None:
+        """Delete every paragraph of `delete_articles`, then add `add`, in one commit."""
         with self.index.writer() as writer:
-            for paragraph in paragraphs:
-                writer.update_document(**_document(paragraph))
-
-    def delete_article(self, article_id: str) -> int:
-        """Delete every paragraph of an article; returns how many were deleted."""
-        with self.index.writer() as writer:
-            return writer.delete_by_term("article_id", article_id)
+            for article_id in delete_articles:
+                writer.delete_by_term("article_id", article_id)
+            for paragraph in add:
+                writer.add_document(**_document(paragraph))
 
     def doc_count(self) -> int:
         return self.index.doc_count()

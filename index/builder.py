@@ -5,18 +5,27 @@ from __future__ import annotations
 import hashlib
 import time
 from pathlib import Path
+from typing import Callable
 
 from rich.console import Console
+from rich.progress import track
 
 from index.bm25_store import BM25Store
 from index.docstore import DocStore
 from index.embed import Encoder
-from index.generations import commit_generation, new_generation
+from index.generations import commit_generation, new_generation, remove_unfinished, sync_folder, write_lock
 from index.manifest import Manifest, write_manifest
 from index.models import Article
 from index.paragraphs import passage_texts, split_article
 from index.tokenize import Tokenizer
 from index.vector_store import VectorStore
+
+
+Checkpoint = Callable[[str], None]
+
+
+def no_checkpoint(stage: str) -> None:
+    """The default checkpoint: nothing (crash tests pass one that kills the process at a stage)."""
 
 
 class EmptyCorpusError(ValueError):
@@ -34,7 +43,8 @@ def fingerprint(articles: list[Article]) -> str:
 
 
 def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, encoder: Encoder,
-                sources: list[str], quiet: bool = False) -> Manifest:
+                sources: list[str], quiet: bool = False, checkpoint: Checkpoint = no_checkpoint,
+                lock_timeout: float = 30.0) -> Manifest:
     """Index `articles` into a new generation of `index_dir` and make it current.
 
     The previous generation stays current until this one is complete (manifest written last).
@@ -44,21 +54,27 @@ def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, 
     paragraphs = [p for article in articles for p in split_article(article)]
     if not paragraphs:
         raise EmptyCorpusError(f"no paragraph found in {', '.join(sources)}: nothing to index")
-    folder = new_generation(index_dir)
-    console.print(f"[bold]indexing[/] {len(articles)} articles, {len(paragraphs)} paragraphs -> {folder}")
-    DocStore.build(articles, paragraphs).save(folder)
-    with console.status("BM25: tokenising and writing Whoosh"):
-        BM25Store.build(folder, tokenizer, paragraphs)
-    console.print("BM25 index written; embedding paragraphs")
-    vectors = encoder.encode_passages(passage_texts(paragraphs), show_progress=not quiet)
-    VectorStore.build(vectors, [p.id for p in paragraphs]).save(folder)
-    manifest = Manifest(
-        model=encoder.config(), tokenizer=tokenizer.config(), articles=len(articles),
-        paragraphs=len(paragraphs), vectors=len(paragraphs),
-        build_seconds=round(time.perf_counter() - started, 3), sources=sources,
-        corpus_fingerprint=fingerprint(articles),
-    )
-    write_manifest(folder, manifest)
-    commit_generation(index_dir, folder)
+    with write_lock(index_dir, lock_timeout):
+        remove_unfinished(index_dir)
+        folder = new_generation(index_dir)
+        console.print(f"[bold]indexing[/] {len(articles)} articles, {len(paragraphs)} paragraphs -> {folder}")
+        DocStore.build(articles, paragraphs).save(folder)
+        checkpoint("docs")
+        BM25Store.build(folder, tokenizer, track(paragraphs, "BM25: tokenising, writing Whoosh", console=console))
+        checkpoint("whoosh")
+        vectors = encoder.encode_passages(passage_texts(paragraphs), show_progress=not quiet)
+        VectorStore.build(vectors, [p.id for p in paragraphs]).save(folder)
+        checkpoint("faiss")
+        manifest = Manifest(
+            model=encoder.config(), tokenizer=tokenizer.config(), articles=len(articles),
+            paragraphs=len(paragraphs), vectors=len(paragraphs),
+            build_seconds=round(time.perf_counter() - started, 3), sources=sources,
+            corpus_fingerprint=fingerprint(articles),
+        )
+        sync_folder(folder)
+        write_manifest(folder, manifest)
+        checkpoint("manifest")
+        commit_generation(index_dir, folder)
+        checkpoint("switch")
     console.print(f"[green]done[/] in {manifest.build_seconds:.1f} s")
     return manifest

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     k0: int = Field(100, ge=1, le=10_000, description="Candidates taken from each leg before fusion.")
 
+    write_token: str | None = Field(None, description="Bearer token for POST/DELETE /articles; None: writes off.")
     log_queries: bool = Field(False, description="Put query text in the JSON request log.")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

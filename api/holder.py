@@ -1,0 +1,55 @@
+"""The live searcher of a running service: opened once, swapped atomically when a new generation lands."""
+
+from __future__ import annotations
+
+import threading
+
+from index.embed import Encoder, ModelLoadError, SentenceTransformerEncoder
+from index.generations import CURRENT_FILE, IndexNotFoundError
+from index.manifest import IndexMismatchError
+from index.settings import Settings
+from search.engine import open_searcher
+from search.hybrid import Searcher
+
+LOAD_ERRORS = (IndexNotFoundError, IndexMismatchError, ModelLoadError, FileNotFoundError)
+
+
+class SearcherHolder:
+    """Hands out the searcher of the current generation.
+
+    Invariant: a request gets one Searcher and uses it throughout, so it sees one
+    generation whole; a newer generation (from this service's writes or another
+    process's) replaces the reference for later requests, never mid-request.
+    """
+
+    def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
+        self.settings = settings
+        self.encoder = encoder
+        self.searcher: Searcher | None = None
+        self.problem = ""
+        self._seen: int | None = None  # mtime_ns of CURRENT when the searcher was opened
+        self._lock = threading.Lock()
+
+    def _current_mtime(self) -> int | None:
+        try:
+            return (self.settings.index_dir / CURRENT_FILE).stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def load(self) -> None:
+        """Open (or reopen) the current generation; on failure keep the old searcher and say why."""
+        with self._lock:
+            seen = self._current_mtime()
+            try:
+                self.encoder = self.encoder or SentenceTransformerEncoder(self.settings)
+                self.searcher = open_searcher(self.settings, self.encoder)
+                self.problem = ""
+            except LOAD_ERRORS as err:
+                self.problem = str(err)
+            self._seen = seen
+
+    def get(self) -> Searcher | None:
+        """The searcher, reopened first if CURRENT changed since it was opened."""
+        if self._current_mtime() != self._seen:
+            self.load()
+        return self.searcher
