@@ -46,6 +46,9 @@ class SearcherHolder:
                 self.problem = ""
             except LOAD_ERRORS as err:
                 self.problem = str(err)
+            except Exception as err:  # unreadable files: report, keep serving what we had
+                self.problem = (f"index in {self.settings.index_dir} is unreadable ({type(err).__name__}: {err}); "
+                                f"run `zhsearch check --index-dir {self.settings.index_dir}` and rebuild with `zhsearch index`")
             self._seen = seen
 
     def get(self) -> Searcher | None:

@@ -1,0 +1,38 @@
+"""The command line without the model: check, words, and errors that name the fix."""
+
+from typer.testing import CliRunner
+
+from api.cli import app
+from index.builder import build_index
+from index.tokenize import tokenizer_from
+
+runner = CliRunner()
+
+
+def test_check_passes_then_reports_damage(settings, tiny_articles, fake_encoder):
+    build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
+    ok = runner.invoke(app, ["check", "--index-dir", str(settings.index_dir)])
+    assert ok.exit_code == 0 and "consistent" in ok.output
+    generation = settings.index_dir / (settings.index_dir / "CURRENT").read_text().strip()
+    (generation / "vector_ids.json").write_text('["a1.p000"]')
+    broken = runner.invoke(app, ["check", "--index-dir", str(settings.index_dir)])
+    assert broken.exit_code == 1 and "unreadable" in broken.output
+
+
+def test_check_finds_id_mismatch(settings, tiny_articles, fake_encoder):
+    build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
+    generation = settings.index_dir / (settings.index_dir / "CURRENT").read_text().strip()
+    lines = (generation / "paragraphs.jsonl").read_text().splitlines()
+    (generation / "paragraphs.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    broken = runner.invoke(app, ["check", "--index-dir", str(settings.index_dir)])
+    assert broken.exit_code == 1 and "but not in paragraphs.jsonl" in broken.output
+
+
+def test_missing_index_names_the_fix(tmp_path):
+    result = runner.invoke(app, ["check", "--index-dir", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "zhsearch index" in result.output
+
+
+def test_index_refuses_unknown_sources(tmp_path):
+    result = runner.invoke(app, ["index", str(tmp_path / "nothing.csv"), "--index-dir", str(tmp_path / "i")])
+    assert result.exit_code == 2 and "no such file" in result.output
