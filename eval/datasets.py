@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from index.ingest import IngestError, read_records
 
 CORPUS_POINTER = "corpus.source"  # one line: a path, relative to the dataset folder, that `zhsearch index` reads
 
@@ -32,17 +33,15 @@ class Dataset:
 def read_queries(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     """(query id -> text, query id -> kind) from queries.jsonl."""
     queries, kinds = {}, {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                queries[str(row["_id"])] = str(row["text"])
-            except (json.JSONDecodeError, KeyError, TypeError) as err:
-                raise DatasetError(f'{path}, line {number}: expected {{"_id": ..., "text": ...}} ({err})') from err
+    try:
+        for number, row in read_records(path):
+            if "_id" not in row or "text" not in row:
+                raise DatasetError(f'{path}, line {number}: expected {{"_id": ..., "text": ...}}')
+            queries[str(row["_id"])] = str(row["text"])
             if "kind" in row:
                 kinds[str(row["_id"])] = str(row["kind"])
+    except IngestError as err:
+        raise DatasetError(str(err)) from err
     return queries, kinds
 
 

@@ -22,7 +22,7 @@ def split_lines(text: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
-def _records(path: Path) -> Iterator[tuple[int, dict]]:
+def read_records(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, object) for each non-blank line of a JSONL file."""
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -67,7 +67,7 @@ def article_from_record(record: dict, where: str, source: str) -> Article:
 
 def read_jsonl(path: Path) -> list[Article]:
     """Articles from a JSONL file, one object a line (BEIR corpora use the same reader)."""
-    return [article_from_record(rec, f"{path}, line {n}", path.name) for n, rec in _records(path)]
+    return [article_from_record(rec, f"{path}, line {n}", path.name) for n, rec in read_records(path)]
 
 
 def read_page(path: Path) -> list[Article]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -44,3 +45,10 @@ def fake_encoder() -> FakeEncoder:
 @pytest.fixture
 def tiny_articles() -> list[Article]:
     return list(TINY)
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -17,6 +16,7 @@ import uvicorn
 
 from api.app import create_app
 from fakes import FakeEncoder
+from conftest import CACHE_DIR, free_port
 from index.builder import build_index
 from index.models import Article
 from index.settings import Settings
@@ -30,7 +30,6 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
          "--lang=zh-CN"]
 SHOTS = Path(__file__).resolve().parent / "screenshots"
-CACHE_DIR = Path(os.environ.get("ZHSEARCH_CACHE_DIR", Path.home() / ".cache" / "zhsearch"))
 WAIT_S = 15
 
 if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
@@ -75,12 +74,6 @@ SOURCES = ("001_workers_daily.txt", "002_workers_daily.txt")
 DATES = ("2026-01-05", "2026-01-12")
 CORPUS = [Article(f"w{n:02d}", title, paragraphs, source=SOURCES[n % 2], date=DATES[n % 2])
           for n, (title, paragraphs) in enumerate(STORIES)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
