@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from whoosh import index as whoosh_index
+from whoosh.codec.base import Segment as WhooshSegment
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer as WhooshTokenizer
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
@@ -15,6 +17,19 @@ from index.models import Paragraph
 from index.tokenize import Token, Tokenizer, normalize, shared_tokenizer
 
 WHOOSH_DIR = "whoosh"
+
+
+def _unrepeatable_segment_id(cls, size: int = 16) -> str:
+    """A segment name from the OS's randomness.
+
+    Whoosh draws segment names from the global `random`, which a caller (a test
+    framework, a simulation) may seed; a repeated name collides with a segment the
+    copied generation already holds and fails the commit.
+    """
+    return secrets.token_hex(size // 2)
+
+
+WhooshSegment._random_id = classmethod(_unrepeatable_segment_id)
 TITLE_BOOST = 2.0  # a title match counts as two body matches in BM25F
 
 

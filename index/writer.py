@@ -1,14 +1,13 @@
 """Live updates: add, replace or delete articles in a new generation, one writer at a time.
 
-Every update copies the current generation (hard links for Whoosh's immutable segment
-files, rewritten docs and vectors), applies the change there, writes the manifest last
+Every update copies the current generation (Whoosh's files copied, docs and vectors
+rewritten), applies the change there, writes the manifest last
 and switches `CURRENT` atomically. A crash at any point leaves the last complete
 generation current; an update is acknowledged only after its switch.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from datetime import datetime, timezone
@@ -27,9 +26,15 @@ from index.paragraphs import passage_texts, split_article
 from index.tokenize import Tokenizer
 from index.vector_store import VectorStore
 
-def _link_copy(source: Path, target: Path) -> None:
-    """Copy a folder with hard links (Whoosh never rewrites a file in place)."""
-    shutil.copytree(source, target, copy_function=os.link)
+def _copy_whoosh(source: Path, target: Path) -> None:
+    """Copy a Whoosh folder, leaving its write lock behind.
+
+    A real copy, not hard links: Whoosh names new segments from the global `random`
+    (which callers may seed) and opens them with "wb", so a repeated name would
+    truncate a file the previous generation still serves. A lock left by a failed
+    commit stays in the abandoned generation instead of blocking every later write.
+    """
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*WRITELOCK*"))
 
 
 def _remaining_vectors(store: VectorStore, drop: set[str]) -> tuple[np.ndarray, list[str]]:
@@ -63,7 +68,7 @@ def apply_update(index_dir: Path, upserts: list[Article], deletes: list[str], to
         fresh = encoder.encode_passages(passage_texts(added)) if added else np.zeros((0, encoder.dim), np.float32)
 
         folder = new_generation(index_dir)
-        _link_copy(source / WHOOSH_DIR, folder / WHOOSH_DIR)
+        _copy_whoosh(source / WHOOSH_DIR, folder / WHOOSH_DIR)
         checkpoint("copy")
         DocStore.build(articles, paragraphs).save(folder)
         checkpoint("docs")

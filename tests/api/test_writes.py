@@ -78,3 +78,14 @@ def test_bad_write_bodies_are_422(client, body):
 def test_oversized_body_is_413(client):
     response = client.post("/articles", content=b"x" * (9 * 1024 * 1024), headers=AUTH | {"content-type": "application/json"})
     assert response.status_code == 413
+
+
+def test_writes_survive_a_reseeded_random(client):
+    import random
+
+    for n in range(3):  # Whoosh names segments from `random`: a reseed must not repeat a name
+        random.seed(0)
+        response = client.post("/articles", json={"articles": [{"id": f"r{n}", "text": "正文"}]}, headers=AUTH)
+        assert response.status_code == 200
+    assert client.delete("/articles/a1", headers=AUTH).status_code == 200
+    assert check_index(client.index_dir)[1] == []
