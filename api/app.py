@@ -104,7 +104,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
             return current_generation(settings.index_dir).name
 
     @app.post("/articles", response_model=WriteOut, responses=WRITE_ERRORS)
-    def post_articles(body: ArticlesIn, searcher: SearcherDep, _: WriterDep) -> WriteOut:
+    def post_articles(_: WriterDep, body: ArticlesIn, searcher: SearcherDep) -> WriteOut:
         """Add or replace articles (by id); visible to searches whole, once this returns."""
         articles = [to_article(item) for item in body.articles]
         generation = write(searcher, articles, [])
@@ -112,7 +112,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         return WriteOut(added=[a.id for a in articles], paragraphs=count, generation=generation)
 
     @app.delete("/articles/{article_id}", response_model=DeleteOut, responses=WRITE_ERRORS)
-    def delete_article(article_id: str, searcher: SearcherDep, _: WriterDep) -> DeleteOut:
+    def delete_article(_: WriterDep, article_id: str, searcher: SearcherDep) -> DeleteOut:
         """Delete an article with all its paragraphs."""
         if article_id not in searcher.snapshot.docs.articles:
             raise ServiceError(404, "not found", f"no article {article_id!r}")

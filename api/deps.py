@@ -4,6 +4,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ServiceError
 from search.hybrid import Searcher
@@ -18,13 +19,17 @@ def get_searcher(request: Request) -> Searcher:
     return found
 
 
-def require_writer(request: Request) -> None:
+bearer = HTTPBearer(auto_error=False, description="The write token (ZHSEARCH_WRITE_TOKEN).")
+
+
+def require_writer(request: Request,
+                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
     """Writes need `Authorization: Bearer <ZHSEARCH_WRITE_TOKEN>`; with no token configured they are off."""
     token = request.app.state.write_token
     if not token:
         raise ServiceError(403, "writes disabled", "this service accepts no writes: set ZHSEARCH_WRITE_TOKEN to enable them")
-    given = request.headers.get("authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    given = credentials.credentials if credentials else ""
+    if not hmac.compare_digest(given.encode(), token.encode()):
         raise ServiceError(401, "unauthorized", "writes need the header 'Authorization: Bearer <write token>'")
 
 
