@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INDEX_DIR ?= .zhsearch/index
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install browser run test test-fast eval clean
+.PHONY: install browser run test test-fast eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,16 @@ test-fast: install
 
 eval: install
 	for d in ../shared/datasets/*/; do $(BIN)/zhsearch eval $$d --mode all --json; done
+
+# Speed and scale (bench/run.py): a 10,000-paragraph corpus of real Chinese text, indexed and timed; prints one
+# table (index throughput by phase, peak RSS, size on disk, latency in-process and over HTTP with 1 and 8 clients,
+# bm25s and numpy peers) and writes it to bench/results/<date>-10000.md. The model embeds the first 2,000
+# paragraphs (--embed-limit), random unit vectors fill the rest. Larger corpora, one column each:
+#   $(BIN)/python bench/run.py --sizes 10000 --sizes 100000      # 100k: tens of minutes on 2 cores
+#   $(BIN)/python bench/run.py --sizes 1000000 --loop-seconds 120  # 1M: hours (Whoosh and jieba), ~10 GB RAM
+# A quick run without the model: $(BIN)/python bench/run.py --sizes 2000 --fake-encoder
+bench: $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]' && $(BIN)/python bench/run.py --sizes 10000
 
 clean:
 	rm -rf .zhsearch .pytest_cache
