@@ -37,7 +37,7 @@ eval: install
 # bm25s and numpy peers) and writes it to bench/results/<date>-10000.md. The model embeds the first 2,000
 # paragraphs (--embed-limit), random unit vectors fill the rest. Larger corpora, one column each:
 #   $(BIN)/python bench/run.py --sizes 10000 --sizes 100000      # 100k: tens of minutes on 2 cores
-#   $(BIN)/python bench/run.py --sizes 1000000 --loop-seconds 120  # 1M: hours (Whoosh and jieba), ~10 GB RAM
+#   $(BIN)/python bench/run.py --sizes 1000000 --loop-seconds 120  # 1M: hours (jieba and Whoosh), several GB of RAM
 # A quick run without the model: $(BIN)/python bench/run.py --sizes 2000 --fake-encoder
 bench: $(BIN)/python
 	$(BIN)/pip install -q -e '.[bench]' && $(BIN)/python bench/run.py --sizes 10000

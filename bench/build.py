@@ -1,0 +1,158 @@
+"""Timed index builds, each run in its own process so that its peak RSS is its own.
+
+`ours`: the project's index, built from the same blocks and in the same order as
+`index.builder.build_index` (docs, Whoosh, embeddings, FAISS, manifest, switch), each phase
+timed with its peak RSS. Tokenising is timed once more on its own beforehand (the Whoosh phase
+tokenises again inside its analyzer). With `--embed-limit N` only the first N paragraphs are
+embedded by the model; the rest get random unit vectors of the same dimension.
+`peer`: bm25s over the same jieba terms (title and text of each paragraph, as Whoosh indexes them).
+
+Usage (run.py calls these): .venv/bin/python bench/build.py ours|peer --corpus FILE --work-dir DIR --out FILE.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from encoders import load_encoder
+from index.bm25_store import BM25Store
+from index.builder import fingerprint
+from index.docstore import DocStore
+from index.embed import as_unit_rows
+from index.generations import commit_generation, new_generation, remove_unfinished, sync_folder, write_lock
+from index.ingest import read_source
+from index.manifest import Manifest, write_manifest
+from index.paragraphs import passage_texts, split_article
+from index.settings import Settings
+from index.tokenize import tokenizer_from
+from index.vector_store import VectorStore
+from memory import PhaseRecorder, own_peak_rss_bytes
+
+VECTORS_FILE = "vectors.npy"  # the index's vectors, row for row, for the exact numpy peer
+PEER_DIR = "bm25s"
+PEER_IDS = "bm25s_ids.json"
+BM25_K1, BM25_B = 1.2, 0.75  # Whoosh BM25F's defaults, given to bm25s too
+FILL_CHUNK = 100_000
+
+
+def folder_bytes(path: Path) -> int:
+    """Bytes of every file under `path` (or of `path` itself)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def random_unit_rows(count: int, dim: int, seed: int) -> np.ndarray:
+    """`count` random unit vectors (normal, then scaled), made in chunks to bound the temporaries."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((count, dim), dtype=np.float32)
+    for start in range(0, count, FILL_CHUNK):
+        stop = min(start + FILL_CHUNK, count)
+        out[start:stop] = as_unit_rows(rng.standard_normal((stop - start, dim), dtype=np.float32))
+    return out
+
+
+def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, fake: bool, seed: int) -> dict:
+    """Build the project's index of `corpus` in `index_dir`, phase by phase; the measurements as a dict."""
+    settings = Settings().model_copy(update={"index_dir": index_dir})
+    with PhaseRecorder() as rec:
+        with rec.phase("read"):
+            articles = read_source(corpus)
+            paragraphs = [p for article in articles for p in split_article(article)]
+        with rec.phase("load tokenizer"):
+            tokenizer = tokenizer_from(settings)
+            tokenizer("预热")
+        with rec.phase("load model"):
+            encoder = load_encoder(settings, fake)
+        started = time.perf_counter()
+        with write_lock(index_dir):
+            remove_unfinished(index_dir)
+            folder = new_generation(index_dir)
+            with rec.phase("docs"):
+                DocStore.build(articles, paragraphs).save(folder)
+            with rec.phase("tokenise"):  # what Whoosh's analyzer does per paragraph: title and text
+                terms = sum(len(tokenizer(p.title)) + len(tokenizer(p.text)) for p in paragraphs)
+            with rec.phase("whoosh"):
+                BM25Store.build(folder, tokenizer, paragraphs)
+            texts = passage_texts(paragraphs)
+            embedded = min(embed_limit, len(texts))
+            with rec.phase("embed"):
+                real = encoder.encode_passages(texts[:embedded])
+            with rec.phase("random fill"):
+                vectors = np.concatenate([real, random_unit_rows(len(texts) - embedded, encoder.dim, seed)])
+            with rec.phase("faiss"):
+                VectorStore.build(vectors, [p.id for p in paragraphs]).save(folder)
+            with rec.phase("commit"):
+                manifest = Manifest(
+                    model=encoder.config(), tokenizer=tokenizer.config(), articles=len(articles),
+                    paragraphs=len(paragraphs), vectors=len(paragraphs),
+                    build_seconds=round(time.perf_counter() - started, 3), sources=[str(corpus)],
+                    corpus_fingerprint=fingerprint(articles),
+                )
+                sync_folder(folder)
+                write_manifest(folder, manifest)
+                commit_generation(index_dir, folder)
+        build_seconds = time.perf_counter() - started
+    np.save(work_dir / VECTORS_FILE, vectors)
+    sizes = {
+        "whoosh": folder_bytes(folder / "whoosh"),
+        "faiss": folder_bytes(folder / "vectors.faiss") + folder_bytes(folder / "vector_ids.json"),
+        "docs": folder_bytes(folder / "articles.jsonl") + folder_bytes(folder / "paragraphs.jsonl"),
+        "total": folder_bytes(folder),
+    }
+    return {"paragraphs": len(paragraphs), "articles": len(articles), "terms": terms, "embedded": embedded,
+            "dim": encoder.dim, "model": encoder.name, "build_seconds": build_seconds, "phases": rec.as_dict(),
+            "peak_rss": own_peak_rss_bytes(), "sizes": sizes, "folder": str(folder)}
+
+
+def build_peer(corpus: Path, work_dir: Path) -> dict:
+    """Tokenise `corpus` with the project's tokenizer and index the terms with bm25s; the measurements."""
+    import bm25s
+
+    settings = Settings()
+    with PhaseRecorder() as rec:
+        with rec.phase("read"):
+            paragraphs = [p for article in read_source(corpus) for p in split_article(article)]
+        with rec.phase("load tokenizer"):
+            tokenizer = tokenizer_from(settings)
+            tokenizer("预热")
+        with rec.phase("tokenise"):
+            tokens = [[sys.intern(t) for t in tokenizer.terms(p.title) + tokenizer.terms(p.text)] for p in paragraphs]
+        with rec.phase("bm25s index"):
+            retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+            retriever.index(tokens, show_progress=False)
+        with rec.phase("bm25s save"):
+            retriever.save(str(work_dir / PEER_DIR), show_progress=False)
+            (work_dir / PEER_IDS).write_text(json.dumps([p.id for p in paragraphs]), encoding="utf-8")
+    return {"paragraphs": len(paragraphs), "phases": rec.as_dict(), "peak_rss": own_peak_rss_bytes(),
+            "size": folder_bytes(work_dir / PEER_DIR)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["ours", "peer"])
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--work-dir", type=Path, required=True)
+    parser.add_argument("--index-dir", type=Path)
+    parser.add_argument("--embed-limit", type=int, default=2000)
+    parser.add_argument("--fake-encoder", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    if args.what == "ours":
+        result = build_ours(args.corpus, args.index_dir or args.work_dir / "index", args.work_dir,
+                            args.embed_limit, args.fake_encoder, args.seed)
+    else:
+        result = build_peer(args.corpus, args.work_dir)
+    args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""The encoder a benchmark run uses: the configured model, or the tests' fake one for quick runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from index.embed import Encoder, SentenceTransformerEncoder
+from index.settings import Settings
+
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+
+
+def load_encoder(settings: Settings, fake: bool) -> Encoder:
+    """`tests/fakes.py`'s FakeEncoder (character bigrams, no model) when `fake`, else the real model."""
+    if not fake:
+        return SentenceTransformerEncoder(settings)
+    if str(TESTS) not in sys.path:
+        sys.path.insert(0, str(TESTS))
+    from fakes import FakeEncoder
+
+    return FakeEncoder()

@@ -1,0 +1,97 @@
+"""Resident memory of a process (Linux /proc) and timed phases with their peak RSS."""
+
+from __future__ import annotations
+
+import os
+import resource
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+MB = 1024 * 1024
+
+
+def rss_bytes(pid: int | str = "self") -> int:
+    """Resident set size of a process now (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * PAGE_BYTES
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def peak_rss_bytes(pid: int | str = "self") -> int:
+    """The kernel's high-water mark of a process's resident set (VmHWM; 0 when unknown)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def own_peak_rss_bytes() -> int:
+    """Peak RSS of this process since it started (getrusage; kilobytes on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+@dataclass
+class Phase:
+    """One timed step: wall seconds and the highest RSS sampled while it ran."""
+
+    name: str
+    seconds: float = 0.0
+    peak_rss: int = 0
+
+
+@dataclass
+class PhaseRecorder:
+    """Times named phases and samples this process's RSS every `interval` seconds meanwhile.
+
+    Invariant: a phase's `peak_rss` is the process's whole RSS (everything loaded before it
+    included), taken as the maximum of the samples and the RSS at its start and end.
+    """
+
+    interval: float = 0.02
+    phases: dict[str, Phase] = field(default_factory=dict)
+    _current: Phase | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            phase = self._current
+            if phase is not None:
+                phase.peak_rss = max(phase.peak_rss, rss_bytes())
+
+    def __enter__(self) -> "PhaseRecorder":
+        self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[Phase]:
+        """Time the block as phase `name` (repeated names add up)."""
+        phase = self.phases.setdefault(name, Phase(name))
+        phase.peak_rss = max(phase.peak_rss, rss_bytes())
+        self._current = phase
+        started = time.perf_counter()
+        try:
+            yield phase
+        finally:
+            phase.seconds += time.perf_counter() - started
+            phase.peak_rss = max(phase.peak_rss, rss_bytes())
+            self._current = None
+
+    def as_dict(self) -> dict[str, dict[str, float]]:
+        return {name: {"seconds": p.seconds, "peak_rss": p.peak_rss} for name, p in self.phases.items()}

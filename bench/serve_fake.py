@@ -1,0 +1,28 @@
+"""The API on loopback with the tests' fake encoder: what `zhsearch serve` is for a `--fake-encoder` index.
+
+Usage: .venv/bin/python bench/serve_fake.py --index-dir DIR --port PORT
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import uvicorn
+
+from api.app import create_app
+from encoders import load_encoder
+from index.settings import Settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index-dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    settings = Settings().model_copy(update={"index_dir": args.index_dir})
+    uvicorn.run(create_app(settings, load_encoder(settings, fake=True)), host="127.0.0.1", port=args.port)
+
+
+if __name__ == "__main__":
+    main()
