@@ -45,7 +45,7 @@ def leg_rankings(searcher: Searcher, queries: dict[str, str], k0: int, quiet: bo
     """Both legs at depth k0 for every query; query vectors encoded in one batch."""
     ids = list(queries)
     progress = track(ids, description="BM25 queries", console=Console(stderr=True, quiet=quiet), transient=True)
-    sparse = {qid: searcher.bm25.search(queries[qid], k0)[0] for qid in progress}
+    sparse = {qid: searcher.bm25.search(queries[qid], k0, count=False)[0] for qid in progress}
     covered = {qid: searcher.coverage(queries[qid], sparse[qid]) for qid in ids}
     vectors = searcher.dense.encode([queries[qid] for qid in ids])
     dense = dict(zip(ids, searcher.dense.search_vectors(vectors, k0)))

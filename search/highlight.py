@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
-from index.tokenize import Tokenizer
+from index.tokenize import Token
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,13 @@ def merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def highlight(text: str, terms: set[str], tokenizer: Tokenizer) -> list[Span]:
+def highlight(text: str, terms: set[str], tokens: Sequence[Token]) -> list[Span]:
     """The spans of `text` whose tokens are among `terms`, merged.
 
-    The same tokenizer that indexed the text finds the terms again, so offsets are
+    `tokens` are `text`'s tokens from the tokenizer that indexed it, so offsets are
     right for Chinese (and for traditional text matched by a simplified query).
     """
     if not terms:
         return []
-    spans = [(tok.start, tok.end) for tok in tokenizer(text) if tok.term in terms]
+    spans = [(tok.start, tok.end) for tok in tokens if tok.term in terms]
     return [Span(start, end, text[start:end]) for start, end in merge(spans)]

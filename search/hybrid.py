@@ -13,7 +13,7 @@ import numpy as np
 from index.models import Paragraph
 from index.settings import FusionMethod, Settings
 from index.snapshot import Snapshot
-from index.tokenize import Tokenizer
+from index.tokenize import Token, Tokenizer
 from search.bm25 import BM25Retriever
 from search.dense import DenseRetriever
 from search.filters import NO_FILTER, Filter, accepts
@@ -89,13 +89,16 @@ class Searcher:
         self.defaults = FusionParams(settings.fusion, settings.alpha, settings.rrf_k, settings.k0,
                                      settings.alpha_min, settings.alpha_max)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="zhsearch-leg")
+        # Per-instance caches: they die with this snapshot's searcher when a new generation lands.
+        self.tokens = lru_cache(maxsize=20_000)(self._tokens)
+        self.title_terms = lru_cache(maxsize=20_000)(self._title_terms)
+        self._allowed_rows = lru_cache(maxsize=256)(self._rows_meeting)
 
     def allowed_rows(self, flt: Filter) -> np.ndarray | None:
         """Vector rows whose paragraphs meet `flt` (None: every row). Cached per filter."""
         return None if flt.is_empty() else self._allowed_rows(flt)
 
-    @lru_cache(maxsize=256)
-    def _allowed_rows(self, flt: Filter) -> np.ndarray:
+    def _rows_meeting(self, flt: Filter) -> np.ndarray:
         paragraphs = self.snapshot.docs.paragraphs
         ids = self.dense.store.ids
         return np.array([row for row, pid in enumerate(ids) if accepts(flt, paragraphs[pid])], dtype=np.int64)
@@ -111,17 +114,25 @@ class Searcher:
             return ranked, len(self.dense.store.ids) if rows is None else len(rows)
         # The legs run side by side: encoding releases the GIL while Whoosh scores.
         dense_future = self._pool.submit(self.dense.search, query, params.k0, rows)
-        sparse, _ = self.bm25.search(query, params.k0, flt)
+        sparse, _ = self.bm25.search(query, params.k0, flt, count=False)
         covered = self.coverage(query, sparse) if params.method == "adaptive" else 0.5
         fused = fuse(sparse, dense_future.result(), params, covered)
         return fused, len(fused)
+
+    def _tokens(self, paragraph_id: str) -> tuple[Token, ...]:
+        """A paragraph's tokens (for highlights), computed once per paragraph while it is asked for."""
+        return tuple(self.tokenizer(self.snapshot.docs.paragraphs[paragraph_id].text))
+
+    def _title_terms(self, article_id: str) -> frozenset[str]:
+        return frozenset(self.tokenizer.terms(self.snapshot.docs.articles[article_id].title))
 
     def coverage(self, query: str, sparse: Ranked) -> float:
         """How much of the query's IDF weight BM25's best hit (title and text) contains."""
         if not sparse:
             return 0.0
         best = self.snapshot.docs.paragraphs[sparse[0][0]]
-        return coverage(self.bm25.term_weights(query), set(self.tokenizer.terms(f"{best.title} {best.text}")))
+        held = self.title_terms(best.article_id) | {tok.term for tok in self.tokens(best.id)}
+        return coverage(self.bm25.term_weights(query), held)
 
     def search(self, query: str, mode: Mode = "hybrid", k: int = 10, offset: int = 0,
                params: FusionParams | None = None, flt: Filter = NO_FILTER) -> SearchResult:
@@ -133,6 +144,6 @@ class Searcher:
         hits = []
         for rank, (pid, score) in enumerate(ranked[offset:offset + k], start=offset + 1):
             paragraph = self.snapshot.docs.paragraphs[pid]
-            hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.tokenizer)))
+            hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.tokens(pid))))
         took = (time.perf_counter() - started) * 1000
         return SearchResult(query, mode, total, hits, round(took, 2))
