@@ -5,18 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from index.tokenize import Tokenizer, is_word
+from index.tokenize import Tokenizer
 
 
 # Single-character words that never start or end a domain term.
 FUNCTION_WORDS = frozenset("的 了 之 该 们 是 在 和 与 及 等 也 都 为 把 被 对 从 向 这 那 个 其 并 将 由 于 让 给 到 有 就 又".split())
-
-
-def jieba_words(tokenizer: Tokenizer, text: str) -> list[str]:
-    """jieba's default-mode segmentation of the normalised text (no search-mode sub-words)."""
-    from index.tokenize import normalize
-
-    return [w for w in tokenizer._jieba.lcut(normalize(text, tokenizer.fold_traditional)) if is_word(w)]
 
 
 def propose_words(tokenizer: Tokenizer, texts: Iterable[str], top: int = 50, min_count: int = 3,
@@ -26,7 +19,7 @@ def propose_words(tokenizer: Tokenizer, texts: Iterable[str], top: int = 50, min
     run is dropped in favour of the longer one."""
     counts: Counter[str] = Counter()
     for text in texts:
-        words = jieba_words(tokenizer, text)
+        words = tokenizer.words(text)
         for size in (2, 3):
             for i in range(len(words) - size + 1):
                 parts = words[i:i + size]

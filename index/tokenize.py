@@ -112,6 +112,10 @@ class Tokenizer:
             if is_word(word) and not word.isspace()
         ]
 
+    def words(self, text: str) -> list[str]:
+        """jieba's default-mode words of the normalised text, no sub-words (for dictionary building)."""
+        return [w for w in self._jieba.lcut(normalize(text, self.fold_traditional)) if is_word(w)]
+
     def terms(self, text: str) -> list[str]:
         """Just the terms of `text` (for BM25 scoring)."""
         return [tok.term.strip() for tok in self(text)]
