@@ -1,7 +1,6 @@
 """End to end: the real CLI indexes seeds/ with the real model, a real server answers on loopback."""
 
 import json
-import os
 import subprocess
 import sys
 import time

@@ -1,6 +1,5 @@
 """User dictionary: applied by the tokenizer, recorded by content, and proposed from a corpus."""
 
-from pathlib import Path
 
 import pytest
 
