@@ -42,7 +42,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, err: StarletteHTTPException) -> JSONResponse:
-        return error_response(err.status_code, "http error", str(err.detail))
+        message = str(err.detail)
+        if err.status_code == 400 and "parsing the body" in message:  # FastAPI's words for undecodable bytes
+            message = "the body could not be read: send JSON encoded as UTF-8 with content-type application/json"
+        return error_response(err.status_code, "http error", message)
 
     @app.exception_handler(ServiceError)
     async def on_service(_: Request, err: ServiceError) -> JSONResponse:

@@ -122,3 +122,9 @@ def test_metrics_and_json_request_log(client, caplog):
     assert 'zhsearch_searches_total{mode="bm25"} 1.0' in text
     assert 'zhsearch_search_seconds_bucket{le="0.005",mode="bm25"}' in text
     assert 'zhsearch_requests_total{route="/search",status="422"} 1.0' in text
+
+
+def test_undecodable_body_says_what_to_send(client):
+    response = client.post("/search", content=b'{"q": "\xff\xfe"}', headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500
+    assert "UTF-8" in response.json()["message"] or "json" in response.json()["message"].lower()
