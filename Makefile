@@ -29,8 +29,10 @@ test: install browser
 test-fast: install
 	$(BIN)/pytest -q -m "not e2e"
 
+# Relevance of every mode on the judged seed set and the shared BEIR sets (corpus indexes cached in
+# ~/.cache/zhsearch/eval; about 20 minutes on 2 cores the first time).
 eval: install
-	for d in ../shared/datasets/*/; do $(BIN)/zhsearch eval $$d --mode all --json; done
+	for d in eval/datasets/seeds ../shared/datasets/*/; do $(BIN)/zhsearch eval $$d --mode all --compare; done
 
 # Speed and scale (bench/run.py): a 10,000-paragraph corpus of real Chinese text, indexed and timed; prints one
 # table (index throughput by phase, peak RSS, size on disk, latency in-process and over HTTP with 1 and 8 clients,
