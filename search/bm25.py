@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from functools import lru_cache
 
 from whoosh import qparser
 from whoosh.query import AndNot, Not, NullQuery, Or, Query, Term
@@ -46,6 +47,8 @@ class BM25Retriever:
         self.store = store
         self.tokenizer = tokenizer
         self._parser = qparser.MultifieldParser(FIELDS, store.index.schema, group=qparser.OrGroup)
+        # One search parses its query for retrieval and again for highlights: parse once.
+        self.parse = lru_cache(maxsize=1024)(self._parse)
         # Questions end in "?" and Chinese has no use for "*" globs or quoted single terms:
         # without these plugins "什么?" stays a question instead of becoming a wildcard.
         for plugin in (qparser.WildcardPlugin, qparser.RangePlugin, qparser.SingleQuotePlugin):
@@ -66,7 +69,7 @@ class BM25Retriever:
         clauses = [Term(field, term) for term in terms for field in FIELDS]
         return Or(clauses) if clauses else NullQuery
 
-    def parse(self, text: str) -> Query:
+    def _parse(self, text: str) -> Query:
         """Whoosh syntax where it parses; plain terms where it does not."""
         try:
             return lift_negations(self._parser.parse(text))
