@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from functools import lru_cache
@@ -12,10 +13,27 @@ from whoosh.scoring import BM25F
 
 from index.bm25_store import BM25Store
 from index.tokenize import Tokenizer
+from search.bm25_impacts import Impacts, Leaf
 from search.filters import NO_FILTER, Filter, whoosh_filter
 from search.fusion import Ranked, ordered
 
 FIELDS = ["title", "text"]
+log = logging.getLogger("zhsearch.bm25")
+
+
+def flat_leaves(query: Query, boost: float = 1.0) -> list[Leaf] | None:
+    """The (field, term, boost) clauses of a query that is only ORs of terms; None for anything else."""
+    if isinstance(query, Term):
+        return [(query.fieldname, query.text, boost * query.boost)]
+    if type(query) is Or and not query.scale and query.minmatch <= 1:
+        leaves: list[Leaf] = []
+        for sub in query.subqueries:
+            found = flat_leaves(sub, boost * query.boost)
+            if found is None:
+                return None
+            leaves.extend(found)
+        return leaves
+    return None
 
 
 def lift_negations(query: Query) -> Query:
@@ -41,11 +59,20 @@ class BM25Retriever:
     Terms are OR-grouped: a question matches paragraphs that share some of its words
     (AND grouping, Whoosh's default, loses most answers to natural-language questions).
     Explicit AND / OR / NOT, quotes for phrases and parentheses work as in Whoosh.
+
+    Unfiltered queries that are only ORs of terms (almost every question) are scored from
+    precomputed impacts (search/bm25_impacts.py), which give Whoosh's scores without its
+    Python matchers; they are read in a background thread at open, and Whoosh answers
+    everything until they are ready, and always phrases, AND, NOT and filtered queries.
     """
 
-    def __init__(self, store: BM25Store, tokenizer: Tokenizer) -> None:
+    def __init__(self, store: BM25Store, tokenizer: Tokenizer, impacts: bool = True) -> None:
         self.store = store
         self.tokenizer = tokenizer
+        self.impacts: Impacts | None = None
+        self._loading = threading.Thread(target=self._load_impacts, name="zhsearch-impacts", daemon=True)
+        if impacts:
+            self._loading.start()
         self._parser = qparser.MultifieldParser(FIELDS, store.index.schema, group=qparser.OrGroup)
         # One search parses its query for retrieval and again for highlights: parse once.
         self.parse = lru_cache(maxsize=1024)(self._parse)
@@ -54,6 +81,18 @@ class BM25Retriever:
         for plugin in (qparser.WildcardPlugin, qparser.RangePlugin, qparser.SingleQuotePlugin):
             self._parser.remove_plugin_class(plugin)
         self._local = threading.local()
+
+    def _load_impacts(self) -> None:
+        try:
+            self.impacts = Impacts.from_index(self.store.index, FIELDS, BM25F())
+        except Exception:  # Whoosh keeps answering every query; the fast path is only speed
+            log.exception("BM25 impacts could not be read; Whoosh scores every query")
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until the precomputed impacts are in use (False if disabled, failed or still loading)."""
+        if self._loading.is_alive():
+            self._loading.join(timeout)
+        return self.impacts is not None
 
     def _searcher(self):
         """One Whoosh searcher per thread, opened once and reused."""
@@ -99,6 +138,11 @@ class BM25Retriever:
         query = self.parse(text)
         if query is NullQuery or k <= 0:
             return [], 0
+        impacts = self.impacts
+        if impacts is not None and flt.is_empty():
+            leaves = flat_leaves(query)
+            if leaves is not None:
+                return impacts.top(leaves, k, count)
         results = self._searcher().search(query, limit=k, filter=whoosh_filter(flt))
         ranked = ordered((hit["paragraph_id"], float(hit.score)) for hit in results)
         return ranked, len(results) if count else len(ranked)

@@ -1,0 +1,91 @@
+"""Precomputed BM25 impacts give Whoosh's own rankings and scores (real Whoosh index of the seed pages)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.bm25_store import BM25Store
+from index.ingest import read_sources
+from index.paragraphs import split_article
+from index.tokenize import tokenizer_from
+from search.bm25 import BM25Retriever, flat_leaves
+from search.filters import Filter
+
+ROOT = Path(__file__).resolve().parents[2]
+QUERIES = [
+    "外卖配送员", "职工 培训", "工会为职工办实事", "劳模工匠", "新就业形态劳动者权益保障",
+    "冬季 安全生产", "职工^3 培训", "天津 工匠学院 直通车", "的", "没有这个词zzz", "中华全国总工会 领导", "title:工会",
+]
+
+
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory) -> BM25Retriever:
+    """The seed paragraphs in Whoosh, then an update (a second segment and deletions), as a service sees it."""
+    from index.settings import Settings
+    from conftest import CACHE_DIR
+
+    tokenizer = tokenizer_from(Settings(cache_dir=CACHE_DIR))
+    articles = read_sources([ROOT / "seeds"])
+    paragraphs = [p for article in articles for p in split_article(article)]
+    folder = tmp_path_factory.mktemp("impacts")
+    store = BM25Store.build(folder, tokenizer, paragraphs[:-40])
+    deleted = {articles[0].id, articles[3].id}
+    store.replace(deleted, paragraphs[-40:])
+    found = BM25Retriever(BM25Store.open(folder), tokenizer)
+    assert found.wait_ready(60)
+    return found
+
+
+def whoosh_only(retriever: BM25Retriever, query: str, k: int):
+    impacts, retriever.impacts = retriever.impacts, None
+    try:
+        return retriever.search(query, k)
+    finally:
+        retriever.impacts = impacts
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_impacts_rank_and_score_as_whoosh(retriever, query):
+    assert flat_leaves(retriever.parse(query)) is not None
+    fast, fast_total = retriever.search(query, 50)
+    slow, slow_total = whoosh_only(retriever, query, 50)
+    assert fast_total == slow_total
+    assert [pid for pid, _ in fast] == [pid for pid, _ in slow]
+    assert np.allclose([s for _, s in fast], [s for _, s in slow], rtol=1e-6)
+
+
+def test_deleted_paragraphs_never_come_back(retriever):
+    ids = {pid for query in QUERIES for pid, _ in retriever.search(query, 500)[0]}
+    assert ids
+    live = set(retriever.impacts.ids) - {""}
+    assert ids <= live
+    whoosh_live = {fields["paragraph_id"] for fields in retriever.store.index.searcher().all_stored_fields()}
+    assert live == whoosh_live
+
+
+def test_ties_and_short_pages_keep_the_id_order(retriever):
+    for k in (1, 3, 7):
+        fast, _ = retriever.search("的", k)
+        full, _ = retriever.search("的", 500)
+        assert fast == full[:k]
+
+
+def test_accumulator_is_clean_between_queries(retriever):
+    retriever.search("职工 培训", 10)
+    assert not retriever.impacts._accumulator().any()
+
+
+@pytest.mark.parametrize("query", ['"暖心驿站"', "职工 NOT 培训", "职工 AND 培训"])
+def test_syntax_beyond_or_goes_to_whoosh(retriever, query):
+    assert flat_leaves(retriever.parse(query)) is None
+    assert retriever.search(query, 20) == whoosh_only(retriever, query, 20)
+
+
+def test_filtered_queries_go_to_whoosh(retriever):
+    paragraph = retriever.search("职工", 1)[0][0][0]
+    article = paragraph.rsplit(".", 1)[0]
+    ranked, _ = retriever.search("职工", 50, Filter(article_id=article))
+    assert ranked and all(pid.startswith(article + ".") for pid, _ in ranked)
