@@ -39,13 +39,17 @@ def eval_index_dir(settings: Settings, dataset: Dataset) -> Path:
 
 
 def index_is_current(index_dir: Path, corpus_fp: str, encoder: Encoder, tokenizer: Tokenizer) -> bool:
-    """True when `index_dir` holds this corpus, built with this model and tokenizer."""
+    """True when `index_dir` holds this corpus, built with this model and tokenizer.
+
+    Stricter than serving: every model setting must match (length limit and number type
+    too), since an evaluation measures exactly the configuration it names.
+    """
     try:
         manifest = read_manifest(current_generation(index_dir))
         check_compatible(manifest, encoder.config(), tokenizer.config())
     except (IndexNotFoundError, IndexMismatchError, FileNotFoundError, ValueError):
         return False
-    return manifest.corpus_fingerprint == corpus_fp
+    return manifest.corpus_fingerprint == corpus_fp and manifest.model == encoder.config()
 
 
 def ensure_corpus_index(dataset: Dataset, settings: Settings, encoder: Encoder, quiet: bool) -> None:

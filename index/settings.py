@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_USER_DICT = Path(__file__).resolve().parent / "userdict.txt"  # union and place terms jieba splits
 
 FusionMethod = Literal["adaptive", "weighted", "rrf"]
+ModelDtype = Literal["auto", "float32", "bfloat16"]
 
 
 class Settings(BaseSettings):
@@ -31,6 +32,9 @@ class Settings(BaseSettings):
     passage_prompt: str | None = Field(None, description="Prefix for passages; None: the model's own prompts.")
     max_seq_length: int = Field(512, ge=16, le=8192)
     embed_batch_size: int = Field(16, ge=1, le=1024)
+    model_dtype: ModelDtype = Field(
+        "auto", description="Model weights' number type on the CPU; auto: bfloat16 where the CPU computes it natively."
+    )
     fold_traditional: bool = Field(True, description="Fold traditional to simplified script in the tokenizer.")
     user_dict: Path | None = Field(
         DEFAULT_USER_DICT, description="A jieba user dictionary applied at index and query time (None: jieba's own)."
