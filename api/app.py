@@ -97,7 +97,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         """Apply one update as a new generation and serve it; returns the generation's name."""
         with write_lock:
             try:
-                apply_update(settings.index_dir, upserts, deletes, searcher.tokenizer, searcher.dense.encoder)
+                apply_update(settings.index_dir, upserts, deletes, searcher.tokenizer, searcher.dense.encoder,
+                             ann_threshold=settings.ann_threshold)
             except WriterBusyError as err:
                 raise ServiceError(409, "index busy", str(err)) from err
             holder.load()

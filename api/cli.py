@@ -70,7 +70,8 @@ def index(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt p
     try:
         articles = read_sources(paths)
         manifest = build_index(settings.index_dir, articles, tokenizer_from(settings),
-                               SentenceTransformerEncoder(settings), [str(p) for p in paths], quiet=quiet)
+                               SentenceTransformerEncoder(settings), [str(p) for p in paths], quiet=quiet,
+                               ann_threshold=settings.ann_threshold)
     except KNOWN_ERRORS as err:
         fail(err)
     typer.echo(f"indexed {manifest.articles} articles, {manifest.paragraphs} paragraphs into {settings.index_dir} "

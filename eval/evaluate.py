@@ -59,7 +59,8 @@ def ensure_corpus_index(dataset: Dataset, settings: Settings, encoder: Encoder, 
     if index_is_current(settings.index_dir, fingerprint(articles), encoder, tokenizer):
         Console(stderr=True, quiet=quiet).print(f"reusing the index in {settings.index_dir}")
         return
-    build_index(settings.index_dir, articles, tokenizer, encoder, [str(dataset.corpus)], quiet=quiet)
+    build_index(settings.index_dir, articles, tokenizer, encoder, [str(dataset.corpus)], quiet=quiet,
+                ann_threshold=settings.ann_threshold)
 
 
 def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None = None,

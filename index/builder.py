@@ -18,7 +18,8 @@ from index.manifest import Manifest, write_manifest
 from index.models import Article
 from index.paragraphs import passage_texts, split_article
 from index.tokenize import Tokenizer
-from index.vector_store import VectorStore
+from index.passage_vectors import VECTORS_TMP, encode_to_file
+from index.vector_store import ANN_THRESHOLD, VectorStore
 
 
 Checkpoint = Callable[[str], None]
@@ -44,7 +45,7 @@ def fingerprint(articles: list[Article]) -> str:
 
 def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, encoder: Encoder,
                 sources: list[str], quiet: bool = False, checkpoint: Checkpoint = no_checkpoint,
-                lock_timeout: float = 30.0) -> Manifest:
+                lock_timeout: float = 30.0, ann_threshold: int = ANN_THRESHOLD) -> Manifest:
     """Index `articles` into a new generation of `index_dir` and make it current.
 
     The previous generation stays current until this one is complete (manifest written last).
@@ -62,8 +63,10 @@ def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, 
         checkpoint("docs")
         BM25Store.build(folder, tokenizer, track(paragraphs, "BM25: tokenising, writing Whoosh", console=console))
         checkpoint("whoosh")
-        vectors = encoder.encode_passages(passage_texts(paragraphs), show_progress=not quiet)
-        VectorStore.build(vectors, [p.id for p in paragraphs]).save(folder)
+        vectors = encode_to_file(encoder, passage_texts(paragraphs), folder / VECTORS_TMP, console)
+        VectorStore.build(vectors, [p.id for p in paragraphs], ann_threshold).save(folder)
+        del vectors
+        (folder / VECTORS_TMP).unlink()
         checkpoint("faiss")
         manifest = Manifest(
             model=encoder.config(), tokenizer=tokenizer.config(), articles=len(articles),

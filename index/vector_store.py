@@ -1,4 +1,9 @@
-"""FAISS inner-product index and its row -> paragraph id map, aligned row by row."""
+"""FAISS inner-product index and its row -> paragraph id map, aligned row by row.
+
+Exact search (IndexFlatIP) up to `ann_threshold` rows; beyond, an inverted-file index
+(IndexIVFFlat, about 4 * sqrt(n) lists, `nprobe` of them searched). On this project's
+vectors IVF kept recall@10 >= 0.98 of exact where HNSW (M 32) stayed near 0.9 (bench/).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,30 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.settings import ANN_THRESHOLD, NPROBE
+
 INDEX_FILE = "vectors.faiss"
 IDS_FILE = "vector_ids.json"
+TRAIN_ROWS = 64 * 1024  # k-means of the IVF lists sees at most this many rows
+BATCH = 8192  # rows added per call: vectors may be a memory map, read a batch at a time
+
+
+def ivf_lists(n: int, ann_threshold: int = ANN_THRESHOLD) -> int:
+    """0 for exact search, else the number of IVF lists for `n` rows (>= 39 training rows per list)."""
+    if n < ann_threshold:
+        return 0
+    return max(1, min(int(4 * np.sqrt(n)), n // 39))
+
+
+def _new_index(vectors: np.ndarray, lists: int) -> faiss.Index:
+    dim = vectors.shape[1]
+    if not lists:
+        return faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+    step = max(1, len(vectors) // TRAIN_ROWS)
+    index.train(np.ascontiguousarray(vectors[::step][:TRAIN_ROWS], dtype=np.float32))
+    index.set_direct_map_type(faiss.DirectMap.Array)  # rows stay reconstructable (updates copy them)
+    return index
 
 
 class VectorStoreError(RuntimeError):
@@ -19,7 +46,7 @@ class VectorStoreError(RuntimeError):
 
 @dataclass
 class VectorStore:
-    """Unit vectors in a FAISS IndexFlatIP; `ids[row]` is the paragraph id of that row.
+    """Unit vectors in a FAISS inner-product index; `ids[row]` is the paragraph id of that row.
 
     Invariant: rows are L2-normalised, so inner product equals cosine similarity;
     `index.ntotal == len(ids)`.
@@ -27,19 +54,26 @@ class VectorStore:
 
     index: faiss.Index
     ids: list[str]
+    nprobe: int = NPROBE  # IVF lists searched per query (ignored by exact search)
 
     @classmethod
-    def build(cls, vectors: np.ndarray, ids: list[str]) -> "VectorStore":
-        """A store over `vectors` (n x dim, unit rows) with one id per row."""
+    def build(cls, vectors: np.ndarray, ids: list[str], ann_threshold: int = ANN_THRESHOLD) -> "VectorStore":
+        """A store over `vectors` (n x dim, unit rows; an array or a memory map) with one id per row."""
         if vectors.ndim != 2 or vectors.shape[0] != len(ids):
             raise VectorStoreError(f"{vectors.shape[0]} vectors for {len(ids)} ids: they must match")
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        index = _new_index(vectors, ivf_lists(len(ids), ann_threshold))
+        for start in range(0, len(vectors), BATCH):
+            index.add(np.ascontiguousarray(vectors[start:start + BATCH], dtype=np.float32))
         return cls(index, list(ids))
 
     @property
     def dim(self) -> int:
         return int(self.index.d)
+
+    @property
+    def kind(self) -> str:
+        """"exact" or "ivf<lists>"."""
+        return f"ivf{self.index.nlist}" if isinstance(self.index, faiss.IndexIVF) else "exact"
 
     def search(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
         """For each query row, up to `k` (paragraph id, cosine) pairs, best first, ties by id.
@@ -49,13 +83,26 @@ class VectorStore:
         k = min(k, self.index.ntotal if rows is None else len(rows))
         if k <= 0:
             return [[] for _ in range(len(queries))]
-        params = None if rows is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows.astype(np.int64)))
+        if rows is not None and isinstance(self.index, faiss.IndexIVF) and len(rows) <= ANN_THRESHOLD:
+            return [self._exact_among(query, k, rows) for query in queries]  # probed lists may miss a narrow filter
+        selector = None if rows is None else faiss.IDSelectorBatch(rows.astype(np.int64))
+        if isinstance(self.index, faiss.IndexIVF):
+            params = faiss.SearchParametersIVF(nprobe=min(self.nprobe, self.index.nlist), sel=selector)
+        else:
+            params = None if selector is None else faiss.SearchParameters(sel=selector)
         scores, found = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k, params=params)
         results = []
         for score_row, id_row in zip(scores, found):
             pairs = [(self.ids[r], float(s)) for s, r in zip(score_row, id_row) if r >= 0]
             results.append(sorted(pairs, key=lambda p: (-p[1], p[0])))
         return results
+
+    def _exact_among(self, query: np.ndarray, k: int, rows: np.ndarray) -> list[tuple[str, float]]:
+        """Exact top `k` of one query among `rows` (a few thousand at most: see `search`)."""
+        vectors = self.index.reconstruct_batch(rows.astype(np.int64))
+        scores = vectors @ np.asarray(query, dtype=np.float32)
+        best = np.argsort(-scores, kind="stable")[:k]
+        return sorted(((self.ids[rows[i]], float(scores[i])) for i in best), key=lambda p: (-p[1], p[0]))
 
     def save(self, folder: Path) -> None:
         """Write `vectors.faiss` and `vector_ids.json` into `folder`."""

@@ -24,7 +24,7 @@ from index.manifest import Manifest, check_compatible, read_manifest, write_mani
 from index.models import Article
 from index.paragraphs import passage_texts, split_article
 from index.tokenize import Tokenizer
-from index.vector_store import VectorStore
+from index.vector_store import ANN_THRESHOLD, VectorStore
 
 def _copy_whoosh(source: Path, target: Path) -> None:
     """Copy a Whoosh folder, leaving its write lock behind.
@@ -45,7 +45,8 @@ def _remaining_vectors(store: VectorStore, drop: set[str]) -> tuple[np.ndarray, 
 
 
 def apply_update(index_dir: Path, upserts: list[Article], deletes: list[str], tokenizer: Tokenizer,
-                 encoder: Encoder, checkpoint: Checkpoint = no_checkpoint, lock_timeout: float = 30.0) -> Manifest:
+                 encoder: Encoder, checkpoint: Checkpoint = no_checkpoint, lock_timeout: float = 30.0,
+                 ann_threshold: int = ANN_THRESHOLD) -> Manifest:
     """Add or replace `upserts` and delete the articles `deletes`, as one new generation.
 
     Raises KeyError for a delete of an unknown article (nothing is changed then).
@@ -75,7 +76,8 @@ def apply_update(index_dir: Path, upserts: list[Article], deletes: list[str], to
         BM25Store.open(folder).replace(sorted(gone & docs.articles.keys()), added)
         checkpoint("whoosh")
         kept, ids = _remaining_vectors(VectorStore.open(source), dropped)
-        VectorStore.build(np.vstack([kept, fresh]) if len(fresh) else kept, ids + [p.id for p in added]).save(folder)
+        VectorStore.build(np.vstack([kept, fresh]) if len(fresh) else kept, ids + [p.id for p in added],
+                          ann_threshold).save(folder)
         checkpoint("faiss")
         manifest = replace_counts(old, len(articles), len(paragraphs), time.perf_counter() - started,
                                   fingerprint(articles))

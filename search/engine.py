@@ -20,4 +20,5 @@ def open_searcher(settings: Settings, encoder: Encoder | None = None) -> Searche
     tokenizer = tokenizer_from(settings)
     encoder = encoder or SentenceTransformerEncoder(settings)
     snapshot = open_snapshot(settings.index_dir, encoder.config(), tokenizer.config())
+    snapshot.vectors.nprobe = settings.ivf_nprobe
     return Searcher(snapshot, tokenizer, DenseRetriever(encoder, snapshot.vectors), settings)

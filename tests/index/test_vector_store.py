@@ -31,3 +31,35 @@ def test_rows_and_ids_must_agree():
 def test_unreadable_files_are_a_clear_error(tmp_path):
     with pytest.raises(VectorStoreError, match="cannot read vectors"):
         VectorStore.open(tmp_path)
+
+
+def clustered(n: int, dim: int, seed: int) -> np.ndarray:
+    """Unit vectors around 40 centres, as sentence embeddings of a few topics are."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(40, dim))
+    return as_unit_rows(centres[rng.integers(0, 40, n)] + 0.6 * rng.normal(size=(n, dim)))
+
+
+def test_ivf_beyond_the_threshold_keeps_recall_and_reopens(tmp_path):
+    vectors, queries = clustered(4000, 32, 1), clustered(50, 32, 2)
+    ids = [f"p{i:05d}" for i in range(len(vectors))]
+    store = VectorStore.build(vectors, ids, ann_threshold=1000)
+    assert store.kind.startswith("ivf") and VectorStore.build(vectors, ids).kind == "exact"
+    store.save(tmp_path)
+    reopened = VectorStore.open(tmp_path)
+    assert reopened.kind == store.kind
+    found = reopened.search(queries, 10)
+    exact = [np.argsort(-(vectors @ q))[:10] for q in queries]
+    recall = np.mean([len({pid for pid, _ in got} & {ids[i] for i in best}) / 10 for got, best in zip(found, exact)])
+    assert recall >= 0.95
+    assert np.allclose(reopened.index.reconstruct_n(0, 5), vectors[:5], atol=1e-6)  # updates copy rows out
+
+
+def test_ivf_with_a_narrow_filter_is_exact_among_the_rows(tmp_path):
+    vectors, queries = clustered(3000, 16, 3), clustered(5, 16, 4)
+    ids = [f"p{i:05d}" for i in range(len(vectors))]
+    store = VectorStore.build(vectors, ids, ann_threshold=1000)
+    rows = np.arange(7, 3000, 97)
+    for query, got in zip(queries, store.search(queries, 5, rows)):
+        scores = vectors[rows] @ query
+        assert [pid for pid, _ in got] == [ids[rows[i]] for i in np.argsort(-scores)[:5]]
