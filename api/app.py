@@ -127,7 +127,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     @app.get("/stats", response_model=StatsOut, responses=ERRORS)
     def stats(searcher: SearcherDep) -> StatsOut:
         """Counts, sources, model, tokenizer, index size on disk and build time."""
-        return stats_out(searcher.snapshot)
+        return stats_out(searcher)
 
     @app.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
     def health() -> JSONResponse | HealthOut:

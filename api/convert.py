@@ -5,8 +5,7 @@ from __future__ import annotations
 from api.schemas import ArticleIn, ArticleOut, HighlightOut, HitOut, ParagraphOut, SearchResponse, StatsOut
 from index.ingest import split_lines
 from index.models import Article, Paragraph
-from index.snapshot import Snapshot
-from search.hybrid import SearchResult
+from search.hybrid import Searcher, SearchResult
 
 
 def paragraph_out(paragraph: Paragraph) -> ParagraphOut:
@@ -37,13 +36,15 @@ def folder_bytes(folder) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
-def stats_out(snapshot: Snapshot) -> StatsOut:
+def stats_out(searcher: Searcher) -> StatsOut:
+    snapshot = searcher.snapshot
     manifest = snapshot.manifest
     sources = sorted({p.source for p in snapshot.docs.paragraphs.values() if p.source})
     return StatsOut(articles=manifest.articles, paragraphs=manifest.paragraphs, sources=sources,
                     model=manifest.model, tokenizer=manifest.tokenizer, index=str(snapshot.folder),
                     index_bytes=folder_bytes(snapshot.folder), built_at=manifest.created_at,
-                    build_seconds=manifest.build_seconds)
+                    build_seconds=manifest.build_seconds, vector_index=snapshot.vectors.kind,
+                    bm25_impacts=searcher.bm25.impacts_state())
 
 
 def to_article(item: ArticleIn) -> Article:

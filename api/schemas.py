@@ -109,6 +109,10 @@ class StatsOut(BaseModel):
     index_bytes: int
     built_at: str
     build_seconds: float
+    vector_index: str = Field(description='"exact" or "ivf<lists>": how the dense leg searches.')
+    bm25_impacts: Literal["ready", "loading", "off"] = Field(
+        description="Precomputed BM25 scores for OR queries: in use, still being read, or not available."
+    )
 
 
 class ArticleIn(BaseModel):

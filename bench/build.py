@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from rich.console import Console
 
 from encoders import load_encoder
 from index.bm25_store import BM25Store
@@ -31,6 +32,7 @@ from index.manifest import Manifest, write_manifest
 from index.paragraphs import passage_texts, split_article
 from index.settings import Settings
 from index.tokenize import tokenizer_from
+from index.passage_vectors import VECTORS_TMP, encode_to_file
 from index.vector_store import VectorStore
 from memory import PhaseRecorder, own_peak_rss_bytes
 
@@ -82,12 +84,16 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
                 BM25Store.build(folder, tokenizer, paragraphs)
             texts = passage_texts(paragraphs)
             embedded = min(embed_limit, len(texts))
-            with rec.phase("embed"):
-                real = encoder.encode_passages(texts[:embedded])
+            with rec.phase("embed"):  # as the builder: length-sorted chunks into a memory map
+                vectors = np.lib.format.open_memmap(folder / VECTORS_TMP, mode="w+", dtype=np.float32,
+                                                    shape=(len(texts), encoder.dim))
+                vectors[:embedded] = encode_to_file(encoder, texts[:embedded], work_dir / "embedded.npy",
+                                                    Console(stderr=True))
             with rec.phase("random fill"):
-                vectors = np.concatenate([real, random_unit_rows(len(texts) - embedded, encoder.dim, seed)])
+                vectors[embedded:] = random_unit_rows(len(texts) - embedded, encoder.dim, seed)
             with rec.phase("faiss"):
-                VectorStore.build(vectors, [p.id for p in paragraphs]).save(folder)
+                store = VectorStore.build(vectors, [p.id for p in paragraphs], settings.ann_threshold)
+                store.save(folder)
             with rec.phase("commit"):
                 manifest = Manifest(
                     model=encoder.config(), tokenizer=tokenizer.config(), articles=len(articles),
@@ -100,6 +106,9 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
                 commit_generation(index_dir, folder)
         build_seconds = time.perf_counter() - started
     np.save(work_dir / VECTORS_FILE, vectors)
+    del vectors
+    (folder / VECTORS_TMP).unlink()
+    (work_dir / "embedded.npy").unlink()
     sizes = {
         "whoosh": folder_bytes(folder / "whoosh"),
         "faiss": folder_bytes(folder / "vectors.faiss") + folder_bytes(folder / "vector_ids.json"),
@@ -107,7 +116,8 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
         "total": folder_bytes(folder),
     }
     return {"paragraphs": len(paragraphs), "articles": len(articles), "terms": terms, "embedded": embedded,
-            "dim": encoder.dim, "model": encoder.name, "build_seconds": build_seconds, "phases": rec.as_dict(),
+            "dim": encoder.dim, "model": encoder.name, "dtype": getattr(encoder, "dtype", "float32"),
+            "vector_index": store.kind, "build_seconds": build_seconds, "phases": rec.as_dict(),
             "peak_rss": own_peak_rss_bytes(), "sizes": sizes, "folder": str(folder)}
 
 

@@ -80,7 +80,8 @@ def wait_healthy(process: subprocess.Popen, url: str, timeout: float, log_path: 
                 tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
                 raise RuntimeError(f"server exited with {process.returncode} before it was healthy:\n{tail}")
             try:
-                if client.get("/health").status_code == 200:
+                # healthy, and BM25's precomputed scores read: what a long-running service serves with
+                if client.get("/health").status_code == 200 and client.get("/stats").json()["bm25_impacts"] != "loading":
                     return
             except httpx.HTTPError:
                 pass

@@ -64,6 +64,7 @@ def measure_in_process(index_dir: Path, work: Path, texts: list[str], args: argp
     settings = Settings().model_copy(update={"index_dir": index_dir})
     encoder = load_encoder(settings, args.fake_encoder)
     searcher = open_searcher(settings, encoder)
+    searcher.bm25.wait_ready()
     ids = searcher.dense.store.ids
     vectors = np.load(work / VECTORS_FILE)
     bm25_peer = BM25sPeer(work / PEER_DIR, work / PEER_IDS, searcher.tokenizer)

@@ -88,6 +88,12 @@ class BM25Retriever:
         except Exception:  # Whoosh keeps answering every query; the fast path is only speed
             log.exception("BM25 impacts could not be read; Whoosh scores every query")
 
+    def impacts_state(self) -> str:
+        """"ready", "loading" or "off" (disabled, or reading them failed)."""
+        if self.impacts is not None:
+            return "ready"
+        return "loading" if self._loading.is_alive() else "off"
+
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait until the precomputed impacts are in use (False if disabled, failed or still loading)."""
         if self._loading.is_alive():

@@ -13,7 +13,7 @@ import numpy as np
 from index.models import Paragraph
 from index.settings import FusionMethod, Settings
 from index.snapshot import Snapshot
-from index.tokenize import Token, Tokenizer
+from index.tokenize import Token, Tokenizer, normalize
 from search.bm25 import BM25Retriever
 from search.dense import DenseRetriever
 from search.filters import NO_FILTER, Filter, accepts
@@ -92,6 +92,7 @@ class Searcher:
         # Per-instance caches: they die with this snapshot's searcher when a new generation lands.
         self.tokens = lru_cache(maxsize=20_000)(self._tokens)
         self.title_terms = lru_cache(maxsize=20_000)(self._title_terms)
+        self.folded = lru_cache(maxsize=20_000)(self._folded)
         self._allowed_rows = lru_cache(maxsize=256)(self._rows_meeting)
 
     def allowed_rows(self, flt: Filter) -> np.ndarray | None:
@@ -123,6 +124,10 @@ class Searcher:
         """A paragraph's tokens (for highlights), computed once per paragraph while it is asked for."""
         return tuple(self.tokenizer(self.snapshot.docs.paragraphs[paragraph_id].text))
 
+    def _folded(self, paragraph_id: str) -> str:
+        """A paragraph's text as the tokenizer normalises it (for highlights; same length as the text)."""
+        return normalize(self.snapshot.docs.paragraphs[paragraph_id].text, self.tokenizer.fold_traditional)
+
     def _title_terms(self, article_id: str) -> frozenset[str]:
         return frozenset(self.tokenizer.terms(self.snapshot.docs.articles[article_id].title))
 
@@ -144,6 +149,6 @@ class Searcher:
         hits = []
         for rank, (pid, score) in enumerate(ranked[offset:offset + k], start=offset + 1):
             paragraph = self.snapshot.docs.paragraphs[pid]
-            hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.tokens(pid))))
+            hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.folded(pid))))
         took = (time.perf_counter() - started) * 1000
         return SearchResult(query, mode, total, hits, round(took, 2))
