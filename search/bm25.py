@@ -76,6 +76,7 @@ class BM25Retriever:
         self._parser = qparser.MultifieldParser(FIELDS, store.index.schema, group=qparser.OrGroup)
         # One search parses its query for retrieval and again for highlights: parse once.
         self.parse = lru_cache(maxsize=1024)(self._parse)
+        self.term_weights = lru_cache(maxsize=1024)(self._term_weights)
         # Questions end in "?" and Chinese has no use for "*" globs or quoted single terms:
         # without these plugins "什么?" stays a question instead of becoming a wildcard.
         for plugin in (qparser.WildcardPlugin, qparser.RangePlugin, qparser.SingleQuotePlugin):
@@ -125,7 +126,7 @@ class BM25Retriever:
         """The terms a query looks for (for highlighting)."""
         return {term for field, term in self.parse(text).iter_all_terms() if field == "text"}
 
-    def term_weights(self, text: str) -> dict[str, float]:
+    def _term_weights(self, text: str) -> dict[str, float]:
         """Each distinct query term with its BM25 IDF over paragraph text (rarer weighs more)."""
         searcher = self._searcher()
         total = searcher.doc_count_all()

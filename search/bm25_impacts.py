@@ -79,7 +79,8 @@ class Impacts:
         self.offsets = offsets
         self.docs = docs
         self.scores = scores
-        self._local = threading.local()
+        self._spare: list[np.ndarray] = []  # zeroed accumulators not in use; as many as queries ever ran at once
+        self._spare_lock = threading.Lock()
 
     @classmethod
     def from_index(cls, ix, fields: list[str], weighting: BM25F) -> "Impacts":
@@ -133,12 +134,16 @@ class Impacts:
         start, end = self.offsets[slot], self.offsets[slot + 1]
         return self.docs[start:end], self.scores[start:end]
 
-    def _accumulator(self) -> np.ndarray:
-        """A zeroed score per document, one per thread, reused: queries allocate only what they touch."""
-        acc = getattr(self._local, "acc", None)
-        if acc is None:
-            acc = self._local.acc = np.zeros(len(self.ids), dtype=np.float64)
-        return acc
+    def _take_accumulator(self) -> np.ndarray:
+        """A zeroed score per document, reused across queries: a query allocates only what it touches."""
+        with self._spare_lock:
+            if self._spare:
+                return self._spare.pop()
+        return np.zeros(len(self.ids), dtype=np.float64)
+
+    def _give_back(self, acc: np.ndarray) -> None:
+        with self._spare_lock:
+            self._spare.append(acc)
 
     def top(self, leaves: list[Leaf], k: int, count: bool = True) -> tuple[Ranked, int]:
         """The `k` best documents for the OR of `leaves`, and how many match (len of the ranking if not `count`)."""
@@ -147,7 +152,7 @@ class Impacts:
         if not parts or k <= 0:
             return [], 0
         touched = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
-        acc = self._accumulator()
+        acc = self._take_accumulator()
         try:
             for docs, scores, boost in parts:  # a term's documents are distinct: += is safe
                 acc[docs] += scores if boost == 1.0 else scores * boost
@@ -167,5 +172,6 @@ class Impacts:
             ranked = ordered((self.ids[d], float(acc[d])) for d in best)[:k]
             total = len(np.unique(touched)) if count else len(ranked)
         finally:
-            acc[touched] = 0.0  # invariant: the accumulator is all zeros between queries
+            acc[touched] = 0.0  # invariant: a spare accumulator is all zeros
+            self._give_back(acc)
         return ranked, total

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -16,6 +17,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from fakes import FakeEncoder  # noqa: E402
 from index.models import Article  # noqa: E402
 from index.settings import Settings  # noqa: E402
+
+# No per-example time limit: these machines are shared, and a slow example is not a failure.
+hypothesis_settings.register_profile("zhsearch", deadline=None)
+hypothesis_settings.load_profile("zhsearch")
 
 CACHE_DIR = Path(os.environ.get("ZHSEARCH_CACHE_DIR", Path.home() / ".cache" / "zhsearch"))
 
