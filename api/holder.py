@@ -10,6 +10,7 @@ from index.manifest import IndexMismatchError
 from index.settings import Settings
 from search.engine import open_searcher
 from search.hybrid import Searcher
+from search.query_batcher import BatchingEncoder
 
 LOAD_ERRORS = (IndexNotFoundError, IndexMismatchError, ModelLoadError, FileNotFoundError)
 
@@ -24,7 +25,8 @@ class SearcherHolder:
 
     def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
         self.settings = settings
-        self.encoder = encoder
+        # Requests run in threads: concurrent queries are encoded together (search/query_batcher.py).
+        self.encoder = BatchingEncoder(encoder) if encoder else None
         self.searcher: Searcher | None = None
         self.problem = ""
         self._seen: int | None = None  # mtime_ns of CURRENT when the searcher was opened
@@ -41,7 +43,7 @@ class SearcherHolder:
         with self._lock:
             seen = self._current_mtime()
             try:
-                self.encoder = self.encoder or SentenceTransformerEncoder(self.settings)
+                self.encoder = self.encoder or BatchingEncoder(SentenceTransformerEncoder(self.settings))
                 self.searcher = open_searcher(self.settings, self.encoder)
                 self.problem = ""
             except LOAD_ERRORS as err:

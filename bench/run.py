@@ -8,6 +8,7 @@ bench/results/<date>-<size>.md.
 
 Usage: .venv/bin/python bench/run.py --sizes 10000 [--sizes 100000 ...] [--queries 200]
        [--embed-limit 2000] [--fake-encoder] [--clients 8] [--loop-seconds 60] [--work-dir DIR]
+       [--reuse-builds]
 """
 
 from __future__ import annotations
@@ -130,17 +131,23 @@ def first_errors(result: dict[str, Any]) -> list[str]:
 def measure_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     """Every measurement for an `n`-paragraph corpus."""
     work = args.work_dir / str(n)
-    shutil.rmtree(work, ignore_errors=True)  # our own scratch folder: a fresh corpus and index each run
-    work.mkdir(parents=True)
+    reuse = args.reuse_builds and all((work / f"build-{what}.json").exists() for what in ("ours", "peer"))
+    if not reuse:
+        shutil.rmtree(work, ignore_errors=True)  # our own scratch folder: a fresh corpus and index each run
+        work.mkdir(parents=True)
     started_load = os.getloadavg()[0]
     log(f"{n} paragraphs: writing the corpus in {work}")
-    stats = write_corpus(n, work / "corpus.jsonl", args.seed)
+    stats = write_corpus(n, work / "corpus.jsonl", args.seed)  # seeded: the same file again when reusing
     sampled = sample_queries(args.queries, args.seed)
     texts = [text for _, text in sampled]
-    log("building our index (child process)")
-    ours = run_child("ours", work / "corpus.jsonl", work, args)
-    log("building the bm25s peer (child process)")
-    peer = run_child("peer", work / "corpus.jsonl", work, args)
+    if reuse:
+        log("reusing the builds (and their measurements) already in the work folder")
+        ours, peer = (json.loads((work / f"build-{what}.json").read_text(encoding="utf-8")) for what in ("ours", "peer"))
+    else:
+        log("building our index (child process)")
+        ours = run_child("ours", work / "corpus.jsonl", work, args)
+        log("building the bm25s peer (child process)")
+        peer = run_child("peer", work / "corpus.jsonl", work, args)
     result: dict[str, Any] = {"corpus": asdict(stats), "ours": ours, "peer": peer, "clients": args.clients,
                               "query_origins": dict(Counter(origin for origin, _ in sampled))}
     result.update(measure_in_process(work / "index", work, texts, args))
@@ -156,7 +163,8 @@ def context(args: argparse.Namespace) -> dict[str, str]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     return {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} CPUs, {platform.machine()}, "
             f"Python {platform.python_version()}", "commit": commit or "unknown", "queries": str(args.queries),
-            "loop limit": f"{args.loop_seconds:.0f} s", "seed": str(args.seed), "fake": "yes" if args.fake_encoder else "no"}
+            "loop limit": f"{args.loop_seconds:.0f} s", "seed": str(args.seed), "fake": "yes" if args.fake_encoder else "no",
+            **({"builds": "reused from an earlier run in the same work folder (--reuse-builds)"} if args.reuse_builds else {})}
 
 
 def main() -> None:
@@ -169,6 +177,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--loop-seconds", type=float, default=60.0, help="time limit of each timing loop")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reuse-builds", action="store_true",
+                        help="measure queries again on the index and peer built by an earlier run in --work-dir")
     parser.add_argument("--work-dir", type=Path, default=ROOT / ".zhsearch" / "bench")
     args = parser.parse_args()
     sizes = args.sizes or [10_000]

@@ -1,0 +1,58 @@
+"""Concurrent query encodings share forward passes, and each caller gets its own rows."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from fakes import FakeEncoder
+from search.query_batcher import BatchingEncoder
+
+
+class GatedEncoder(FakeEncoder):
+    """Records each call's size; the first call waits until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+        self.gate = threading.Event()
+
+    def encode_queries(self, texts):
+        self.calls.append(len(texts))
+        if len(self.calls) == 1:
+            assert self.gate.wait(30)
+        return super().encode_queries(texts)
+
+
+def test_waiting_queries_share_one_pass_and_get_their_own_rows():
+    inner = GatedEncoder()
+    batcher = BatchingEncoder(inner)
+    texts = [f"职工培训第{i}期" for i in range(16)]
+    results: dict[int, np.ndarray] = {}
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, batcher.encode_queries([texts[i]])))
+               for i in range(16)]
+    threads[0].start()
+    while not inner.calls:  # the first query is in the model, holding it
+        time.sleep(0.001)
+    for thread in threads[1:]:
+        thread.start()
+    while batcher._jobs.qsize() < 15:  # everyone else is waiting
+        time.sleep(0.001)
+    inner.gate.set()
+    for thread in threads:
+        thread.join(30)
+    assert inner.calls == [1, 15]
+    for i, text in enumerate(texts):
+        assert np.allclose(results[i], FakeEncoder().encode_queries([text]))
+
+
+def test_a_model_error_reaches_every_caller():
+    class Broken(FakeEncoder):
+        def encode_queries(self, texts):
+            raise RuntimeError("model failed")
+
+    batcher = BatchingEncoder(Broken())
+    with pytest.raises(RuntimeError, match="model failed"):
+        batcher.encode_queries(["工会"])
+    assert BatchingEncoder(FakeEncoder()).encode_queries([]).shape == (0, 64)
