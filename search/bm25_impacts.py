@@ -109,9 +109,10 @@ class Impacts:
         weights = np.concatenate(gathered.weights) if gathered.weights else np.zeros(0)
         idf = np.repeat([searcher.idf(f, t) for f, t in zip(gathered.fields, gathered.terms)], counts)
         scores = np.zeros(len(docs), dtype=np.float64)
-        slot_field = np.repeat(np.array(gathered.fields, dtype=object), counts)
-        for fieldname in dict.fromkeys(gathered.fields):
-            rows = slot_field == fieldname
+        names = list(dict.fromkeys(gathered.fields))
+        slot_field = np.repeat(np.array([names.index(f) for f in gathered.fields], dtype=np.int16), counts)
+        for number, fieldname in enumerate(names):
+            rows = slot_field == number
             lengths = np.array([searcher.reader().doc_field_length(d, fieldname, 1) for d in range(len(ids))], dtype=np.float64)
             avg = searcher.avg_field_length(fieldname) or 1
             b = weighting._field_B.get(fieldname, weighting.B)
