@@ -22,9 +22,10 @@ log = logging.getLogger("zhsearch.bm25")
 
 
 def flat_leaves(query: Query, boost: float = 1.0) -> list[Leaf] | None:
-    """The (field, term, boost) clauses of a query that is only ORs of terms; None for anything else."""
+    """The (field, term, boost) clauses of a query that is only ORs of terms with positive boosts; else None."""
     if isinstance(query, Term):
-        return [(query.fieldname, query.text, boost * query.boost)]
+        weight = boost * query.boost
+        return [(query.fieldname, query.text, weight)] if weight > 0 else None
     if type(query) is Or and not query.scale and query.minmatch <= 1:
         leaves: list[Leaf] = []
         for sub in query.subqueries:

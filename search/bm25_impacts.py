@@ -152,27 +152,24 @@ class Impacts:
                  for docs, scores in [self.postings(f, t)] if len(docs)]
         if not parts or k <= 0:
             return [], 0
-        touched = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
         acc = self._take_accumulator()
         try:
             for docs, scores, boost in parts:  # a term's documents are distinct: += is safe
                 acc[docs] += scores if boost == 1.0 else scores * boost
-            values = acc[touched]
-            if len(touched) > k:
-                # The best k * len(parts) entries hold at least k distinct documents (one entry
-                # per part at most), so the k-th best of them is the k-th best score overall;
-                # every document tied with it stays, for the (-score, id) tie-break.
-                wanted = min(len(touched), k * len(parts))
-                entries = np.argpartition(values, len(values) - wanted)[len(values) - wanted:]
-                best = np.unique(touched[entries])
-                if len(best) >= k:  # else every matching document is already in `best`
-                    kth = np.partition(acc[best], len(best) - k)[len(best) - k]
-                    best = np.unique(touched[values >= kth])
-            else:
-                best = np.unique(touched)
-            ranked = ordered((self.ids[d], float(acc[d])) for d in best)[:k]
-            total = len(np.unique(touched)) if count else len(ranked)
+            # Every impact is > 0 and boosts are > 0 (flat_leaves), so the matching documents are
+            # exactly the nonzero entries: one pass over the array, no sort of the postings.
+            matched = np.flatnonzero(acc)
+            values = acc[matched]
+            acc[matched] = 0.0  # invariant: a spare accumulator is all zeros
+        except BaseException:
+            acc.fill(0.0)
+            raise
         finally:
-            acc[touched] = 0.0  # invariant: a spare accumulator is all zeros
             self._give_back(acc)
-        return ranked, total
+        found = len(matched)
+        if found > k:  # the k-th best score; every document tied with it stays for the id tie-break
+            kth = np.partition(values, len(values) - k)[len(values) - k]
+            keep = values >= kth
+            matched, values = matched[keep], values[keep]
+        ranked = ordered((self.ids[d], float(v)) for d, v in zip(matched, values))[:k]
+        return ranked, found if count else len(ranked)
