@@ -61,6 +61,9 @@ def fail(err: Exception) -> None:
 def index(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt page, .jsonl articles or BEIR corpus.")],
           index_dir: IndexDir = None, quiet: Quiet = False) -> None:
     """Index articles into a new index generation (the old one serves until this one is complete)."""
+    from index.passage_vectors import bound_model_caches
+
+    bound_model_caches()  # before torch loads
     from index.builder import build_index
     from index.embed import SentenceTransformerEncoder
     from index.ingest import read_sources
@@ -171,6 +174,9 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
              k0: Annotated[Optional[int], typer.Option(min=1, max=10000)] = None,
              index_dir: IndexDir = None, quiet: Quiet = False) -> None:
     """Evaluate each mode on a BEIR dataset (its corpus index is built once and reused)."""
+    from index.passage_vectors import bound_model_caches
+
+    bound_model_caches()  # it may index a corpus: before torch loads
     from eval.datasets import DatasetError, load_dataset
     from eval.evaluate import eval_index_dir, evaluate_dataset
     from eval.summary import Extras, summarize

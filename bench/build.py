@@ -21,6 +21,10 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
+from index.passage_vectors import bound_model_caches
+
+bound_model_caches()  # as `zhsearch index` does, before torch loads
+
 from encoders import load_encoder
 from index.bm25_store import BM25Store
 from index.builder import fingerprint

@@ -3,10 +3,17 @@
 Memory stays bounded at any corpus size: the only full copy of the vectors is the file
 (and, once built, the FAISS index); RAM holds one chunk. Sorting all passages by length
 first keeps padding small in every batch; rows land back in corpus order.
+
+Two caches grow with the number of distinct batch shapes, which length-sorted batches make
+large (measured: +100 MB a chunk, 5.3 GB of RSS at 100k paragraphs): oneDNN's primitive cache,
+bounded by `INDEXING_ENV` in an indexing process before torch starts, and freed heap that
+glibc keeps, handed back after every chunk.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -16,8 +23,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from index.embed import Encoder
 
+INDEXING_ENV = {"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "16"}  # kernels for 16 shapes, not 1024
 CHUNK = 512  # passages per encoder call: fine-grained progress, negligible overhead
 VECTORS_TMP = "vectors.tmp.npy"  # removed once the FAISS index is written
+
+
+def bound_model_caches() -> None:
+    """Apply INDEXING_ENV unless the user set those variables (call before torch is imported)."""
+    for key, value in INDEXING_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+def release_free_memory() -> None:
+    """Hand freed heap back to the OS (glibc's malloc_trim; nothing elsewhere)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def length_order(texts: Sequence[str]) -> np.ndarray:
@@ -36,6 +58,7 @@ def encode_to_file(encoder: Encoder, texts: Sequence[str], path: Path, console: 
         for start in range(0, len(texts), CHUNK):
             rows = order[start:start + CHUNK]
             out[rows] = encoder.encode_passages([texts[i] for i in rows])
+            release_free_memory()
             progress.advance(task, len(rows))
     out.flush()
     return out

@@ -156,3 +156,15 @@ def test_ensure_rebuilds_incomplete_folder_once_under_race(tmp_path: Path, monke
     assert builds == [stale]
     assert is_complete(stale) and (stale / "model.safetensors").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([stale.name, f".{stale.name}.lock"])
+
+
+def test_direct_query_pass_matches_encode() -> None:
+    from conftest import CACHE_DIR
+    from index.embed import SentenceTransformerEncoder
+    from index.settings import Settings
+
+    encoder = SentenceTransformerEncoder(Settings(cache_dir=CACHE_DIR))
+    assert encoder._direct_ok
+    direct = encoder.encode_queries(TEXTS[:3])
+    reference = encoder._encode(TEXTS[:3], encoder.query_prompt, False)
+    np.testing.assert_allclose(np.sum(direct * reference, axis=1), 1.0, atol=2e-3)

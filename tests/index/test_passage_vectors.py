@@ -19,3 +19,15 @@ def test_rows_come_back_in_corpus_order(tmp_path, monkeypatch):
     out = encode_to_file(encoder, texts, tmp_path / "v.npy", Console(quiet=True))
     assert np.allclose(out, encoder.encode_passages(texts))
     assert np.allclose(np.load(tmp_path / "v.npy"), out)
+
+
+def test_indexing_bounds_caches_unless_the_user_chose(monkeypatch):
+    monkeypatch.delenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", raising=False)
+    passage_vectors.bound_model_caches()
+    import os
+
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "16"
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "512")
+    passage_vectors.bound_model_caches()
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "512"
+    passage_vectors.release_free_memory()  # harmless anywhere
