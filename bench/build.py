@@ -21,10 +21,6 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from index.passage_vectors import bound_model_caches
-
-bound_model_caches()  # as `zhsearch index` does, before torch loads
-
 from encoders import load_encoder
 from index.bm25_store import BM25Store
 from index.builder import fingerprint
@@ -36,7 +32,7 @@ from index.manifest import Manifest, write_manifest
 from index.paragraphs import passage_texts, split_article
 from index.settings import Settings
 from index.tokenize import tokenizer_from
-from index.passage_vectors import VECTORS_TMP, encode_to_file
+from index.passage_vectors import VECTORS_TMP, bound_model_caches, encode_to_file
 from index.vector_store import VectorStore
 from memory import PhaseRecorder, own_peak_rss_bytes
 
@@ -159,6 +155,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    bound_model_caches()  # as `zhsearch index` does, before torch loads (this process only: servers keep the default)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     if args.what == "ours":
         result = build_ours(args.corpus, args.index_dir or args.work_dir / "index", args.work_dir,
