@@ -43,7 +43,7 @@ class SearcherHolder:
         with self._lock:
             seen = self._current_mtime()
             try:
-                self.encoder = self.encoder or BatchingEncoder(SentenceTransformerEncoder(self.settings))
+                self.encoder = self.encoder or BatchingEncoder(SentenceTransformerEncoder(self.settings), torch_threads=1)
                 self.searcher = open_searcher(self.settings, self.encoder)
                 self.problem = ""
             except LOAD_ERRORS as err:
