@@ -32,7 +32,7 @@ from index.manifest import Manifest, write_manifest
 from index.paragraphs import passage_texts, split_article
 from index.settings import Settings
 from index.tokenize import tokenizer_from
-from index.passage_vectors import VECTORS_TMP, bound_model_caches, encode_to_file
+from index.passage_vectors import VECTORS_TMP, bound_model_caches, encode_into
 from index.vector_store import VectorStore
 from memory import PhaseRecorder, own_peak_rss_bytes
 
@@ -87,8 +87,7 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
             with rec.phase("embed"):  # as the builder: length-sorted chunks into a memory map
                 vectors = np.lib.format.open_memmap(folder / VECTORS_TMP, mode="w+", dtype=np.float32,
                                                     shape=(len(texts), encoder.dim))
-                vectors[:embedded] = encode_to_file(encoder, texts[:embedded], work_dir / "embedded.npy",
-                                                    Console(stderr=True))
+                encode_into(encoder, texts[:embedded], vectors[:embedded], Console(stderr=True))
             with rec.phase("random fill"):
                 vectors[embedded:] = random_unit_rows(len(texts) - embedded, encoder.dim, seed)
             with rec.phase("faiss"):
@@ -108,7 +107,6 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
     np.save(work_dir / VECTORS_FILE, vectors)
     del vectors
     (folder / VECTORS_TMP).unlink()
-    (work_dir / "embedded.npy").unlink()
     sizes = {
         "whoosh": folder_bytes(folder / "whoosh"),
         "faiss": folder_bytes(folder / "vectors.faiss") + folder_bytes(folder / "vector_ids.json"),

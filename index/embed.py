@@ -122,8 +122,8 @@ class SentenceTransformerEncoder:
         )
         return as_unit_rows(vectors)
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
-        """One forward pass through the model's modules (what encode() does, without its per-call set-up)."""
+    def _forward_queries(self, texts: list[str]) -> np.ndarray:
+        """Queries in one forward pass through the model's modules (what encode() does, without its per-call set-up)."""
         import torch
 
         preprocess = getattr(self._model, "preprocess", None) or self._model.tokenize
@@ -140,7 +140,7 @@ class SentenceTransformerEncoder:
         length-sorted batches.
         """
         if texts and len(texts) <= DIRECT_BATCH and self._direct_ok:
-            return self._forward(list(texts))
+            return self._forward_queries(list(texts))
         return self._encode(texts, self.query_prompt, False)
 
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:

@@ -50,6 +50,13 @@ def length_order(texts: Sequence[str]) -> np.ndarray:
 def encode_to_file(encoder: Encoder, texts: Sequence[str], path: Path, console: Console) -> np.memmap:
     """Vectors of `texts` (row i for text i) in a .npy memory map at `path`, with progress and ETA."""
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(texts), encoder.dim))
+    encode_into(encoder, texts, out, console)
+    out.flush()
+    return out
+
+
+def encode_into(encoder: Encoder, texts: Sequence[str], out: np.ndarray, console: Console) -> None:
+    """Write the vector of `texts[i]` into `out[i]` (an array or a memory map's rows), with progress and ETA."""
     order = length_order(texts)
     columns = (TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TextColumn("paragraphs"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
@@ -60,5 +67,3 @@ def encode_to_file(encoder: Encoder, texts: Sequence[str], path: Path, console: 
             out[rows] = encoder.encode_passages([texts[i] for i in rows])
             release_free_memory()
             progress.advance(task, len(rows))
-    out.flush()
-    return out
