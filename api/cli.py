@@ -74,10 +74,11 @@ def index(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt p
         articles = read_sources(paths)
         manifest = build_index(settings.index_dir, articles, tokenizer_from(settings),
                                SentenceTransformerEncoder(settings), [str(p) for p in paths], quiet=quiet,
-                               ann_threshold=settings.ann_threshold)
+                               ann_threshold=settings.ann_threshold, sentence_vectors=settings.sentence_vectors)
     except KNOWN_ERRORS as err:
         fail(err)
-    typer.echo(f"indexed {manifest.articles} articles, {manifest.paragraphs} paragraphs into {settings.index_dir} "
+    typer.echo(f"indexed {manifest.articles} articles, {manifest.paragraphs} paragraphs "
+               f"({manifest.sentences} sentence vectors) into {settings.index_dir} "
                f"in {manifest.build_seconds:.1f} s")
 
 

@@ -44,6 +44,7 @@ def stats_out(searcher: Searcher) -> StatsOut:
                     model=manifest.model, tokenizer=manifest.tokenizer, index=str(snapshot.folder),
                     index_bytes=folder_bytes(snapshot.folder), built_at=manifest.created_at,
                     build_seconds=manifest.build_seconds, vector_index=snapshot.vectors.kind,
+                    sentence_vectors=len(snapshot.sentences) if snapshot.sentences is not None else 0,
                     bm25_impacts=searcher.bm25.impacts_state())
 
 

@@ -110,6 +110,9 @@ class StatsOut(BaseModel):
     built_at: str
     build_seconds: float
     vector_index: str = Field(description='"exact" or "ivf<lists>": how the dense leg searches.')
+    sentence_vectors: int = Field(
+        description="Sentence vectors searched beside paragraph vectors (0: none, or the index was built without)."
+    )
     bm25_impacts: Literal["ready", "loading", "off"] = Field(
         description="Precomputed BM25 scores for OR queries: in use, still being read, or not available."
     )

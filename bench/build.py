@@ -1,10 +1,11 @@
 """Timed index builds, each run in its own process so that its peak RSS is its own.
 
 `ours`: the project's index, built from the same blocks and in the same order as
-`index.builder.build_index` (docs, Whoosh, embeddings, FAISS, manifest, switch), each phase
-timed with its peak RSS. Tokenising is timed once more on its own beforehand (the Whoosh phase
-tokenises again inside its analyzer). With `--embed-limit N` only the first N paragraphs are
-embedded by the model; the rest get random unit vectors of the same dimension.
+`index.builder.build_index` (docs, Whoosh, paragraph embeddings and FAISS, sentence embeddings
+and FAISS, manifest, switch), each phase timed with its peak RSS. Tokenising is timed once more
+on its own beforehand (the Whoosh phase tokenises again inside its analyzer). With
+`--embed-limit N` only the first N paragraphs (and their sentences) are embedded by the model;
+the rest get random unit vectors of the same dimension.
 `peer`: bm25s over the same jieba terms (title and text of each paragraph, as Whoosh indexes them).
 
 Usage (run.py calls these): .venv/bin/python bench/build.py ours|peer --corpus FILE --work-dir DIR --out FILE.json
@@ -32,11 +33,13 @@ from index.manifest import Manifest, write_manifest
 from index.paragraphs import passage_texts, split_article
 from index.settings import Settings
 from index.tokenize import tokenizer_from
-from index.passage_vectors import VECTORS_TMP, bound_model_caches, encode_into
-from index.vector_store import VectorStore
+from index.passage_vectors import SENTENCES_TMP, VECTORS_TMP, bound_model_caches, encode_into
+from index.sentences import sentence_units
+from index.vector_store import SENTENCE_FILES, VectorStore
 from memory import PhaseRecorder, own_peak_rss_bytes
 
 VECTORS_FILE = "vectors.npy"  # the index's vectors, row for row, for the exact numpy peer
+SENTENCES_FILE = "sentences.npz"  # its sentence vectors and each one's paragraph row, for the same peer
 PEER_DIR = "bm25s"
 PEER_IDS = "bm25s_ids.json"
 BM25_K1, BM25_B = 1.2, 0.75  # Whoosh BM25F's defaults, given to bm25s too
@@ -93,10 +96,25 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
             with rec.phase("faiss"):
                 store = VectorStore.build(vectors, [p.id for p in paragraphs], settings.ann_threshold)
                 store.save(folder)
+            sentences, owners = sentence_units([p.text for p in paragraphs]) if settings.sentence_vectors else ([], [])
+            owners = np.asarray(owners, dtype=np.int64)
+            modelled = int(np.searchsorted(owners, embedded))  # sentences of the embedded paragraphs
+            with rec.phase("embed sentences"):
+                sentence_vectors = np.lib.format.open_memmap(folder / SENTENCES_TMP, mode="w+", dtype=np.float32,
+                                                             shape=(max(len(sentences), 1), encoder.dim))
+                encode_into(encoder, sentences[:modelled], sentence_vectors[:modelled], Console(stderr=True),
+                            unit="sentences")
+            with rec.phase("random fill sentences"):
+                sentence_vectors[modelled:] = random_unit_rows(len(sentence_vectors) - modelled, encoder.dim, seed + 1)
+            with rec.phase("faiss sentences"):
+                sentence_store = VectorStore.build(sentence_vectors[:len(sentences)],
+                                                   [paragraphs[o].id for o in owners], settings.ann_threshold)
+                sentence_store.save(folder, SENTENCE_FILES)
             with rec.phase("commit"):
                 manifest = Manifest(
                     model=encoder.config(), tokenizer=tokenizer.config(), articles=len(articles),
                     paragraphs=len(paragraphs), vectors=len(paragraphs),
+                    sentence_vectors=settings.sentence_vectors, sentences=len(sentences),
                     build_seconds=round(time.perf_counter() - started, 3), sources=[str(corpus)],
                     corpus_fingerprint=fingerprint(articles),
                 )
@@ -105,15 +123,19 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
                 commit_generation(index_dir, folder)
         build_seconds = time.perf_counter() - started
     np.save(work_dir / VECTORS_FILE, vectors)
-    del vectors
+    np.savez(work_dir / SENTENCES_FILE, vectors=sentence_vectors[:len(sentences)], owners=owners)
+    del vectors, sentence_vectors
     (folder / VECTORS_TMP).unlink()
+    (folder / SENTENCES_TMP).unlink()
     sizes = {
         "whoosh": folder_bytes(folder / "whoosh"),
         "faiss": folder_bytes(folder / "vectors.faiss") + folder_bytes(folder / "vector_ids.json"),
+        "faiss sentences": folder_bytes(folder / SENTENCE_FILES[0]) + folder_bytes(folder / SENTENCE_FILES[1]),
         "docs": folder_bytes(folder / "articles.jsonl") + folder_bytes(folder / "paragraphs.jsonl"),
         "total": folder_bytes(folder),
     }
     return {"paragraphs": len(paragraphs), "articles": len(articles), "terms": terms, "embedded": embedded,
+            "sentences": len(sentences), "sentences_embedded": modelled, "sentence_index": sentence_store.kind,
             "dim": encoder.dim, "model": encoder.name, "dtype": getattr(encoder, "dtype", "float32"),
             "vector_index": store.kind, "build_seconds": build_seconds, "phases": rec.as_dict(),
             "peak_rss": own_peak_rss_bytes(), "sizes": sizes, "folder": str(folder)}

@@ -1,7 +1,8 @@
 """The reference systems our retrievers are timed against, over the same tokens and vectors.
 
 - BM25: bm25s over the project's jieba terms (built by `build.py peer`).
-- Dense: exact inner product in numpy, `V @ q`, over the very vectors in the FAISS index.
+- Dense: exact inner product in numpy, `V @ q`, over the very vectors in the FAISS indexes
+  (paragraphs, and sentences blended in as the dense leg does).
 - Hybrid: both of those, k0 candidates each, fused by the project's own `weighted_sum` (alpha 0.5).
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from index.embed import Encoder
 from index.tokenize import Tokenizer
+from search.dense import blend
 from search.fusion import Ranked, ordered, weighted_sum
 
 
@@ -45,15 +47,33 @@ class BM25sPeer:
 
 
 class ExactDense:
-    """Exact cosine search over unit rows: `V @ q` and a top-k, no index structure."""
+    """Exact cosine search over unit rows: `V @ q` and a top-k, no index structure.
 
-    def __init__(self, vectors: np.ndarray, ids: list[str], encoder: Encoder) -> None:
+    With sentence vectors (and each one's paragraph row, grouped by paragraph), every paragraph
+    is scored as our dense leg scores it: blended with its best sentence's cosine, `S @ q`.
+    """
+
+    def __init__(self, vectors: np.ndarray, ids: list[str], encoder: Encoder, sentences: np.ndarray | None = None,
+                 owners: np.ndarray | None = None, weight: float = 0.0) -> None:
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.ids = ids
         self.encoder = encoder
+        use = sentences is not None and owners is not None and len(owners) > 0 and weight > 0
+        self.sentences = np.ascontiguousarray(sentences, dtype=np.float32) if use else None
+        self.groups, self.starts = np.unique(owners, return_index=True) if use else (None, None)
+        self.weight = weight
+
+    def scores(self, query: np.ndarray) -> np.ndarray:
+        """Every paragraph's exact score for one query vector."""
+        scores = self.vectors @ query
+        if self.sentences is None:
+            return scores
+        best = np.full(len(scores), -np.inf, dtype=np.float32)
+        best[self.groups] = np.maximum.reduceat(self.sentences @ query, self.starts)
+        return blend(scores, best, self.weight)
 
     def search_vector(self, query: np.ndarray, k: int) -> Ranked:
-        scores = self.vectors @ query
+        scores = self.scores(query)
         return ordered((self.ids[r], float(scores[r])) for r in top_rows(scores, k))
 
     def search(self, text: str, k: int) -> Ranked:

@@ -55,7 +55,11 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
     rss = {name: p["peak_rss"] for name, p in phases.items()}
     embedded = ours["embedded"]
     embed_rate = embedded / sec["embed"] if embedded and sec["embed"] > 0 else 0.0
-    projected = ours["build_seconds"] - sec["embed"] - sec["random fill"] + (n / embed_rate if embed_rate else 0)
+    sentences, modelled = ours.get("sentences", 0), ours.get("sentences_embedded", 0)
+    sentence_secs = sec.get("embed sentences", 0.0)
+    sentence_rate = modelled / sentence_secs if modelled and sentence_secs > 0 else 0.0
+    projected = (ours["build_seconds"] - sec["embed"] - sec["random fill"] + (n / embed_rate if embed_rate else 0)
+                 - sentence_secs - sec.get("random fill sentences", 0.0) + (sentences / sentence_rate if sentence_rate else 0))
     origins = ", ".join(f"{k} {num(v)}" for k, v in c["by_origin"].items())
     out = [
         ("corpus: paragraphs (articles)", f"{num(n)} ({num(ours['articles'])})"),
@@ -68,6 +72,11 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
         ("index: embedding by the model (paragraphs embedded) ¹",
          f"{rate(embedded, sec['embed'])}; {ours['model']}, {ours.get('dtype', 'float32')} ({num(embedded)})"),
         ("index: FAISS build + save (index kind)", f"{rate(n, sec['faiss'])} ({ours.get('vector_index', 'exact')})"),
+        ("index: sentence vectors of multi-sentence paragraphs (embedded) ¹",
+         f"{num(sentences)}; {num(sentence_rate)} sentences/s ({num(sentence_secs, 1)} s; {num(modelled)})"
+         if sentences else "off"),
+        ("index: FAISS sentences build + save (index kind)",
+         f"{num(sec.get('faiss sentences', 0.0), 1)} s ({ours.get('sentence_index', 'exact')})" if sentences else "off"),
         ("index: docs, manifest, fsync, switch", f"{num(sec['docs'] + sec['commit'], 1)} s"),
         ("index: whole build, as run ¹", rate(n, ours["build_seconds"])),
         ("index: whole build, every paragraph embedded (projected ¹)", rate(n, projected) if embed_rate else "n/a"),
@@ -77,8 +86,9 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
          " / ".join(mb(rss[p]) for p in ("tokenise", "whoosh", "embed", "faiss"))),
         ("peak RSS serving: HTTP server after every query (now)", f"{mb(r['server_peak_rss'])} ({mb(r['server_rss'])})"),
         ("peak RSS: bm25s peer build (tokens in memory)", mb(peer["peak_rss"])),
-        ("index on disk: total (Whoosh / FAISS / docs)",
-         f"{mb(ours['sizes']['total'])} ({mb(ours['sizes']['whoosh'])} / {mb(ours['sizes']['faiss'])} / {mb(ours['sizes']['docs'])})"),
+        ("index on disk: total (Whoosh / FAISS paragraphs + sentences / docs)",
+         f"{mb(ours['sizes']['total'])} ({mb(ours['sizes']['whoosh'])} / {mb(ours['sizes']['faiss'])} + "
+         f"{mb(ours['sizes'].get('faiss sentences', 0))} / {mb(ours['sizes']['docs'])})"),
         ("peer on disk: bm25s", mb(peer["size"])),
     ]
     for mode in MODES:
@@ -93,9 +103,9 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
         ("bm25: retriever alone (no highlights; precomputed Whoosh BM25F); ours / bm25s",
          f"{ms(r['bm25_retriever'], False)}; {ratio(r['bm25_retriever'], r['peers']['bm25'])}"),
         ("bm25: top-10 overlap with bm25s (mean)", num(r["bm25_overlap"], 2)),
-        ("dense: FAISS search alone vs numpy V@q, p50 µs; ours / peer",
+        ("dense: vector search alone (FAISS, sentences blended) vs exact numpy, p50 µs; ours / peer",
          f"{num(r['faiss_only'].p50() * 1000)} vs {num(r['numpy_only'].p50() * 1000)}; {ratio(r['faiss_only'], r['numpy_only'])}"),
-        ("dense: recall@10 of FAISS against exact numpy top-10 (mean, min; index kind)",
+        ("dense: recall@10 against the exact numpy top-10 (mean, min; index kind)",
          f"{num(r['recall_mean'], 3)}, {num(r['recall_min'], 3)} ({ours.get('vector_index', 'exact')})"),
         ("machine load average (1 min; 2 cores are shared)", r["load_average"]),
         ("server: start to healthy", f"{num(r['server_ready_seconds'], 1)} s"),

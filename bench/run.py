@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from build import PEER_DIR, PEER_IDS, VECTORS_FILE
+from build import PEER_DIR, PEER_IDS, SENTENCES_FILE, VECTORS_FILE
 from corpus import sample_queries, write_corpus
 from encoders import load_encoder
 from http_load import run_clients, running_server
@@ -68,8 +68,10 @@ def measure_in_process(index_dir: Path, work: Path, texts: list[str], args: argp
     searcher.bm25.wait_ready()
     ids = searcher.dense.store.ids
     vectors = np.load(work / VECTORS_FILE)
+    sentences = np.load(work / SENTENCES_FILE)
     bm25_peer = BM25sPeer(work / PEER_DIR, work / PEER_IDS, searcher.tokenizer)
-    dense_peer = ExactDense(vectors, ids, encoder)
+    dense_peer = ExactDense(vectors, ids, encoder, sentences["vectors"], sentences["owners"],
+                            settings.sentence_weight)
     peers = {"bm25": bm25_peer, "dense": dense_peer, "hybrid": HybridPeer(bm25_peer, dense_peer, searcher.defaults.k0)}
     limit = args.loop_seconds
     out: dict[str, Any] = {"inproc": {}, "peers": {}}
@@ -90,14 +92,14 @@ def measure_in_process(index_dir: Path, work: Path, texts: list[str], args: argp
     log("vector search alone and recall@10")
     queries = encoder.encode_queries(texts)
     rows = list(range(len(texts)))
-    store = searcher.dense.store
+    dense = searcher.dense
     out["faiss_only"], out["numpy_only"] = time_paired(
-        lambda i: store.search(queries[i:i + 1], K), lambda i: dense_peer.search_vector(queries[i], K), rows, limit)
+        lambda i: dense.search_vectors(queries[i:i + 1], K), lambda i: dense_peer.search_vector(queries[i], K), rows, limit)
     row_of = {pid: row for row, pid in enumerate(ids)}
     recalls = []
     for i in rows:
-        scores = vectors @ queries[i]
-        recalls.append(recall_at_k(store.search(queries[i:i + 1], K)[0], top_rows(scores, K), scores, row_of, K))
+        scores = dense_peer.scores(queries[i])
+        recalls.append(recall_at_k(dense.search_vectors(queries[i:i + 1], K)[0], top_rows(scores, K), scores, row_of, K))
     out["recall_mean"], out["recall_min"] = float(np.mean(recalls)), float(np.min(recalls))
     return out
 

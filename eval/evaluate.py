@@ -38,8 +38,9 @@ def eval_index_dir(settings: Settings, dataset: Dataset) -> Path:
     return settings.cache_dir / "eval" / dataset.name
 
 
-def index_is_current(index_dir: Path, corpus_fp: str, encoder: Encoder, tokenizer: Tokenizer) -> bool:
-    """True when `index_dir` holds this corpus, built with this model and tokenizer.
+def index_is_current(index_dir: Path, corpus_fp: str, encoder: Encoder, tokenizer: Tokenizer,
+                     sentence_vectors: bool = True) -> bool:
+    """True when `index_dir` holds this corpus, built with this model, tokenizer and sentence vectors setting.
 
     Stricter than serving: every model setting must match (length limit and number type
     too), since an evaluation measures exactly the configuration it names.
@@ -49,18 +50,19 @@ def index_is_current(index_dir: Path, corpus_fp: str, encoder: Encoder, tokenize
         check_compatible(manifest, encoder.config(), tokenizer.config())
     except (IndexNotFoundError, IndexMismatchError, FileNotFoundError, ValueError):
         return False
-    return manifest.corpus_fingerprint == corpus_fp and manifest.model == encoder.config()
+    return (manifest.corpus_fingerprint == corpus_fp and manifest.model == encoder.config()
+            and manifest.sentence_vectors == sentence_vectors)
 
 
 def ensure_corpus_index(dataset: Dataset, settings: Settings, encoder: Encoder, quiet: bool) -> None:
     """Build the dataset's corpus index in settings.index_dir unless an identical one is there."""
     tokenizer = tokenizer_from(settings)
     articles = read_source(dataset.corpus)
-    if index_is_current(settings.index_dir, fingerprint(articles), encoder, tokenizer):
+    if index_is_current(settings.index_dir, fingerprint(articles), encoder, tokenizer, settings.sentence_vectors):
         Console(stderr=True, quiet=quiet).print(f"reusing the index in {settings.index_dir}")
         return
     build_index(settings.index_dir, articles, tokenizer, encoder, [str(dataset.corpus)], quiet=quiet,
-                ann_threshold=settings.ann_threshold)
+                ann_threshold=settings.ann_threshold, sentence_vectors=settings.sentence_vectors)
 
 
 def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None = None,

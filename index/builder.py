@@ -18,8 +18,10 @@ from index.manifest import Manifest, write_manifest
 from index.models import Article
 from index.paragraphs import passage_texts, split_article
 from index.tokenize import Tokenizer
-from index.passage_vectors import VECTORS_TMP, encode_to_file
-from index.vector_store import ANN_THRESHOLD, VectorStore
+from index.models import Paragraph
+from index.passage_vectors import SENTENCES_TMP, VECTORS_TMP, encode_to_file
+from index.sentences import sentence_units
+from index.vector_store import ANN_THRESHOLD, SENTENCE_FILES, VectorStore
 
 
 Checkpoint = Callable[[str], None]
@@ -43,9 +45,21 @@ def fingerprint(articles: list[Article]) -> str:
     return digest.hexdigest()[:16]
 
 
+def build_sentence_vectors(folder: Path, paragraphs: list[Paragraph], encoder: Encoder, console: Console,
+                           ann_threshold: int = ANN_THRESHOLD) -> int:
+    """Encode the sentences of multi-sentence paragraphs into `folder`'s sentence store; how many."""
+    texts, owners = sentence_units([p.text for p in paragraphs])
+    vectors = encode_to_file(encoder, texts, folder / SENTENCES_TMP, console, unit="sentences")
+    VectorStore.build(vectors, [paragraphs[o].id for o in owners], ann_threshold).save(folder, SENTENCE_FILES)
+    del vectors
+    (folder / SENTENCES_TMP).unlink(missing_ok=True)
+    return len(texts)
+
+
 def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, encoder: Encoder,
                 sources: list[str], quiet: bool = False, checkpoint: Checkpoint = no_checkpoint,
-                lock_timeout: float = 30.0, ann_threshold: int = ANN_THRESHOLD) -> Manifest:
+                lock_timeout: float = 30.0, ann_threshold: int = ANN_THRESHOLD,
+                sentence_vectors: bool = True) -> Manifest:
     """Index `articles` into a new generation of `index_dir` and make it current.
 
     The previous generation stays current until this one is complete (manifest written last).
@@ -67,10 +81,11 @@ def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, 
         VectorStore.build(vectors, [p.id for p in paragraphs], ann_threshold).save(folder)
         del vectors
         (folder / VECTORS_TMP).unlink()
+        sentences = build_sentence_vectors(folder, paragraphs, encoder, console, ann_threshold) if sentence_vectors else 0
         checkpoint("faiss")
         manifest = Manifest(
             model=encoder.config(), tokenizer=tokenizer.config(), articles=len(articles),
-            paragraphs=len(paragraphs), vectors=len(paragraphs),
+            paragraphs=len(paragraphs), vectors=len(paragraphs), sentence_vectors=sentence_vectors, sentences=sentences,
             build_seconds=round(time.perf_counter() - started, 3), sources=sources,
             corpus_fingerprint=fingerprint(articles),
         )

@@ -8,7 +8,7 @@ from index.bm25_store import BM25Store
 from index.docstore import DocStore
 from index.generations import current_generation
 from index.manifest import read_manifest
-from index.vector_store import VectorStore
+from index.vector_store import SENTENCE_FILES, VectorStore
 
 
 def _sample(ids: set[str]) -> str:
@@ -32,6 +32,7 @@ def check_index(index_dir: Path) -> tuple[str, list[str]]:
         manifest = read_manifest(folder)
         docs = DocStore.open(folder)
         vectors = VectorStore.open(folder)
+        sentences = VectorStore.open(folder, SENTENCE_FILES) if manifest.sentence_vectors else None
         bm25 = BM25Store.open(folder)
         with bm25.index.searcher() as searcher:
             whoosh_ids = [fields["paragraph_id"] for fields in searcher.all_stored_fields()]
@@ -51,6 +52,12 @@ def check_index(index_dir: Path) -> tuple[str, list[str]]:
             problems.append(f"manifest says {getattr(manifest, key)} {key}, the index holds {actual}")
     if manifest.model.get("dim") != vectors.dim:
         problems.append(f"manifest says dimension {manifest.model.get('dim')}, vectors have {vectors.dim}")
+    if sentences is not None:
+        strays = set(sentences.ids) - doc_ids  # (one-sentence paragraphs have none: no reverse check)
+        if strays:
+            problems.append(f"{len(strays)} paragraph ids in sentence vectors but not in paragraphs.jsonl: {_sample(strays)}")
+        if manifest.sentences != sentences.index.ntotal:
+            problems.append(f"manifest says {manifest.sentences} sentence vectors, the index holds {sentences.index.ntotal}")
     orphans = {p.article_id for p in docs.paragraphs.values()} - set(docs.articles)
     if orphans:
         problems.append(f"paragraphs of unknown articles: {_sample(orphans)}")

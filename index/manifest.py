@@ -27,6 +27,8 @@ class Manifest(BaseModel):
     articles: int
     paragraphs: int
     vectors: int
+    sentence_vectors: bool = False  # built with a vector per sentence of multi-sentence paragraphs
+    sentences: int = 0  # how many sentence vectors
     build_seconds: float
     sources: list[str] = Field(default_factory=list)
     corpus_fingerprint: str = ""

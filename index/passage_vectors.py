@@ -26,6 +26,7 @@ from index.embed import Encoder
 INDEXING_ENV = {"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "16"}  # kernels for 16 shapes, not 1024
 CHUNK = 512  # passages per encoder call: fine-grained progress, negligible overhead
 VECTORS_TMP = "vectors.tmp.npy"  # removed once the FAISS index is written
+SENTENCES_TMP = "sentences.tmp.npy"  # the same, for sentence vectors
 
 
 def bound_model_caches() -> None:
@@ -47,18 +48,25 @@ def length_order(texts: Sequence[str]) -> np.ndarray:
     return np.argsort(np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)), kind="stable")
 
 
-def encode_to_file(encoder: Encoder, texts: Sequence[str], path: Path, console: Console) -> np.memmap:
-    """Vectors of `texts` (row i for text i) in a .npy memory map at `path`, with progress and ETA."""
+def encode_to_file(encoder: Encoder, texts: Sequence[str], path: Path, console: Console,
+                   unit: str = "paragraphs") -> np.ndarray:
+    """Vectors of `texts` (row i for text i) in a .npy memory map at `path`, with progress and ETA.
+
+    No text: an empty in-memory array (and no file), since a memory map cannot be empty.
+    """
+    if not texts:
+        return np.zeros((0, encoder.dim), dtype=np.float32)
     out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(texts), encoder.dim))
-    encode_into(encoder, texts, out, console)
+    encode_into(encoder, texts, out, console, unit)
     out.flush()
     return out
 
 
-def encode_into(encoder: Encoder, texts: Sequence[str], out: np.ndarray, console: Console) -> None:
+def encode_into(encoder: Encoder, texts: Sequence[str], out: np.ndarray, console: Console,
+                unit: str = "paragraphs") -> None:
     """Write the vector of `texts[i]` into `out[i]` (an array or a memory map's rows), with progress and ETA."""
     order = length_order(texts)
-    columns = (TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TextColumn("paragraphs"),
+    columns = (TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=console, disable=console.quiet) as progress:
         task = progress.add_task("embedding", total=len(texts))

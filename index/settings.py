@@ -42,6 +42,14 @@ class Settings(BaseSettings):
         DEFAULT_USER_DICT, description="A jieba user dictionary applied at index and query time (None: jieba's own)."
     )
 
+    sentence_vectors: bool = Field(
+        True, description="Index a vector per sentence of multi-sentence paragraphs too (dense search finds one sentence)."
+    )
+    sentence_weight: float = Field(
+        0.7, ge=0.0, le=1.0,
+        description="Dense score: (1 - w) * cos(paragraph) + w * max(cos(paragraph), cos(best sentence)); 0 ignores sentences.",
+    )
+
     ann_threshold: int = Field(
         ANN_THRESHOLD, ge=1, description="Vectors from which the dense index is approximate (FAISS IVF) instead of exact."
     )

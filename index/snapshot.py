@@ -9,6 +9,7 @@ from index.bm25_store import BM25Store
 from index.docstore import DocStore
 from index.generations import IndexNotFoundError, current_generation
 from index.manifest import Manifest, check_compatible, read_manifest
+from index.sentence_store import SentenceStore
 from index.vector_store import VectorStore
 
 
@@ -21,6 +22,7 @@ class Snapshot:
     docs: DocStore
     bm25: BM25Store
     vectors: VectorStore
+    sentences: SentenceStore | None  # None: built without sentence vectors
 
 
 def open_snapshot(index_dir: Path, model: dict[str, object], tokenizer: dict[str, object]) -> Snapshot:
@@ -31,4 +33,6 @@ def open_snapshot(index_dir: Path, model: dict[str, object], tokenizer: dict[str
     except FileNotFoundError as err:
         raise IndexNotFoundError(f"{folder} has no manifest (a build did not finish): rebuild with `zhsearch index`") from err
     check_compatible(manifest, model, tokenizer)
-    return Snapshot(folder, manifest, DocStore.open(folder), BM25Store.open(folder), VectorStore.open(folder))
+    vectors = VectorStore.open(folder)
+    sentences = SentenceStore.open(folder, vectors.ids)
+    return Snapshot(folder, manifest, DocStore.open(folder), BM25Store.open(folder), vectors, sentences)

@@ -16,8 +16,8 @@ import numpy as np
 
 from index.settings import ANN_THRESHOLD, NPROBE
 
-INDEX_FILE = "vectors.faiss"
-IDS_FILE = "vector_ids.json"
+PARAGRAPH_FILES = ("vectors.faiss", "vector_ids.json")  # (FAISS index, row -> paragraph id)
+SENTENCE_FILES = ("sentences.faiss", "sentence_ids.json")  # a sentence row -> the paragraph it is from
 TRAIN_ROWS = 64 * 1024  # k-means of the IVF lists sees at most this many rows
 BATCH = 8192  # rows added per call: vectors may be a memory map, read a batch at a time
 
@@ -80,9 +80,18 @@ class VectorStore:
 
         `rows`, when given, restricts the search to those row numbers (a filter).
         """
+        return [sorted(((self.ids[r], float(s)) for s, r in zip(scores, found)), key=lambda p: (-p[1], p[0]))
+                for scores, found in self._top(queries, k, rows)]
+
+    def search_rows(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[np.ndarray]:
+        """For each query row, the row numbers of its (up to) `k` best vectors (among `rows` when given)."""
+        return [found for _, found in self._top(queries, k, rows)]
+
+    def _top(self, queries: np.ndarray, k: int, rows: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(cosines, row numbers) of each query's top `k`; rows FAISS could not fill are left out."""
         k = min(k, self.index.ntotal if rows is None else len(rows))
         if k <= 0:
-            return [[] for _ in range(len(queries))]
+            return [(np.zeros(0, np.float32), np.zeros(0, np.int64)) for _ in range(len(queries))]
         if rows is not None and isinstance(self.index, faiss.IndexIVF) and len(rows) <= ANN_THRESHOLD:
             return [self._exact_among(query, k, rows) for query in queries]  # probed lists may miss a narrow filter
         selector = None if rows is None else faiss.IDSelectorBatch(rows.astype(np.int64))
@@ -91,30 +100,31 @@ class VectorStore:
         else:
             params = None if selector is None else faiss.SearchParameters(sel=selector)
         scores, found = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k, params=params)
-        results = []
-        for score_row, id_row in zip(scores, found):
-            pairs = [(self.ids[r], float(s)) for s, r in zip(score_row, id_row) if r >= 0]
-            results.append(sorted(pairs, key=lambda p: (-p[1], p[0])))
-        return results
+        return [(score_row[id_row >= 0], id_row[id_row >= 0]) for score_row, id_row in zip(scores, found)]
 
-    def _exact_among(self, query: np.ndarray, k: int, rows: np.ndarray) -> list[tuple[str, float]]:
-        """Exact top `k` of one query among `rows` (a few thousand at most: see `search`)."""
-        vectors = self.index.reconstruct_batch(rows.astype(np.int64))
-        scores = vectors @ np.asarray(query, dtype=np.float32)
+    def _exact_among(self, query: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top `k` of one query among `rows` (a few thousand at most: see `_top`)."""
+        scores = self.vectors(rows) @ np.asarray(query, dtype=np.float32)
         best = np.argsort(-scores, kind="stable")[:k]
-        return sorted(((self.ids[rows[i]], float(scores[i])) for i in best), key=lambda p: (-p[1], p[0]))
+        return scores[best], np.asarray(rows, dtype=np.int64)[best]
 
-    def save(self, folder: Path) -> None:
-        """Write `vectors.faiss` and `vector_ids.json` into `folder`."""
-        faiss.write_index(self.index, str(folder / INDEX_FILE))
-        (folder / IDS_FILE).write_text(json.dumps(self.ids, ensure_ascii=False), encoding="utf-8")
+    def vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The stored vectors of `rows`, in that order."""
+        if not len(rows):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
+    def save(self, folder: Path, files: tuple[str, str] = PARAGRAPH_FILES) -> None:
+        """Write the FAISS index and the ids into `folder` under `files`."""
+        faiss.write_index(self.index, str(folder / files[0]))
+        (folder / files[1]).write_text(json.dumps(self.ids, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def open(cls, folder: Path) -> "VectorStore":
+    def open(cls, folder: Path, files: tuple[str, str] = PARAGRAPH_FILES) -> "VectorStore":
         """Read a store written by `save`, checking that rows and ids agree."""
         try:
-            index = faiss.read_index(str(folder / INDEX_FILE))
-            ids = json.loads((folder / IDS_FILE).read_text(encoding="utf-8"))
+            index = faiss.read_index(str(folder / files[0]))
+            ids = json.loads((folder / files[1]).read_text(encoding="utf-8"))
         except (OSError, RuntimeError, ValueError) as err:
             raise VectorStoreError(f"cannot read vectors in {folder}: {err}") from err
         if index.ntotal != len(ids):

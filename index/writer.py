@@ -23,8 +23,10 @@ from index.generations import commit_generation, current_generation, new_generat
 from index.manifest import Manifest, check_compatible, read_manifest, write_manifest
 from index.models import Article
 from index.paragraphs import passage_texts, split_article
+from index.sentences import sentence_units
 from index.tokenize import Tokenizer
-from index.vector_store import ANN_THRESHOLD, VectorStore
+from index.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES, VectorStore
+
 
 def _copy_whoosh(source: Path, target: Path) -> None:
     """Copy a Whoosh folder, leaving its write lock behind.
@@ -42,6 +44,19 @@ def _remaining_vectors(store: VectorStore, drop: set[str]) -> tuple[np.ndarray, 
     keep = [row for row, pid in enumerate(store.ids) if pid not in drop]
     vectors = store.index.reconstruct_n(0, store.index.ntotal) if store.index.ntotal else np.zeros((0, store.dim))
     return np.asarray(vectors, dtype=np.float32)[keep], [store.ids[row] for row in keep]
+
+
+def _encoded(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """Passage vectors of `texts` (an empty matrix for none)."""
+    return encoder.encode_passages(texts) if texts else np.zeros((0, encoder.dim), np.float32)
+
+
+def _rewrite_store(source: Path, folder: Path, files: tuple[str, str], dropped: set[str], fresh: np.ndarray,
+                   fresh_ids: list[str], ann_threshold: int) -> int:
+    """Copy a vector store from `source` to `folder` without `dropped` paragraphs' rows, plus `fresh`; its size."""
+    kept, ids = _remaining_vectors(VectorStore.open(source, files), dropped)
+    VectorStore.build(np.vstack([kept, fresh]) if len(fresh) else kept, ids + fresh_ids, ann_threshold).save(folder, files)
+    return len(ids) + len(fresh_ids)
 
 
 def apply_update(index_dir: Path, upserts: list[Article], deletes: list[str], tokenizer: Tokenizer,
@@ -66,7 +81,9 @@ def apply_update(index_dir: Path, upserts: list[Article], deletes: list[str], to
         articles = [a for a in docs.articles.values() if a.id not in gone] + list(upserts)
         added = [p for article in upserts for p in split_article(article)]
         paragraphs = [p for p in docs.paragraphs.values() if p.id not in dropped] + added
-        fresh = encoder.encode_passages(passage_texts(added)) if added else np.zeros((0, encoder.dim), np.float32)
+        fresh = _encoded(encoder, passage_texts(added))
+        sentence_texts, owners = sentence_units([p.text for p in added]) if old.sentence_vectors else ([], [])
+        fresh_sentences = _encoded(encoder, sentence_texts)
 
         folder = new_generation(index_dir)
         _copy_whoosh(source / WHOOSH_DIR, folder / WHOOSH_DIR)
@@ -75,12 +92,14 @@ def apply_update(index_dir: Path, upserts: list[Article], deletes: list[str], to
         checkpoint("docs")
         BM25Store.open(folder).replace(sorted(gone & docs.articles.keys()), added)
         checkpoint("whoosh")
-        kept, ids = _remaining_vectors(VectorStore.open(source), dropped)
-        VectorStore.build(np.vstack([kept, fresh]) if len(fresh) else kept, ids + [p.id for p in added],
-                          ann_threshold).save(folder)
+        _rewrite_store(source, folder, PARAGRAPH_FILES, dropped, fresh, [p.id for p in added], ann_threshold)
+        sentences = 0
+        if old.sentence_vectors:
+            sentences = _rewrite_store(source, folder, SENTENCE_FILES, dropped, fresh_sentences,
+                                       [added[o].id for o in owners], ann_threshold)
         checkpoint("faiss")
         manifest = replace_counts(old, len(articles), len(paragraphs), time.perf_counter() - started,
-                                  fingerprint(articles))
+                                  fingerprint(articles), sentences)
         sync_folder(folder)
         write_manifest(folder, manifest)
         checkpoint("manifest")
@@ -89,10 +108,11 @@ def apply_update(index_dir: Path, upserts: list[Article], deletes: list[str], to
         return manifest
 
 
-def replace_counts(old: Manifest, articles: int, paragraphs: int, seconds: float, corpus_fp: str) -> Manifest:
+def replace_counts(old: Manifest, articles: int, paragraphs: int, seconds: float, corpus_fp: str,
+                   sentences: int = 0) -> Manifest:
     """The manifest of an updated generation: same model and tokenizer, new counts."""
     return old.model_copy(update={
-        "articles": articles, "paragraphs": paragraphs, "vectors": paragraphs,
+        "articles": articles, "paragraphs": paragraphs, "vectors": paragraphs, "sentences": sentences,
         "build_seconds": round(seconds, 3), "corpus_fingerprint": corpus_fp,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })

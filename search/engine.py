@@ -21,4 +21,7 @@ def open_searcher(settings: Settings, encoder: Encoder | None = None) -> Searche
     encoder = encoder or SentenceTransformerEncoder(settings)
     snapshot = open_snapshot(settings.index_dir, encoder.config(), tokenizer.config())
     snapshot.vectors.nprobe = settings.ivf_nprobe
-    return Searcher(snapshot, tokenizer, DenseRetriever(encoder, snapshot.vectors), settings)
+    if snapshot.sentences is not None:
+        snapshot.sentences.store.nprobe = settings.ivf_nprobe
+    dense = DenseRetriever(encoder, snapshot.vectors, snapshot.sentences, settings.sentence_weight)
+    return Searcher(snapshot, tokenizer, dense, settings)

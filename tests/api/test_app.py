@@ -99,6 +99,7 @@ def test_stats(client):
     body = client.get("/stats").json()
     assert body["articles"] == 3 and body["paragraphs"] == 4
     assert body["sources"] == ["tiny.txt", "trad.txt"] and body["index_bytes"] > 0
+    assert body["sentence_vectors"] == 0  # every tiny paragraph is one sentence
 
 
 def test_metrics_and_json_request_log(client, caplog):

@@ -64,6 +64,15 @@ def test_paraphrased_question_finds_the_article(server):
     assert "三亚工会暖心举措陪外卖配送员过年" in titles[:3], titles
 
 
+def test_a_question_about_one_sentence_finds_its_long_paragraph(server):
+    # The answer is the third of five sentences of a 240-character paragraph: its sentence
+    # vector matches where the paragraph's vector, an average of all five, ranked it 6th.
+    assert httpx.get(f"{server}/stats").json()["sentence_vectors"] > 200
+    body = httpx.get(f"{server}/search", params={"q": "工厂里空着的储物间改造成了哺乳室和打台球的地方",
+                                                  "mode": "dense", "k": 3}).json()
+    assert "002_7155a4ac0a6710c1.a00.p002" in [hit["paragraph_id"] for hit in body["hits"]], body["hits"]
+
+
 def test_keyword_search_highlights_the_terms(server):
     body = httpx.post(f"{server}/search", json={"q": '"工匠学院"', "mode": "bm25", "k": 10}).json()
     assert body["total"] >= 3

@@ -47,3 +47,11 @@ def test_every_mode_scored_and_index_reused(dataset, settings, fake_encoder):
     again = evaluate_dataset(dataset, settings, ["hybrid"], encoder=fake_encoder, quiet=True)
     assert (settings.index_dir / "CURRENT").read_text() == generation
     assert again.scores["hybrid"] == first.scores["hybrid"]
+
+
+def test_index_rebuilt_when_the_sentence_vectors_setting_changes(dataset, settings, fake_encoder):
+    evaluate_dataset(dataset, settings, encoder=fake_encoder, quiet=True)
+    generation = (settings.index_dir / "CURRENT").read_text()
+    plain = settings.model_copy(update={"sentence_vectors": False})
+    evaluate_dataset(dataset, plain, encoder=fake_encoder, quiet=True)
+    assert (settings.index_dir / "CURRENT").read_text() != generation

@@ -49,3 +49,26 @@ def test_missing_index_and_empty_corpus(settings, fake_encoder):
     with pytest.raises(EmptyCorpusError):
         build(settings, [Article("e", "空", ())], fake_encoder)
     assert not (settings.index_dir / "CURRENT").exists()
+
+
+LONG = [
+    Article("s1", "讲师团", ("讲师团走进生产一线，为职工充电赋能。青年职工高阳说，培训特别解渴。工作起来更得心应手了。",
+                             "只有一句话的第二段在这里。")),
+    Article("s2", "驿站", ("工会为外卖配送员建起暖心驿站。驿站里有热水、充电和休息的地方。",)),
+]
+
+
+def test_sentence_vectors_built_for_multi_sentence_paragraphs_only(settings, fake_encoder):
+    manifest = build(settings, LONG, fake_encoder)
+    assert manifest.sentence_vectors and manifest.sentences == 5
+    snapshot = open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer_from(settings).config())
+    assert sorted(set(snapshot.sentences.store.ids)) == ["s1.p000", "s2.p000"]
+    assert len(snapshot.sentences) == 5
+    assert not list(snapshot.folder.glob("*.tmp.npy"))
+
+
+def test_sentence_vectors_can_be_left_out(settings, fake_encoder):
+    manifest = build_index(settings.index_dir, LONG, tokenizer_from(settings), fake_encoder, ["long"], quiet=True,
+                           sentence_vectors=False)
+    assert not manifest.sentence_vectors and manifest.sentences == 0
+    assert open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer_from(settings).config()).sentences is None

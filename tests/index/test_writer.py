@@ -48,3 +48,24 @@ def test_unknown_delete_changes_nothing(built, fake_encoder):
     with pytest.raises(KeyError):
         apply_update(built.index_dir, [], ["missing"], tokenizer_from(built), fake_encoder)
     assert current_generation(built.index_dir) == before
+
+
+def test_updates_keep_sentence_vectors_in_step(settings, fake_encoder):
+    from index.snapshot import open_snapshot
+
+    two = Article("m", "两句", ("第一句说的是培训的事情。第二句说的是驿站的事情。",))
+    three = Article("m", "三句", ("第一句说的是培训的事情。第二句说的是驿站的事情。第三句说的是食堂。",))
+    build_index(settings.index_dir, [two, Article("o", "一句", ("只有一句话的段落在这里。",))],
+                tokenizer_from(settings), fake_encoder, ["t"], quiet=True)
+    tokenizer = tokenizer_from(settings)
+
+    def sentence_ids():
+        snapshot = open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer.config())
+        return snapshot.manifest.sentences, snapshot.sentences.store.ids
+
+    assert sentence_ids() == (2, ["m.p000"] * 2)
+    apply_update(settings.index_dir, [three], [], tokenizer, fake_encoder)  # replaced: 2 rows out, 3 in
+    assert sentence_ids() == (3, ["m.p000"] * 3)
+    apply_update(settings.index_dir, [], ["m"], tokenizer, fake_encoder)
+    assert sentence_ids() == (0, [])
+    assert check_index(settings.index_dir)[1] == []

@@ -1,0 +1,64 @@
+"""Sentence vectors of multi-sentence paragraphs, searched by paragraph: a paragraph's best sentence.
+
+Rows live in a VectorStore whose ids name the paragraph each sentence comes from; `owner[row]`
+is that paragraph's row in the paragraph store, so filters and candidates (paragraph rows)
+map to sentence rows without touching ids.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from index.vector_store import SENTENCE_FILES, VectorStore, VectorStoreError
+
+
+class SentenceStore:
+    """Sentence rows grouped by paragraph row; every paragraph has zero or more (never exactly one)."""
+
+    def __init__(self, store: VectorStore, paragraph_ids: list[str]) -> None:
+        row_of = {pid: row for row, pid in enumerate(paragraph_ids)}
+        unknown = [pid for pid in set(store.ids) if pid not in row_of]
+        if unknown:
+            raise VectorStoreError(f"sentence vectors of unknown paragraphs ({unknown[0]} …): rebuild the index")
+        self.store = store
+        self.owner = np.fromiter((row_of[pid] for pid in store.ids), dtype=np.int64, count=len(store.ids))
+        # Invariant: the sentences of paragraph row r are rows order[starts[r]:starts[r + 1]].
+        self.order = np.argsort(self.owner, kind="stable")
+        self.starts = np.searchsorted(self.owner[self.order], np.arange(len(paragraph_ids) + 1))
+
+    @classmethod
+    def open(cls, folder: Path, paragraph_ids: list[str]) -> "SentenceStore | None":
+        """The sentence vectors in `folder`, or None for an index built without them."""
+        if not (folder / SENTENCE_FILES[0]).exists():
+            return None
+        return cls(VectorStore.open(folder, SENTENCE_FILES), paragraph_ids)
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+    def rows_of(self, paragraph_rows: np.ndarray) -> np.ndarray:
+        """The sentence rows of those paragraph rows (grouped by paragraph, in the order given)."""
+        if not len(paragraph_rows):
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([self.order[self.starts[r]:self.starts[r + 1]] for r in paragraph_rows])
+
+    def best(self, queries: np.ndarray, paragraph_rows: np.ndarray) -> np.ndarray:
+        """scores[q, i]: query q's best cosine over the sentences of paragraph_rows[i]; -inf where it has none."""
+        out = np.full((len(queries), len(paragraph_rows)), -np.inf, dtype=np.float32)
+        counts = self.starts[paragraph_rows + 1] - self.starts[paragraph_rows]
+        has = np.flatnonzero(counts)
+        if not len(has):
+            return out
+        scores = np.asarray(queries, dtype=np.float32) @ self.store.vectors(self.rows_of(paragraph_rows[has])).T
+        out[:, has] = np.maximum.reduceat(scores, np.r_[0, np.cumsum(counts[has])[:-1]], axis=1)
+        return out
+
+    def candidates(self, queries: np.ndarray, k: int, paragraph_rows: np.ndarray | None) -> list[np.ndarray]:
+        """For each query, the paragraph rows owning its `k` best sentences (among `paragraph_rows` when given)."""
+        rows = None if paragraph_rows is None else self.rows_of(paragraph_rows)
+        if rows is not None and not len(rows):
+            return [np.zeros(0, dtype=np.int64) for _ in queries]
+        found = self.store.search_rows(queries, k, rows)
+        return [np.unique(self.owner[hit]) for hit in found]
