@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         True, description="Index a vector per sentence of multi-sentence paragraphs too (dense search finds one sentence)."
     )
     sentence_weight: float = Field(
-        0.7, ge=0.0, le=1.0,
+        0.85, ge=0.0, le=1.0,
         description="Dense score: (1 - w) * cos(paragraph) + w * max(cos(paragraph), cos(best sentence)); 0 ignores sentences.",
     )
 
@@ -57,7 +57,7 @@ class Settings(BaseSettings):
 
     fusion: FusionMethod = "adaptive"
     alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the dense leg in weighted fusion.")
-    alpha_min: float = Field(0.3, ge=0.0, le=1.0, description="Adaptive fusion: dense weight when BM25 covers the query.")
+    alpha_min: float = Field(0.4, ge=0.0, le=1.0, description="Adaptive fusion: dense weight when BM25 covers the query.")
     alpha_max: float = Field(0.8, ge=0.0, le=1.0, description="Adaptive fusion: dense weight when BM25 covers none of it.")
     rrf_k: int = Field(60, ge=1)
     k0: int = Field(100, ge=1, le=10_000, description="Candidates taken from each leg before fusion.")

@@ -37,7 +37,7 @@ class FusionParams:
     alpha: float = 0.5
     rrf_k: int = 60
     k0: int = 100
-    alpha_min: float = 0.3
+    alpha_min: float = 0.4
     alpha_max: float = 0.8
 
 
