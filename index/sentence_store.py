@@ -44,6 +44,13 @@ class SentenceStore:
             return np.zeros(0, dtype=np.int64)
         return np.concatenate([self.order[self.starts[r]:self.starts[r + 1]] for r in paragraph_rows])
 
+    def _rows_among(self, paragraph_rows: np.ndarray) -> np.ndarray:
+        """The sentence rows of those paragraph rows, ascending (a filter may name most of the corpus:
+        one vectorised pass, not a slice per paragraph)."""
+        allowed = np.zeros(len(self.starts) - 1, dtype=bool)
+        allowed[paragraph_rows] = True
+        return np.flatnonzero(allowed[self.owner])
+
     def best(self, queries: np.ndarray, paragraph_rows: np.ndarray) -> np.ndarray:
         """scores[q, i]: query q's best cosine over the sentences of paragraph_rows[i]; -inf where it has none."""
         out = np.full((len(queries), len(paragraph_rows)), -np.inf, dtype=np.float32)
@@ -57,7 +64,7 @@ class SentenceStore:
 
     def candidates(self, queries: np.ndarray, k: int, paragraph_rows: np.ndarray | None) -> list[np.ndarray]:
         """For each query, the paragraph rows owning its `k` best sentences (among `paragraph_rows` when given)."""
-        rows = None if paragraph_rows is None else self.rows_of(paragraph_rows)
+        rows = None if paragraph_rows is None else self._rows_among(paragraph_rows)
         if rows is not None and not len(rows):
             return [np.zeros(0, dtype=np.int64) for _ in queries]
         found = self.store.search_rows(queries, k, rows)
