@@ -15,13 +15,12 @@ from index.docstore import DocStore
 from index.embed import Encoder
 from index.generations import commit_generation, new_generation, remove_unfinished, sync_folder, write_lock
 from index.manifest import Manifest, write_manifest
-from index.models import Article
+from index.models import Article, Paragraph
 from index.paragraphs import passage_texts, split_article
 from index.tokenize import Tokenizer
-from index.models import Paragraph
 from index.passage_vectors import SENTENCES_TMP, VECTORS_TMP, encode_to_file
 from index.sentences import sentence_units
-from index.vector_store import ANN_THRESHOLD, SENTENCE_FILES, VectorStore
+from index.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES, VectorStore
 
 
 Checkpoint = Callable[[str], None]
@@ -45,14 +44,21 @@ def fingerprint(articles: list[Article]) -> str:
     return digest.hexdigest()[:16]
 
 
+def encode_store(folder: Path, texts: list[str], ids: list[str], encoder: Encoder, console: Console,
+                 files: tuple[str, str], tmp: str, unit: str, ann_threshold: int = ANN_THRESHOLD) -> None:
+    """Encode `texts` through a memory map in `folder` into a vector store saved under `files` (row i: ids[i])."""
+    vectors = encode_to_file(encoder, texts, folder / tmp, console, unit)
+    VectorStore.build(vectors, ids, ann_threshold).save(folder, files)
+    del vectors
+    (folder / tmp).unlink(missing_ok=True)
+
+
 def build_sentence_vectors(folder: Path, paragraphs: list[Paragraph], encoder: Encoder, console: Console,
                            ann_threshold: int = ANN_THRESHOLD) -> int:
     """Encode the sentences of multi-sentence paragraphs into `folder`'s sentence store; how many."""
     texts, owners = sentence_units([p.text for p in paragraphs])
-    vectors = encode_to_file(encoder, texts, folder / SENTENCES_TMP, console, unit="sentences")
-    VectorStore.build(vectors, [paragraphs[o].id for o in owners], ann_threshold).save(folder, SENTENCE_FILES)
-    del vectors
-    (folder / SENTENCES_TMP).unlink(missing_ok=True)
+    encode_store(folder, texts, [paragraphs[o].id for o in owners], encoder, console, SENTENCE_FILES, SENTENCES_TMP,
+                 "sentences", ann_threshold)
     return len(texts)
 
 
@@ -77,10 +83,8 @@ def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, 
         checkpoint("docs")
         BM25Store.build(folder, tokenizer, track(paragraphs, "BM25: tokenising, writing Whoosh", console=console))
         checkpoint("whoosh")
-        vectors = encode_to_file(encoder, passage_texts(paragraphs), folder / VECTORS_TMP, console)
-        VectorStore.build(vectors, [p.id for p in paragraphs], ann_threshold).save(folder)
-        del vectors
-        (folder / VECTORS_TMP).unlink()
+        encode_store(folder, passage_texts(paragraphs), [p.id for p in paragraphs], encoder, console,
+                     PARAGRAPH_FILES, VECTORS_TMP, "paragraphs", ann_threshold)
         sentences = build_sentence_vectors(folder, paragraphs, encoder, console, ann_threshold) if sentence_vectors else 0
         checkpoint("faiss")
         manifest = Manifest(
