@@ -18,6 +18,11 @@ from index.vector_store import VectorStore
 from search.fusion import Ranked
 
 SENTENCE_DEPTH = 2  # sentences fetched per paragraph asked for: several may share a paragraph
+# Candidates fetched from each FAISS index at least, however few results are asked for: the
+# blended score reorders them, so a top 10 taken from only 10 + 20 candidates misses paragraphs
+# that a deeper list would have ranked in. At 100k paragraphs (IVF, nprobe 64), recall@10
+# against exact blended search: 0.976 with 10, 0.994 with 30 (0.1 ms more), no gain beyond.
+MIN_CANDIDATES = 30
 
 
 def blend(paragraph: np.ndarray, sentence: np.ndarray, weight: float) -> np.ndarray:
@@ -42,8 +47,9 @@ class DenseRetriever:
         """Ranked paragraphs for each query vector (only among `rows` when given)."""
         if self.sentences is None:
             return self.store.search(vectors, k, rows)
-        by_paragraph = self.store.search_rows(vectors, k, rows)
-        by_sentence = self.sentences.candidates(vectors, SENTENCE_DEPTH * k, rows)
+        depth = max(k, MIN_CANDIDATES)
+        by_paragraph = self.store.search_rows(vectors, depth, rows)
+        by_sentence = self.sentences.candidates(vectors, SENTENCE_DEPTH * depth, rows)
         return [self._rescored(vector, np.union1d(found, owners), k)
                 for vector, found, owners in zip(vectors, by_paragraph, by_sentence)]
 

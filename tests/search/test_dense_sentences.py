@@ -77,3 +77,22 @@ def test_sentences_of_unknown_paragraphs_are_refused(tmp_path):
     with pytest.raises(VectorStoreError, match="unknown paragraphs"):
         SentenceStore.open(tmp_path, ["x"])
     assert SentenceStore.open(tmp_path / "missing", ["x"]) is None
+
+
+def test_a_small_k_still_ranks_from_deep_candidates(tmp_path):
+    """k = 1: the best blended paragraph is neither the top paragraph vector nor owns the top 2
+    sentences; only a candidate list deeper than k (MIN_CANDIDATES) finds it."""
+    def at(cosine: float, axis: int) -> np.ndarray:  # a unit vector at `cosine` to the query e0
+        vector = np.zeros(8, dtype=np.float32)
+        vector[0], vector[axis] = cosine, np.sqrt(1 - cosine**2)
+        return vector
+
+    # rows: 0 = D (paragraph 0.6, no sentences: 0.6), 1 = E (paragraph 0, sentences 0.7: 0.595),
+    # 2 = T (paragraph 0.55, sentences 0.69 and 0.1: 0.669, the best)
+    paragraphs = np.stack([at(0.6, 1), at(0.0, 2), at(0.55, 3)])
+    sentences = np.stack([at(0.7, 4), at(0.7, 5), at(0.69, 6), at(0.1, 7)])
+    owners = np.array([1, 1, 2, 2])
+    dense = retriever(tmp_path, paragraphs, sentences, owners, 0.85)
+    query = at(1.0, 1)[None, :]
+    assert reference(paragraphs, sentences, owners, query[0], 0.85, 1)[0][0] == "p0002"
+    assert [pid for pid, _ in dense.search_vectors(query, 1)[0]] == ["p0002"]
