@@ -14,6 +14,9 @@ FusionMethod = Literal["adaptive", "weighted", "rrf"]
 ModelDtype = Literal["auto", "float32", "bfloat16"]
 ANN_THRESHOLD = 20_000  # vectors; below it exact search takes under ~2 ms a query on 2 cores
 NPROBE = 64
+# The sentence index has ~2x the lists of the paragraph one, and its hits are only candidates:
+# at 100k paragraphs, 32 lists give recall@10 0.992 (64: 0.994) with vector search 1.9 ms (64: 2.7).
+SENTENCE_NPROBE = 32
 
 
 class Settings(BaseSettings):
@@ -54,6 +57,11 @@ class Settings(BaseSettings):
         ANN_THRESHOLD, ge=1, description="Vectors from which the dense index is approximate (FAISS IVF) instead of exact."
     )
     ivf_nprobe: int = Field(NPROBE, ge=1, description="IVF lists searched per query (more: slower, closer to exact).")
+    sentence_nprobe: int = Field(
+        SENTENCE_NPROBE, ge=1,
+        description="IVF lists searched per query in the sentence index (its candidates are rescored exactly "
+                    "beside the paragraph index's, so fewer lists keep recall).",
+    )
 
     fusion: FusionMethod = "adaptive"
     alpha: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the dense leg in weighted fusion.")

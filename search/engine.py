@@ -22,6 +22,6 @@ def open_searcher(settings: Settings, encoder: Encoder | None = None) -> Searche
     snapshot = open_snapshot(settings.index_dir, encoder.config(), tokenizer.config())
     snapshot.vectors.nprobe = settings.ivf_nprobe
     if snapshot.sentences is not None:
-        snapshot.sentences.store.nprobe = settings.ivf_nprobe
+        snapshot.sentences.store.nprobe = settings.sentence_nprobe
     dense = DenseRetriever(encoder, snapshot.vectors, snapshot.sentences, settings.sentence_weight)
     return Searcher(snapshot, tokenizer, dense, settings)

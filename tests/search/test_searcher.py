@@ -64,3 +64,16 @@ def test_rrf_fusion_per_query(searcher):
         ids = [h.paragraph.id for h in searcher.search(query, mode=mode, k=10).hits]
         ranks[mode] = ids.index(top.paragraph.id) + 1
     assert top.score == pytest.approx(1 / (60 + ranks["bm25"]) + 1 / (60 + ranks["dense"]))
+
+
+def test_nprobe_settings_reach_both_ivf_indexes(settings, fake_encoder):
+    from index.models import Article
+
+    sentences = "".join(f"第{i}句讲的是职工培训和外卖配送员的驿站。" for i in range(6))
+    articles = [Article(f"a{i}", f"标题{i}", (sentences,)) for i in range(4)]
+    build_index(settings.index_dir, articles, tokenizer_from(settings), fake_encoder, ["t"], quiet=True,
+                ann_threshold=2)
+    searcher = open_searcher(settings.model_copy(update={"ivf_nprobe": 3, "sentence_nprobe": 2}), fake_encoder)
+    assert searcher.dense.store.kind.startswith("ivf") and searcher.dense.sentences.store.kind.startswith("ivf")
+    assert (searcher.dense.store.nprobe, searcher.dense.sentences.store.nprobe) == (3, 2)
+    assert searcher.search("职工培训", mode="dense", k=2).hits
