@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -58,21 +58,25 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
         """The search page (plain HTML, CSS and JS; no build step)."""
         return FileResponse(STATIC_DIR / "index.html")
 
-    def run_search(searcher: Searcher, req: SearchRequest, request: Request) -> SearchResponse:
+    def run_search(searcher: Searcher, req: SearchRequest, request: Request) -> Response:
+        """The search as JSON, serialised once by pydantic: FastAPI would validate the built response
+        again and encode it through jsonable_encoder (about 0.5 ms a request more). The routes keep
+        response_model=SearchResponse, so the schema is the same."""
         params = with_overrides(searcher.defaults, req.fusion, req.alpha)
         flt = Filter(req.source, req.article_id, req.date_from, req.date_to)
         result = searcher.search(req.q, req.mode, req.k, req.offset, params, flt)
         request.state.search = {"mode": req.mode, "took_ms": result.took_ms, "hits": len(result.hits),
                                 "total": result.total, "query": req.q}
-        return search_response(result, req.offset, req.k)
+        body = search_response(result, req.offset, req.k).model_dump_json(by_alias=True)
+        return Response(content=body, media_type="application/json")
 
     @app.get("/search", response_model=SearchResponse, responses=ERRORS)
-    def search_get(req: Annotated[SearchRequest, Query()], searcher: SearcherDep, request: Request) -> SearchResponse:
+    def search_get(req: Annotated[SearchRequest, Query()], searcher: SearcherDep, request: Request) -> Response:
         """Search by query parameters: /search?q=工匠学院&k=10&mode=hybrid&offset=0."""
         return run_search(searcher, req, request)
 
     @app.post("/search", response_model=SearchResponse, responses=ERRORS)
-    def search_post(req: SearchRequest, searcher: SearcherDep, request: Request) -> SearchResponse:
+    def search_post(req: SearchRequest, searcher: SearcherDep, request: Request) -> Response:
         """Search with a JSON body of the same fields as GET /search."""
         return run_search(searcher, req, request)
 
