@@ -19,15 +19,49 @@ LOAD_ERRORS = (IndexNotFoundError, IndexMismatchError, ModelLoadError, FileNotFo
 def settle_heap() -> None:
     """Collect once, then move every object alive now out of the cyclic collector's reach.
 
-    A loaded index is many long-lived objects (at 100k paragraphs ~680k; a full collection
-    of them takes ~0.4 s), and a full collection, whenever allocations trigger one, stalls
-    every request in flight: that was the 8-client p99. Frozen objects are still freed by
-    reference counting; unfreezing before the collection lets it reclaim the cycles of a
-    searcher just replaced (one still in use by a request stays frozen until the next load).
+    The model's and libraries' objects and a loaded index are many long-lived objects (with
+    a 100k index ~680k; a full collection of them takes ~0.4 s, with the seed index ~0.3 s),
+    and a full collection, whenever allocations trigger one, stalls every request in flight:
+    that was the 8-client p99. Frozen objects are still freed by reference counting;
+    unfreezing before the collection lets it reclaim the cycles of searchers replaced since.
     """
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+class DeferredSettle:
+    """settle_heap once reloads have been quiet for `delay` seconds (a burst of writes pays once).
+
+    Invariant: after the last `request()`, settle_heap runs exactly once, on a timer thread,
+    unless `flush()` ran it first. Until then new objects are collected as usual.
+    """
+
+    def __init__(self, delay: float = 2.0) -> None:
+        self.delay = delay
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def request(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(self.delay, self._run)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _run(self) -> None:
+        with self._lock:
+            self._timer = None
+        settle_heap()
+
+    def flush(self) -> None:
+        """Run a pending settle now (tests, shutdown)."""
+        with self._lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+            settle_heap()
 
 
 class SearcherHolder:
@@ -46,6 +80,7 @@ class SearcherHolder:
         self.problem = ""
         self._seen: int | None = None  # mtime_ns of CURRENT when the searcher was opened
         self._lock = threading.Lock()
+        self.settle = DeferredSettle()
 
     def _current_mtime(self) -> int | None:
         try:
@@ -59,9 +94,11 @@ class SearcherHolder:
             seen = self._current_mtime()
             try:
                 self.encoder = self.encoder or BatchingEncoder(SentenceTransformerEncoder(self.settings), torch_threads=1)
+                first = self.searcher is None
                 self.searcher = open_searcher(self.settings, self.encoder)
                 self.problem = ""
-                settle_heap()
+                # At start-up nothing waits on us; a reload (after a write) settles once writes pause.
+                settle_heap() if first else self.settle.request()
             except LOAD_ERRORS as err:
                 self.problem = str(err)
             except Exception as err:  # unreadable files: report, keep serving what we had

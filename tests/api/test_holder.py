@@ -16,8 +16,26 @@ def test_loaded_index_is_frozen_and_a_replaced_searcher_is_freed(settings, tiny_
         assert holder.problem == "" and gc.get_freeze_count() > 0
         first = weakref.ref(holder.get())
         build_index(settings.index_dir, tiny_articles[:2], tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
-        second = holder.get()  # CURRENT changed: reopened, and the first searcher's cycles collected
+        second = holder.get()  # CURRENT changed: reopened; its settle waits for writes to pause
+        holder.settle.flush()
         assert second is not None and first() is None
         assert len(second.snapshot.docs.articles) == 2
     finally:
         gc.unfreeze()
+
+
+def test_a_burst_of_reloads_settles_once(monkeypatch):
+    import time
+
+    import api.holder as holder_module
+
+    runs = []
+    monkeypatch.setattr(holder_module, "settle_heap", lambda: runs.append(time.monotonic()))
+    settle = holder_module.DeferredSettle(delay=0.2)
+    for _ in range(5):
+        settle.request()
+    assert runs == []  # still within the delay of the last request
+    time.sleep(0.6)
+    assert len(runs) == 1
+    settle.flush()  # nothing pending: nothing runs
+    assert len(runs) == 1
