@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from typing import Callable
 
 from index.embed import Encoder, ModelLoadError, SentenceTransformerEncoder
 from index.generations import CURRENT_FILE, IndexNotFoundError
@@ -31,14 +32,15 @@ def settle_heap() -> None:
 
 
 class DeferredSettle:
-    """settle_heap once reloads have been quiet for `delay` seconds (a burst of writes pays once).
+    """`action` (settle_heap) once reloads have been quiet for `delay` seconds (a burst of writes pays once).
 
-    Invariant: after the last `request()`, settle_heap runs exactly once, on a timer thread,
-    unless `flush()` ran it first. Until then new objects are collected as usual.
+    Invariant: the action runs `delay` seconds after the last `request()` (on a timer thread),
+    or at `flush()` if that comes first. Until then new objects are collected as usual.
     """
 
-    def __init__(self, delay: float = 2.0) -> None:
+    def __init__(self, delay: float = 2.0, action: Callable[[], None] = settle_heap) -> None:
         self.delay = delay
+        self.action = action
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
 
@@ -52,8 +54,9 @@ class DeferredSettle:
 
     def _run(self) -> None:
         with self._lock:
-            self._timer = None
-        settle_heap()
+            if self._timer is threading.current_thread():  # not a newer timer set meanwhile
+                self._timer = None
+        self.action()
 
     def flush(self) -> None:
         """Run a pending settle now (tests, shutdown)."""
@@ -61,7 +64,7 @@ class DeferredSettle:
             timer, self._timer = self._timer, None
         if timer is not None:
             timer.cancel()
-            settle_heap()
+            self.action()
 
 
 class SearcherHolder:

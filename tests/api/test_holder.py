@@ -3,7 +3,7 @@
 import gc
 import weakref
 
-from api.holder import SearcherHolder
+from api.holder import DeferredSettle, SearcherHolder
 from index.builder import build_index
 from index.tokenize import tokenizer_from
 
@@ -24,14 +24,11 @@ def test_loaded_index_is_frozen_and_a_replaced_searcher_is_freed(settings, tiny_
         gc.unfreeze()
 
 
-def test_a_burst_of_reloads_settles_once(monkeypatch):
+def test_a_burst_of_reloads_settles_once():
     import time
 
-    import api.holder as holder_module
-
     runs = []
-    monkeypatch.setattr(holder_module, "settle_heap", lambda: runs.append(time.monotonic()))
-    settle = holder_module.DeferredSettle(delay=0.2)
+    settle = DeferredSettle(delay=0.2, action=lambda: runs.append(time.monotonic()))
     for _ in range(5):
         settle.request()
     assert runs == []  # still within the delay of the last request
