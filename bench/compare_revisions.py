@@ -1,0 +1,117 @@
+"""Two servers side by side on one index: a git revision and the working tree, queries alternating.
+
+Absolute latencies on shared cores move by the hour; a change is judged against its base in the
+same minutes. Both servers run at once from this venv (so the base also gets today's libraries),
+each on its own loopback port: sequential latency is paired query by query (the order alternates),
+and 8-client throughput runs in rounds that alternate which server goes first.
+
+Usage:
+    .venv/bin/python bench/compare_revisions.py --index-dir DIR --base 63bf263 [--modes hybrid dense] [--rounds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+from corpus import sample_queries
+from http_load import HOST, free_port, run_clients, wait_healthy
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    """A detached checkout of `revision` in a temporary folder, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="zhsearch-base-")) / "tree"
+    subprocess.run(["git", "worktree", "add", "--detach", "-q", str(folder), revision], cwd=ROOT, check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, check=False)
+
+
+@contextmanager
+def server(tree: Path, index_dir: Path, log: Path) -> Iterator[str]:
+    """`python -m api.cli serve` from `tree` on a free port; its URL once healthy."""
+    port = free_port()
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--index-dir", str(index_dir),
+                                    "--host", HOST, "--port", str(port)], cwd=tree, stdout=out,
+                                   stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    try:
+        url = f"http://{HOST}:{port}"
+        wait_healthy(process, url, 300.0, log)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def paired_sequential(urls: list[str], mode: str, queries: list[str]) -> list[float]:
+    """p50 ms per server, each query sent to both, the first server alternating."""
+    times: list[list[float]] = [[] for _ in urls]
+    clients = [httpx.Client(base_url=url, timeout=60.0) for url in urls]
+    try:
+        for n, query in enumerate(queries):
+            order = range(len(urls)) if n % 2 == 0 else reversed(range(len(urls)))
+            for i in order:
+                started = time.perf_counter()
+                clients[i].get("/search", params={"q": query, "mode": mode}).raise_for_status()
+                times[i].append((time.perf_counter() - started) * 1000)
+    finally:
+        for client in clients:
+            client.close()
+    return [statistics.median(t) for t in times]
+
+
+def concurrent_rounds(urls: list[str], mode: str, queries: list[str], rounds: int, seconds: float) -> list[list[float]]:
+    """q/s per server per round (8 clients), the first server alternating round by round."""
+    rates: list[list[float]] = [[] for _ in urls]
+    for r in range(rounds):
+        for i in (range(len(urls)) if r % 2 == 0 else reversed(range(len(urls)))):
+            timings = run_clients(urls[i], mode, queries * 50, 8, seconds)
+            if timings.errors:
+                raise RuntimeError(f"{urls[i]}: {timings.errors} errors")
+            rates[i].append(len(timings.ms) / timings.wall)
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-dir", type=Path, required=True)
+    parser.add_argument("--base", required=True, help="git revision to compare the working tree with")
+    parser.add_argument("--modes", nargs="+", default=["hybrid", "dense"])
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    queries = [text for _, text in sample_queries(args.queries, 0)]
+    with ExitStack() as stack:
+        base_tree = stack.enter_context(worktree(args.base))
+        logs = Path(tempfile.mkdtemp(prefix="zhsearch-compare-"))
+        urls = [stack.enter_context(server(base_tree, args.index_dir.resolve(), logs / "base.log")),
+                stack.enter_context(server(ROOT, args.index_dir.resolve(), logs / "tree.log"))]
+        print(f"base {args.base} vs working tree, index {args.index_dir}")
+        for mode in args.modes:
+            paired_sequential(urls, mode, queries[:10])  # warm-up
+            base, tree = paired_sequential(urls, mode, queries)
+            print(f"{mode}: 1 client p50 {base:.2f} -> {tree:.2f} ms (x{tree / base:.3f})")
+            rates = concurrent_rounds(urls, mode, queries, args.rounds, args.seconds)
+            base_qs, tree_qs = (statistics.median(r) for r in rates)
+            print(f"{mode}: 8 clients q/s per round {[round(x, 1) for x in rates[0]]} -> {[round(x, 1) for x in rates[1]]}; "
+                  f"median {base_qs:.1f} -> {tree_qs:.1f} (x{tree_qs / base_qs:.3f})")
+
+
+if __name__ == "__main__":
+    main()
