@@ -12,10 +12,8 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import ExitStack, contextmanager
@@ -25,7 +23,7 @@ from typing import Iterator
 import httpx
 
 from corpus import sample_queries
-from http_load import HOST, free_port, run_clients, wait_healthy
+from http_load import running_server, run_clients
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,23 +37,6 @@ def worktree(revision: str) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, check=False)
-
-
-@contextmanager
-def server(tree: Path, index_dir: Path, log: Path) -> Iterator[str]:
-    """`python -m api.cli serve` from `tree` on a free port; its URL once healthy."""
-    port = free_port()
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--index-dir", str(index_dir),
-                                    "--host", HOST, "--port", str(port)], cwd=tree, stdout=out,
-                                   stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    try:
-        url = f"http://{HOST}:{port}"
-        wait_healthy(process, url, 300.0, log)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def paired_sequential(urls: list[str], mode: str, queries: list[str]) -> list[float]:
@@ -100,8 +81,9 @@ def main() -> None:
     with ExitStack() as stack:
         base_tree = stack.enter_context(worktree(args.base))
         logs = Path(tempfile.mkdtemp(prefix="zhsearch-compare-"))
-        urls = [stack.enter_context(server(base_tree, args.index_dir.resolve(), logs / "base.log")),
-                stack.enter_context(server(ROOT, args.index_dir.resolve(), logs / "tree.log"))]
+        index_dir = args.index_dir.resolve()
+        urls = [stack.enter_context(running_server(index_dir, False, logs / f"{name}.log", cwd=tree)).url
+                for name, tree in (("base", base_tree), ("tree", ROOT))]
         print(f"base {args.base} vs working tree, index {args.index_dir}")
         for mode in args.modes:
             paired_sequential(urls, mode, queries[:10])  # warm-up

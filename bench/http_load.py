@@ -50,13 +50,15 @@ def server_command(index_dir: Path, port: int, fake: bool) -> list[str]:
 
 
 @contextmanager
-def running_server(index_dir: Path, fake: bool, log_path: Path, ready_timeout: float = 300.0) -> Iterator[Server]:
-    """Start the server, wait for `/health` to answer 200, yield it, and stop it whatever happens."""
+def running_server(index_dir: Path, fake: bool, log_path: Path, ready_timeout: float = 300.0,
+                   cwd: Path = ROOT) -> Iterator[Server]:
+    """Start the server (the code in `cwd`: this checkout unless another is named), wait for `/health`
+    to answer 200, yield it, and stop it whatever happens."""
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     with open(log_path, "wb") as log:
         started = time.perf_counter()
-        process = subprocess.Popen(server_command(index_dir, port, fake), cwd=ROOT, env=env,
+        process = subprocess.Popen(server_command(index_dir, port, fake), cwd=cwd, env=env,
                                    stdout=log, stderr=subprocess.STDOUT)
         try:
             url = f"http://{HOST}:{port}"
