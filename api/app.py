@@ -60,7 +60,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
 
     def run_search(searcher: Searcher, req: SearchRequest, request: Request) -> Response:
         """The search as JSON, serialised once by pydantic: FastAPI would validate the built response
-        again and encode it through jsonable_encoder (about 0.5 ms a request more). The routes keep
+        again and encode it through jsonable_encoder (~0.15 ms a request more, paired on loopback). The routes keep
         response_model=SearchResponse, so the schema is the same."""
         params = with_overrides(searcher.defaults, req.fusion, req.alpha)
         flt = Filter(req.source, req.article_id, req.date_from, req.date_to)

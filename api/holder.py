@@ -59,7 +59,7 @@ class DeferredSettle:
         self.action()
 
     def flush(self) -> None:
-        """Run a pending settle now (tests, shutdown)."""
+        """Run a pending settle now (tests use it to wait for one)."""
         with self._lock:
             timer, self._timer = self._timer, None
         if timer is not None:
@@ -100,8 +100,10 @@ class SearcherHolder:
                 first = self.searcher is None
                 self.searcher = open_searcher(self.settings, self.encoder)
                 self.problem = ""
-                # At start-up nothing waits on us; a reload (after a write) settles once writes pause.
-                settle_heap() if first else self.settle.request()
+                if first:  # at start-up nothing waits on us
+                    settle_heap()
+                else:  # a reload (after a write) settles once writes pause
+                    self.settle.request()
             except LOAD_ERRORS as err:
                 self.problem = str(err)
             except Exception as err:  # unreadable files: report, keep serving what we had

@@ -33,7 +33,8 @@ def log_line(record: dict[str, object]) -> str:
 
 
 class ObserveMiddleware:
-    """Pure ASGI (no BaseHTTPMiddleware task group and body streams: about 0.3 ms a request less).
+    """Pure ASGI (no BaseHTTPMiddleware task group and body streams: ~0.7 ms a request less in a paired
+    run on loopback).
 
     Invariant: the response passes through untouched; only its status is read on the way.
     """

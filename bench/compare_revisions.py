@@ -39,14 +39,19 @@ def worktree(revision: str) -> Iterator[Path]:
         subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, check=False)
 
 
+def alternating(n: int, turn: int) -> list[int]:
+    """Server order for this turn: 0..n-1 on even turns, reversed on odd ones (neither always goes first)."""
+    order = list(range(n))
+    return order if turn % 2 == 0 else order[::-1]
+
+
 def paired_sequential(urls: list[str], mode: str, queries: list[str]) -> list[float]:
     """p50 ms per server, each query sent to both, the first server alternating."""
     times: list[list[float]] = [[] for _ in urls]
     clients = [httpx.Client(base_url=url, timeout=60.0) for url in urls]
     try:
         for n, query in enumerate(queries):
-            order = range(len(urls)) if n % 2 == 0 else reversed(range(len(urls)))
-            for i in order:
+            for i in alternating(len(urls), n):
                 started = time.perf_counter()
                 clients[i].get("/search", params={"q": query, "mode": mode}).raise_for_status()
                 times[i].append((time.perf_counter() - started) * 1000)
@@ -60,7 +65,7 @@ def concurrent_rounds(urls: list[str], mode: str, queries: list[str], rounds: in
     """q/s per server per round (8 clients), the first server alternating round by round."""
     rates: list[list[float]] = [[] for _ in urls]
     for r in range(rounds):
-        for i in (range(len(urls)) if r % 2 == 0 else reversed(range(len(urls)))):
+        for i in alternating(len(urls), r):
             timings = run_clients(urls[i], mode, queries * 50, 8, seconds)
             if timings.errors:
                 raise RuntimeError(f"{urls[i]}: {timings.errors} errors")
