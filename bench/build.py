@@ -23,7 +23,7 @@ import numpy as np
 from rich.console import Console
 
 from encoders import load_encoder
-from index.bm25_store import BM25Store
+from index.bm25_store import BM25Store, writer_procs
 from index.builder import fingerprint
 from index.docstore import DocStore
 from index.embed import as_unit_rows
@@ -84,7 +84,7 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
             with rec.phase("tokenise"):  # what Whoosh's analyzer does per paragraph: title and text
                 terms = sum(len(tokenizer(p.title)) + len(tokenizer(p.text)) for p in paragraphs)
             with rec.phase("whoosh"):
-                BM25Store.build(folder, tokenizer, paragraphs)
+                BM25Store.build(folder, tokenizer, paragraphs, procs=writer_procs(len(paragraphs)))
             texts = passage_texts(paragraphs)
             embedded = min(embed_limit, len(texts))
             with rec.phase("embed"):  # as the builder: length-sorted chunks into a memory map

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from whoosh.analysis import Tokenizer as WhooshTokenizer
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
 
 from index.models import Paragraph
+from index.parallel_whoosh import write_parallel
 from index.tokenize import Token, Tokenizer, normalize, shared_tokenizer
 
 WHOOSH_DIR = "whoosh"
@@ -31,6 +33,18 @@ def _unrepeatable_segment_id(cls, size: int = 16) -> str:
 
 WhooshSegment._random_id = classmethod(_unrepeatable_segment_id)
 TITLE_BOOST = 2.0  # a title match counts as two body matches in BM25F
+WRITER_MB = 256  # memory of each Whoosh writer (process) before it flushes a run to disk
+WRITER_BATCH = 500  # paragraphs the parent hands a writer process at a time (a pickled file each)
+# Paragraphs from which a build writes Whoosh in parallel: below, starting the processes and
+# reading their segments back costs about as much as it saves.
+PARALLEL_FROM = 20_000
+MAX_PROCS = 4
+
+
+def writer_procs(paragraphs: int, cpus: int | None = None) -> int:
+    """How many processes write a Whoosh index of `paragraphs` (one per CPU from PARALLEL_FROM on, at most MAX_PROCS)."""
+    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    return max(1, min(cpus, MAX_PROCS)) if paragraphs >= PARALLEL_FROM else 1
 
 
 class JiebaWhooshTokenizer(WhooshTokenizer):
@@ -116,12 +130,19 @@ class BM25Store:
     index: whoosh_index.Index
 
     @classmethod
-    def build(cls, folder: Path, tokenizer: Tokenizer, paragraphs: Iterable[Paragraph]) -> "BM25Store":
-        """Create a new Whoosh index in `folder/whoosh` holding `paragraphs`."""
+    def build(cls, folder: Path, tokenizer: Tokenizer, paragraphs: Iterable[Paragraph], procs: int = 1) -> "BM25Store":
+        """Create a new Whoosh index in `folder/whoosh` holding `paragraphs`.
+
+        With `procs` > 1, that many forked processes tokenise and write, each its own segment
+        (index/parallel_whoosh.py; no merge pass at the end); searches read every segment.
+        """
         path = folder / WHOOSH_DIR
         path.mkdir(parents=True, exist_ok=True)
         ix = whoosh_index.create_in(str(path), make_schema(tokenizer))
-        with ix.writer(limitmb=256) as writer:
+        if procs > 1:
+            write_parallel(ix, map(_document, paragraphs), procs, WRITER_MB, WRITER_BATCH)
+            return cls(ix)
+        with ix.writer(limitmb=WRITER_MB) as writer:
             for paragraph in paragraphs:
                 writer.add_document(**_document(paragraph))
         return cls(ix)

@@ -10,7 +10,7 @@ from typing import Callable
 from rich.console import Console
 from rich.progress import track
 
-from index.bm25_store import BM25Store
+from index.bm25_store import BM25Store, writer_procs
 from index.docstore import DocStore
 from index.embed import Encoder
 from index.generations import commit_generation, new_generation, remove_unfinished, sync_folder, write_lock
@@ -81,7 +81,8 @@ def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, 
         console.print(f"[bold]indexing[/] {len(articles)} articles, {len(paragraphs)} paragraphs -> {folder}")
         DocStore.build(articles, paragraphs).save(folder)
         checkpoint("docs")
-        BM25Store.build(folder, tokenizer, track(paragraphs, "BM25: tokenising, writing Whoosh", console=console))
+        BM25Store.build(folder, tokenizer, track(paragraphs, "BM25: tokenising, writing Whoosh", console=console),
+                        procs=writer_procs(len(paragraphs)))
         checkpoint("whoosh")
         encode_store(folder, passage_texts(paragraphs), [p.id for p in paragraphs], encoder, console,
                      PARAGRAPH_FILES, VECTORS_TMP, "paragraphs", ann_threshold)

@@ -1,0 +1,159 @@
+"""Whoosh store: a build by several writer processes ranks as a one-process build does, and fails loudly, never hangs."""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import bm25_store
+from index.bm25_store import MAX_PROCS, PARALLEL_FROM, BM25Store, make_schema, writer_procs
+from index.ingest import read_sources
+from index.paragraphs import split_article
+from index.parallel_whoosh import ParallelWriteError, write_parallel
+from index.settings import Settings
+from index.tokenize import tokenizer_from
+from search.bm25 import BM25Retriever
+
+ROOT = Path(__file__).resolve().parents[2]
+QUERIES = ["外卖配送员", "职工 培训", "工会为职工办实事", '"暖心驿站"', "职工 NOT 培训", "title:工会", "的"]
+
+
+def test_writer_procs_parallel_only_for_large_builds():
+    assert writer_procs(PARALLEL_FROM - 1, cpus=8) == 1
+    assert writer_procs(PARALLEL_FROM, cpus=2) == 2
+    assert writer_procs(10 * PARALLEL_FROM, cpus=64) == MAX_PROCS
+    assert writer_procs(10 * PARALLEL_FROM, cpus=1) == 1
+
+
+@pytest.fixture(scope="module")
+def seed_builds(tmp_path_factory):
+    """The seed paragraphs built twice: by this process alone, and by three writer processes."""
+    from conftest import CACHE_DIR
+
+    tokenizer = tokenizer_from(Settings(cache_dir=CACHE_DIR))
+    paragraphs = [p for article in read_sources([ROOT / "seeds"]) for p in split_article(article)]
+    serial, parallel = tmp_path_factory.mktemp("serial"), tmp_path_factory.mktemp("parallel")
+    BM25Store.build(serial, tokenizer, paragraphs, procs=1)
+    with pytest.MonkeyPatch.context() as patch:  # small batches: every process gets some of 224 paragraphs
+        patch.setattr(bm25_store, "WRITER_BATCH", 40)
+        BM25Store.build(parallel, tokenizer, paragraphs, procs=3)
+    return tokenizer, paragraphs, serial, parallel
+
+
+def ranking(retriever: BM25Retriever, query: str) -> tuple[list[str], np.ndarray, int]:
+    ranked, total = retriever.search(query, 500)
+    return [pid for pid, _ in ranked], np.array([score for _, score in ranked]), total
+
+
+def test_parallel_build_writes_several_segments_with_every_paragraph(seed_builds):
+    _, paragraphs, serial, parallel = seed_builds
+    index = BM25Store.open(parallel).index
+    assert len(index._segments()) > 1
+    with index.searcher() as searcher:
+        stored = sorted(fields["paragraph_id"] for fields in searcher.all_stored_fields())
+    assert stored == sorted(p.id for p in paragraphs)
+    assert BM25Store.open(serial).doc_count() == len(paragraphs)
+
+
+@pytest.mark.parametrize("impacts", [False, True])
+def test_parallel_build_ranks_and_scores_as_serial(seed_builds, impacts):
+    tokenizer, _, serial, parallel = seed_builds
+    one = BM25Retriever(BM25Store.open(serial), tokenizer, impacts=impacts)
+    many = BM25Retriever(BM25Store.open(parallel), tokenizer, impacts=impacts)
+    if impacts:
+        assert one.wait_ready(60) and many.wait_ready(60)
+    for query in QUERIES:
+        ids_one, scores_one, total_one = ranking(one, query)
+        ids_many, scores_many, total_many = ranking(many, query)
+        assert total_one == total_many and ids_one, query
+        assert np.allclose(scores_one, scores_many, rtol=1e-9), query
+        # equal scores may come in either segment order only where they tie: ranked lists break ties by id
+        assert ids_one == ids_many, query
+
+
+def live(pid: int) -> bool:
+    """True while process `pid` runs (a zombie, dead but not yet reaped, counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def small_index(tmp_path: Path):
+    """An empty Whoosh index with the paragraph schema."""
+    from conftest import CACHE_DIR
+    from whoosh import index as whoosh_index
+
+    schema = make_schema(tokenizer_from(Settings(cache_dir=CACHE_DIR)))
+    return whoosh_index.create_in(str(tmp_path), schema)
+
+
+def documents(count: int, bad_at: int | None = None):
+    """`count` one-sentence paragraphs; the one numbered `bad_at` has a number for text."""
+    for number in range(count):
+        text = 12345 if number == bad_at else f"第{number}段：工会为职工办实事。"
+        yield {"paragraph_id": f"a{number}.p000", "article_id": f"a{number}", "source": "t", "date": "",
+               "position": 0, "title": "标题", "text": text}
+
+
+def test_an_error_while_feeding_stops_every_writer_process(tmp_path):
+    def failing():
+        yield from documents(120)
+        raise RuntimeError("source broke")
+
+    with pytest.raises(RuntimeError, match="source broke"):
+        write_parallel(small_index(tmp_path), failing(), procs=2, limitmb=32, batchsize=20)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_writer_process_that_fails_fails_the_build(tmp_path):
+    # a non-text value makes Whoosh raise inside the writer process that gets it, which then exits 1
+    with pytest.raises(ParallelWriteError, match="holds"):
+        write_parallel(small_index(tmp_path), documents(120, bad_at=50), procs=2, limitmb=32, batchsize=20)
+    assert multiprocessing.active_children() == []
+
+
+HANG_AFTER_FEEDING = """
+import multiprocessing, sys, time
+from whoosh import index as whoosh_index
+from index.bm25_store import make_schema
+from index.parallel_whoosh import write_parallel
+from index.settings import Settings
+from index.tokenize import tokenizer_from
+
+folder, cache = sys.argv[1], sys.argv[2]
+ix = whoosh_index.create_in(folder, make_schema(tokenizer_from(Settings(cache_dir=cache))))
+
+def documents():
+    for n in range(100):
+        yield {"paragraph_id": f"a{n}.p000", "article_id": f"a{n}", "source": "t", "date": "", "position": 0,
+               "title": "标题", "text": "工会为职工办实事。"}
+    print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+    time.sleep(600)
+
+write_parallel(ix, documents(), procs=2, limitmb=32, batchsize=20)
+"""
+
+
+def test_writer_processes_end_when_their_parent_is_killed(tmp_path):
+    from conftest import CACHE_DIR
+
+    parent = subprocess.Popen([sys.executable, "-c", HANG_AFTER_FEEDING, str(tmp_path), str(CACHE_DIR)], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        children = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(children) == 2 and all(live(pid) for pid in children)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 20
+    while any(live(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(live(pid) for pid in children)
