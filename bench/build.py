@@ -5,7 +5,7 @@
 and FAISS, manifest, switch), each phase timed with its peak RSS. Tokenising is timed once more
 on its own beforehand (the Whoosh phase tokenises again inside its analyzer). With
 `--embed-limit N` only the first N paragraphs (and their sentences) are embedded by the model;
-the rest get random unit vectors of the same dimension.
+the rest are filled in from their sentences' model vectors (bench/fill.py).
 `peer`: bm25s over the same jieba terms (title and text of each paragraph, as Whoosh indexes them).
 
 Usage (run.py calls these): .venv/bin/python bench/build.py ours|peer --corpus FILE --work-dir DIR --out FILE.json
@@ -23,10 +23,10 @@ import numpy as np
 from rich.console import Console
 
 from encoders import load_encoder
+from fill import SentenceTable
 from index.bm25_store import BM25Store, writer_procs
 from index.builder import fingerprint
 from index.docstore import DocStore
-from index.embed import as_unit_rows
 from index.generations import commit_generation, new_generation, remove_unfinished, sync_folder, write_lock
 from index.ingest import read_source
 from index.manifest import Manifest, write_manifest
@@ -43,7 +43,6 @@ SENTENCES_FILE = "sentences.npz"  # its sentence vectors and each one's paragrap
 PEER_DIR = "bm25s"
 PEER_IDS = "bm25s_ids.json"
 BM25_K1, BM25_B = 1.2, 0.75  # Whoosh BM25F's defaults, given to bm25s too
-FILL_CHUNK = 100_000
 
 
 def folder_bytes(path: Path) -> int:
@@ -53,17 +52,7 @@ def folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def random_unit_rows(count: int, dim: int, seed: int) -> np.ndarray:
-    """`count` random unit vectors (normal, then scaled), made in chunks to bound the temporaries."""
-    rng = np.random.default_rng(seed)
-    out = np.empty((count, dim), dtype=np.float32)
-    for start in range(0, count, FILL_CHUNK):
-        stop = min(start + FILL_CHUNK, count)
-        out[start:stop] = as_unit_rows(rng.standard_normal((stop - start, dim), dtype=np.float32))
-    return out
-
-
-def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, fake: bool, seed: int) -> dict:
+def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, fake: bool) -> dict:
     """Build the project's index of `corpus` in `index_dir`, phase by phase; the measurements as a dict."""
     settings = Settings().model_copy(update={"index_dir": index_dir})
     with PhaseRecorder() as rec:
@@ -91,8 +80,11 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
                 vectors = np.lib.format.open_memmap(folder / VECTORS_TMP, mode="w+", dtype=np.float32,
                                                     shape=(len(texts), encoder.dim))
                 encode_into(encoder, texts[:embedded], vectors[:embedded], Console(stderr=True))
-            with rec.phase("random fill"):
-                vectors[embedded:] = random_unit_rows(len(texts) - embedded, encoder.dim, seed)
+            rest = [p.text for p in paragraphs[embedded:]]
+            with rec.phase("fill"):  # bench/fill.py: each distinct sentence embedded once, paragraphs pooled
+                table = SentenceTable(encoder, rest, Console(stderr=True)) if rest else None
+                if table is not None:
+                    table.pooled(rest, vectors[embedded:])
             with rec.phase("faiss"):
                 store = VectorStore.build(vectors, [p.id for p in paragraphs], settings.ann_threshold)
                 store.save(folder)
@@ -104,8 +96,9 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
                                                              shape=(max(len(sentences), 1), encoder.dim))
                 encode_into(encoder, sentences[:modelled], sentence_vectors[:modelled], Console(stderr=True),
                             unit="sentences")
-            with rec.phase("random fill sentences"):
-                sentence_vectors[modelled:] = random_unit_rows(len(sentence_vectors) - modelled, encoder.dim, seed + 1)
+            with rec.phase("fill sentences"):  # the model's own vectors, looked up by text
+                if table is not None and modelled < len(sentences):
+                    table.sentences(sentences[modelled:], sentence_vectors[modelled:len(sentences)])
             with rec.phase("faiss sentences"):
                 sentence_store = VectorStore.build(sentence_vectors[:len(sentences)],
                                                    [paragraphs[o].id for o in owners], settings.ann_threshold)
@@ -135,7 +128,7 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
         "total": folder_bytes(folder),
     }
     return {"paragraphs": len(paragraphs), "articles": len(articles), "terms": terms, "embedded": embedded,
-            "sentences": len(sentences), "sentences_embedded": modelled, "sentence_index": sentence_store.kind,
+            "sentences": len(sentences), "sentences_embedded": modelled, "fill_sentences": len(table) if table else 0, "sentence_index": sentence_store.kind,
             "dim": encoder.dim, "model": encoder.name, "dtype": getattr(encoder, "dtype", "float32"),
             "vector_index": store.kind, "build_seconds": build_seconds, "phases": rec.as_dict(),
             "peak_rss": own_peak_rss_bytes(), "sizes": sizes, "folder": str(folder)}
@@ -172,14 +165,13 @@ def main() -> None:
     parser.add_argument("--index-dir", type=Path)
     parser.add_argument("--embed-limit", type=int, default=2000)
     parser.add_argument("--fake-encoder", action="store_true")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     bound_model_caches()  # as `zhsearch index` does, before torch loads (this process only: servers keep the default)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     if args.what == "ours":
         result = build_ours(args.corpus, args.index_dir or args.work_dir / "index", args.work_dir,
-                            args.embed_limit, args.fake_encoder, args.seed)
+                            args.embed_limit, args.fake_encoder)
     else:
         result = build_peer(args.corpus, args.work_dir)
     args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")

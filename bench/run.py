@@ -14,6 +14,7 @@ Usage: .venv/bin/python bench/run.py --sizes 10000 [--sizes 100000 ...] [--queri
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -53,7 +54,7 @@ def run_child(what: str, corpus: Path, work: Path, args: argparse.Namespace) -> 
     """Run one build of bench/build.py in its own process; its measurements."""
     out = work / f"build-{what}.json"
     command = [sys.executable, str(BENCH / "build.py"), what, "--corpus", str(corpus), "--work-dir", str(work),
-               "--embed-limit", str(args.embed_limit), "--seed", str(args.seed), "--out", str(out)]
+               "--embed-limit", str(args.embed_limit), "--out", str(out)]
     if args.fake_encoder:
         command.append("--fake-encoder")
     subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
@@ -153,6 +154,7 @@ def measure_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"corpus": asdict(stats), "ours": ours, "peer": peer, "clients": args.clients,
                               "query_origins": dict(Counter(origin for origin, _ in sampled))}
     result.update(measure_in_process(work / "index", work, texts, args))
+    gc.collect()  # the searcher's caches hold it in reference cycles: free its index before the server loads one
     result.update(measure_http(work / "index", work, texts, args))
     result["load_average"] = f"{started_load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
     result["errors_inproc"] = sum(t.errors for key in ("inproc", "peers") for t in result[key].values())
@@ -174,7 +176,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, action="append", help="paragraphs in a corpus (repeat for several)")
     parser.add_argument("--queries", type=int, default=200, help="queries sampled from CMRC, DRCD and LCQMC")
     parser.add_argument("--embed-limit", type=int, default=2000,
-                        help="embed only the first N paragraphs with the model; random unit vectors for the rest")
+                        help="embed only the first N paragraphs with the model; the rest from their sentences' vectors (bench/fill.py)")
     parser.add_argument("--fake-encoder", action="store_true", help="tests/fakes.py's encoder: a quick development run")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--loop-seconds", type=float, default=60.0, help="time limit of each timing loop")
