@@ -72,8 +72,9 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
                 DocStore.build(articles, paragraphs).save(folder)
             with rec.phase("tokenise"):  # what Whoosh's analyzer does per paragraph: title and text
                 terms = sum(len(tokenizer(p.title)) + len(tokenizer(p.text)) for p in paragraphs)
+            procs = writer_procs(len(paragraphs))
             with rec.phase("whoosh"):
-                BM25Store.build(folder, tokenizer, paragraphs, procs=writer_procs(len(paragraphs)))
+                BM25Store.build(folder, tokenizer, paragraphs, procs=procs)
             texts = passage_texts(paragraphs)
             embedded = min(embed_limit, len(texts))
             with rec.phase("embed"):  # as the builder: length-sorted chunks into a memory map
@@ -128,7 +129,7 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
         "total": folder_bytes(folder),
     }
     return {"paragraphs": len(paragraphs), "articles": len(articles), "terms": terms, "embedded": embedded,
-            "sentences": len(sentences), "sentences_embedded": modelled, "fill_sentences": len(table) if table else 0, "sentence_index": sentence_store.kind,
+            "sentences": len(sentences), "sentences_embedded": modelled, "fill_sentences": len(table) if table else 0, "whoosh_procs": procs, "sentence_index": sentence_store.kind,
             "dim": encoder.dim, "model": encoder.name, "dtype": getattr(encoder, "dtype", "float32"),
             "vector_index": store.kind, "build_seconds": build_seconds, "phases": rec.as_dict(),
             "peak_rss": own_peak_rss_bytes(), "sizes": sizes, "folder": str(folder)}
