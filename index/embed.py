@@ -25,6 +25,8 @@ class Encoder(Protocol):
 
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray: ...
 
+    def passage_lengths(self, texts: Sequence[str]) -> np.ndarray: ...
+
     def config(self) -> dict[str, object]: ...
 
 
@@ -47,6 +49,7 @@ def default_prompts(model_name: str, model_prompts: dict[str, str]) -> tuple[str
 
 
 DIRECT_BATCH = 32  # queries up to this many are encoded by one direct forward pass
+LENGTH_CHUNK = 10_000  # passages tokenised at a time to count their tokens
 BF16_FLAGS = {"avx512_bf16", "amx_bf16"}  # CPU features that compute bfloat16 natively
 
 
@@ -146,6 +149,17 @@ class SentenceTransformerEncoder:
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Passage vectors, one unit row per text."""
         return self._encode(texts, self.passage_prompt, show_progress)
+
+    def passage_lengths(self, texts: Sequence[str]) -> np.ndarray:
+        """Model tokens of each passage as encode_passages feeds it (prompt and special tokens, truncated)."""
+        tokenizer, limit = self._model.tokenizer, self._model.max_seq_length
+        lengths = np.zeros(len(texts), dtype=np.int64)
+        for start in range(0, len(texts), LENGTH_CHUNK):
+            ids = tokenizer([self.passage_prompt + text for text in texts[start:start + LENGTH_CHUNK]],
+                            truncation=True, max_length=limit, return_attention_mask=False,
+                            return_token_type_ids=False)["input_ids"]
+            lengths[start:start + len(ids)] = [len(row) for row in ids]
+        return lengths
 
     def config(self) -> dict[str, object]:
         """What an index's vectors were made with: recorded in the manifest."""

@@ -1,8 +1,9 @@
 """A corpus's passage vectors, encoded in length-sorted chunks into a memory-mapped matrix.
 
 Memory stays bounded at any corpus size: the only full copy of the vectors is the file
-(and, once built, the FAISS index); RAM holds one chunk. Sorting all passages by length
-first keeps padding small in every batch; rows land back in corpus order.
+(and, once built, the FAISS index); RAM holds one chunk. Sorting all passages by their number
+of model tokens first keeps padding out of almost every batch (sorted by characters, padding was
+17-20 % of the tokens the model computed on the 100k benchmark corpus); rows land back in corpus order.
 
 Two caches grow with the number of distinct batch shapes, which length-sorted batches make
 large (measured: +100 MB a chunk, 5.3 GB of RSS at 100k paragraphs): oneDNN's primitive cache,
@@ -43,9 +44,9 @@ def release_free_memory() -> None:
         pass
 
 
-def length_order(texts: Sequence[str]) -> np.ndarray:
-    """Row numbers of `texts` from shortest to longest (ties in corpus order)."""
-    return np.argsort(np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)), kind="stable")
+def length_order(lengths: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Row numbers from shortest to longest (ties in corpus order)."""
+    return np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
 
 
 def encode_to_file(encoder: Encoder, texts: Sequence[str], path: Path, console: Console,
@@ -65,7 +66,7 @@ def encode_to_file(encoder: Encoder, texts: Sequence[str], path: Path, console: 
 def encode_into(encoder: Encoder, texts: Sequence[str], out: np.ndarray, console: Console,
                 unit: str = "paragraphs") -> None:
     """Write the vector of `texts[i]` into `out[i]` (an array or a memory map's rows), with progress and ETA."""
-    order = length_order(texts)
+    order = length_order(encoder.passage_lengths(texts))
     columns = (TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=console, disable=console.quiet) as progress:

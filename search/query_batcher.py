@@ -52,6 +52,9 @@ class BatchingEncoder:
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         return self.inner.encode_passages(texts, show_progress)
 
+    def passage_lengths(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.passage_lengths(texts)
+
     def config(self) -> dict[str, object]:
         return self.inner.config()
 

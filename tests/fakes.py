@@ -37,5 +37,8 @@ class FakeEncoder:
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         return self._encode(texts)
 
+    def passage_lengths(self, texts: Sequence[str]) -> np.ndarray:
+        return np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+
     def config(self) -> dict[str, object]:
         return {"name": self.name, "dim": self.dim, "query_prompt": "", "passage_prompt": "", "max_seq_length": 0}

@@ -168,3 +168,15 @@ def test_direct_query_pass_matches_encode() -> None:
     direct = encoder.encode_queries(TEXTS[:3])
     reference = encoder._encode(TEXTS[:3], encoder.query_prompt, False)
     np.testing.assert_allclose(np.sum(direct * reference, axis=1), 1.0, atol=2e-3)
+
+
+def test_passage_lengths_count_the_tokens_the_model_is_fed() -> None:
+    from conftest import CACHE_DIR
+    from index.embed import SentenceTransformerEncoder
+    from index.settings import Settings
+
+    encoder = SentenceTransformerEncoder(Settings(cache_dir=CACHE_DIR, max_seq_length=32))
+    texts = [*TEXTS[:3], "工会" * 100]  # the last one is truncated
+    fed = encoder._model.tokenize([encoder.passage_prompt + t for t in texts])["attention_mask"].sum(axis=1)
+    assert encoder.passage_lengths(texts).tolist() == fed.tolist()
+    assert encoder.passage_lengths(texts)[-1] == 32

@@ -9,7 +9,31 @@ from index.passage_vectors import encode_to_file, length_order
 
 
 def test_length_order_is_stable():
-    assert length_order(["ccc", "a", "bb", "d"]).tolist() == [1, 3, 2, 0]
+    assert length_order([3, 1, 2, 1]).tolist() == [1, 3, 2, 0]
+
+
+def test_chunks_are_cut_by_the_encoders_token_counts(monkeypatch):
+    """Passages go to the model shortest first by its own token count, not by characters."""
+
+    class Recording(FakeEncoder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.batches: list[list[str]] = []
+
+        def passage_lengths(self, texts):  # "tokens" that disagree with characters
+            return np.array([100 - len(t) for t in texts])
+
+        def encode_passages(self, texts, show_progress=False):
+            self.batches.append(list(texts))
+            return super().encode_passages(texts)
+
+    monkeypatch.setattr(passage_vectors, "CHUNK", 2)
+    encoder = Recording()
+    texts = ["一", "一二三四", "一二", "一二三"]
+    out = np.zeros((4, encoder.dim), dtype=np.float32)
+    passage_vectors.encode_into(encoder, texts, out, Console(quiet=True))
+    assert encoder.batches == [["一二三四", "一二三"], ["一二", "一"]]
+    assert np.allclose(out, FakeEncoder().encode_passages(texts))
 
 
 def test_rows_come_back_in_corpus_order(tmp_path, monkeypatch):
