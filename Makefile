@@ -39,7 +39,7 @@ eval: install
 # latency in-process and over HTTP with 1 and 8 clients, bm25s and numpy peers) and writes it to
 # bench/results/<date>-10000.md. Larger corpora, one column each (--embed-limit N: the model embeds the first N,
 # the rest filled in from their sentences' model vectors, bench/fill.py; --reuse-builds: time queries again on the last build):
-#   $(BIN)/python bench/run.py --sizes 10000 --sizes 100000 --embed-limit 100000   # 100k: ~95 min on 2 cores (~42 without sentence vectors)
+#   $(BIN)/python bench/run.py --sizes 10000 --sizes 100000 --embed-limit 100000   # 100k: ~55 min on 2 cores
 #   $(BIN)/python bench/run.py --sizes 1000000 --loop-seconds 120  # 1M: hours (jieba and Whoosh), several GB of RAM
 # A quick run without the model: $(BIN)/python bench/run.py --sizes 2000 --fake-encoder
 bench: $(BIN)/python
