@@ -16,13 +16,14 @@ from index.embed import ModelLoadError
 from index.generations import IndexNotFoundError, WriterBusyError
 from index.ingest import IngestError
 from index.manifest import IndexMismatchError
+from index.parallel_whoosh import ParallelWriteError
 from index.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Full-text and semantic search for Chinese news articles.")
 err_console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and tests
 KNOWN_ERRORS = (IngestError, IndexNotFoundError, IndexMismatchError, ModelLoadError, EmptyCorpusError, ValueError,
-                WriterBusyError, FileNotFoundError)
+                WriterBusyError, FileNotFoundError, ParallelWriteError)
 
 IndexDir = Annotated[Optional[Path], typer.Option("--index-dir", help="Index folder (default: $ZHSEARCH_INDEX_DIR or .zhsearch/index).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]

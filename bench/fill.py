@@ -9,7 +9,8 @@ model, and:
   gives the whole paragraph (as a paragraph vector it ranks worse: seed dense nDCG@10 0.788 vs
   0.844), but it lies where real vectors lie, clustered by topic near its source document, so IVF
   lists, query latency and recall against exact search behave as with real vectors. Uniform
-  random vectors have no clusters at all, the worst case for an inverted-file index.
+  random vectors have no clusters at all, the worst case for an inverted-file index. (The title
+  that the encoder sees before a one-paragraph article's text is left out here.)
 """
 
 from __future__ import annotations

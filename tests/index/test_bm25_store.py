@@ -113,9 +113,17 @@ def test_an_error_while_feeding_stops_every_writer_process(tmp_path):
     assert multiprocessing.active_children() == []
 
 
+def test_writer_processes_that_all_die_fail_the_build_instead_of_hanging(tmp_path):
+    # every batch makes its process fail, and there are more batches than the job queue holds (2 * 4)
+    documents_all_bad = (dict(d, text=0) for d in documents(400))
+    with pytest.raises(ParallelWriteError, match="exited early|failed"):
+        write_parallel(small_index(tmp_path), documents_all_bad, procs=2, limitmb=32, batchsize=20)
+    assert multiprocessing.active_children() == []
+
+
 def test_a_writer_process_that_fails_fails_the_build(tmp_path):
     # a non-text value makes Whoosh raise inside the writer process that gets it, which then exits 1
-    with pytest.raises(ParallelWriteError, match="holds"):
+    with pytest.raises(ParallelWriteError, match="failed|exited early|holds"):
         write_parallel(small_index(tmp_path), documents(120, bad_at=50), procs=2, limitmb=32, batchsize=20)
     assert multiprocessing.active_children() == []
 
