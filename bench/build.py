@@ -129,7 +129,8 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
         "total": folder_bytes(folder),
     }
     return {"paragraphs": len(paragraphs), "articles": len(articles), "terms": terms, "embedded": embedded,
-            "sentences": len(sentences), "sentences_embedded": modelled, "fill_sentences": len(table) if table else 0, "whoosh_procs": procs, "sentence_index": sentence_store.kind,
+            "sentences": len(sentences), "sentences_embedded": modelled, "sentence_index": sentence_store.kind,
+            "fill_sentences": len(table) if table else 0, "whoosh_procs": procs,
             "dim": encoder.dim, "model": encoder.name, "dtype": getattr(encoder, "dtype", "float32"),
             "vector_index": store.kind, "build_seconds": build_seconds, "phases": rec.as_dict(),
             "peak_rss": own_peak_rss_bytes(), "sizes": sizes, "folder": str(folder)}
