@@ -41,9 +41,17 @@ PARALLEL_FROM = 20_000
 MAX_PROCS = 4
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask: a container's or taskset's limit, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no affinity call on this platform
+        return os.cpu_count() or 1
+
+
 def writer_procs(paragraphs: int, cpus: int | None = None) -> int:
     """How many processes write a Whoosh index of `paragraphs` (one per CPU from PARALLEL_FROM on, at most MAX_PROCS)."""
-    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    cpus = cpus if cpus is not None else usable_cpus()
     return max(1, min(cpus, MAX_PROCS)) if paragraphs >= PARALLEL_FROM else 1
 
 

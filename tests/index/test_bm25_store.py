@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import subprocess
 import sys
 import time
@@ -29,6 +30,17 @@ def test_writer_procs_parallel_only_for_large_builds():
     assert writer_procs(PARALLEL_FROM, cpus=2) == 2
     assert writer_procs(10 * PARALLEL_FROM, cpus=64) == MAX_PROCS
     assert writer_procs(10 * PARALLEL_FROM, cpus=1) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this platform")
+def test_writer_procs_counts_the_cpus_this_process_may_use():
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(allowed)})  # as `taskset -c N` or a one-CPU container would
+    try:
+        assert writer_procs(10 * PARALLEL_FROM) == 1
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert writer_procs(10 * PARALLEL_FROM) == min(len(allowed), MAX_PROCS)
 
 
 @pytest.fixture(scope="module")
