@@ -111,8 +111,9 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
         ("bm25: top-10 overlap with bm25s (mean)", num(r["bm25_overlap"], 2)),
         ("dense: vector search alone (FAISS, sentences blended) vs exact numpy, p50 µs; ours / peer",
          f"{num(r['faiss_only'].p50() * 1000)} vs {num(r['numpy_only'].p50() * 1000)}; {ratio(r['faiss_only'], r['numpy_only'])}"),
-        ("dense: recall@10 against the exact numpy top-10 (mean, min; index kind)",
-         f"{num(r['recall_mean'], 3)}, {num(r['recall_min'], 3)} ({ours.get('vector_index', 'exact')})"),
+        ("dense: recall@10 against the exact numpy top-10 (mean, min; index kind, lists probed)",
+         f"{num(r['recall_mean'], 3)}, {num(r['recall_min'], 3)} ({ours.get('vector_index', 'exact')}"
+         + (f", {r['probes']} probed)" if r.get("probes") else ")")),
         ("machine load average (1 min; 2 cores are shared)", r["load_average"]),
         ("server: start to healthy", f"{num(r['server_ready_seconds'], 1)} s"),
         ("errors: in-process / HTTP", f"{r['errors_inproc']} / {r['errors_http']}"),

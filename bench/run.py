@@ -102,6 +102,7 @@ def measure_in_process(index_dir: Path, work: Path, texts: list[str], args: argp
         scores = dense_peer.scores(queries[i])
         recalls.append(recall_at_k(dense.search_vectors(queries[i:i + 1], K)[0], top_rows(scores, K), scores, row_of, K))
     out["recall_mean"], out["recall_min"] = float(np.mean(recalls)), float(np.min(recalls))
+    out["probes"] = dense.store.probes
     return out
 
 

@@ -13,7 +13,8 @@ DEFAULT_USER_DICT = Path(__file__).resolve().parent / "userdict.txt"  # union an
 FusionMethod = Literal["adaptive", "weighted", "rrf"]
 ModelDtype = Literal["auto", "float32", "bfloat16"]
 ANN_THRESHOLD = 20_000  # vectors; below it exact search takes under ~2 ms a query on 2 cores
-NPROBE = 64
+NPROBE = 64  # IVF lists probed up to NPROBE_LISTS lists (100k vectors); beyond: index/vector_store.py
+NPROBE_LISTS = 1264
 # The sentence index has ~2x the lists of the paragraph one, and its hits are only candidates:
 # at 100k paragraphs, 32 lists give recall@10 0.992 (64: 0.994) with vector search 1.9 ms (64: 2.7).
 SENTENCE_NPROBE = 32
@@ -56,7 +57,11 @@ class Settings(BaseSettings):
     ann_threshold: int = Field(
         ANN_THRESHOLD, ge=1, description="Vectors from which the dense index is approximate (FAISS IVF) instead of exact."
     )
-    ivf_nprobe: int = Field(NPROBE, ge=1, description="IVF lists searched per query (more: slower, closer to exact).")
+    ivf_nprobe: int | None = Field(
+        None, ge=1,
+        description="IVF lists searched per query (more: slower, closer to exact); None: by the index's list count "
+                    "(64 at 100k paragraphs, 114 at 1M).",
+    )
     sentence_nprobe: int = Field(
         SENTENCE_NPROBE, ge=1,
         description="IVF lists searched per query in the sentence index (its candidates are rescored exactly "

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from index.embed import as_unit_rows
-from index.vector_store import VectorStore, VectorStoreError
+from index.settings import NPROBE, NPROBE_LISTS
+from index.vector_store import VectorStore, VectorStoreError, default_nprobe
 
 
 @pytest.mark.parametrize("n,dim,k", [(1, 3, 1), (7, 5, 3), (33, 17, 10), (101, 8, 200)])
@@ -63,3 +64,20 @@ def test_ivf_with_a_narrow_filter_is_exact_among_the_rows(tmp_path):
     for query, got in zip(queries, store.search(queries, 5, rows)):
         scores = vectors[rows] @ query
         assert [pid for pid, _ in got] == [ids[rows[i]] for i in np.argsort(-scores)[:5]]
+
+
+def test_default_nprobe_grows_with_the_square_root_of_the_lists():
+    assert default_nprobe(10) == default_nprobe(NPROBE_LISTS) == NPROBE
+    assert default_nprobe(4 * NPROBE_LISTS) == 2 * NPROBE
+    assert default_nprobe(4000) == 114  # the 1M-paragraph index (bench/ivf_sweep.py)
+
+
+def test_an_unset_nprobe_probes_the_default_for_the_index():
+    vectors, queries = clustered(4000, 32, 5), clustered(30, 32, 6)
+    store = VectorStore.build(vectors, [f"p{i:05d}" for i in range(len(vectors))], ann_threshold=1000)
+    assert store.nprobe is None
+    unset = store.search(queries, 10)
+    store.nprobe = default_nprobe(store.index.nlist)
+    assert store.search(queries, 10) == unset
+    store.nprobe = 1
+    assert store.search(queries, 10) != unset
