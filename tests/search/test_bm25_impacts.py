@@ -91,3 +91,18 @@ def test_filtered_queries_go_to_whoosh(retriever):
     article = paragraph.rsplit(".", 1)[0]
     ranked, _ = retriever.search("职工", 50, Filter(article_id=article))
     assert ranked and all(pid.startswith(article + ".") for pid, _ in ranked)
+
+
+def test_a_term_read_from_two_segments_is_one_slot():
+    from search.bm25_impacts import _Scored
+
+    scored = _Scored()
+    scored.add("text", "工会", np.array([0, 2], np.int32), np.array([1.0, 2.0]))
+    scored.add("text", "职工", np.array([1], np.int32), np.array([3.0]))
+    scored.add("title", "工会", np.array([2], np.int32), np.array([4.0]))
+    scored.add("text", "工会", np.array([7], np.int32), np.array([5.0]))  # the next segment
+    offsets, docs, scores = scored.flatten()
+    slot = scored.slots["text"]["工会"]
+    assert docs[offsets[slot]:offsets[slot + 1]].tolist() == [0, 2, 7]
+    assert scores[offsets[slot]:offsets[slot + 1]].tolist() == [1.0, 2.0, 5.0]
+    assert (len(docs), offsets[-1]) == (5, 5) and scored.chunks == [[], [], []]
