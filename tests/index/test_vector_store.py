@@ -5,7 +5,7 @@ import pytest
 
 from index.embed import as_unit_rows
 from index.settings import NPROBE, NPROBE_LISTS
-from index.vector_store import VectorStore, VectorStoreError, default_nprobe
+from index.vector_store import VectorStore, VectorStoreError, default_nprobe, faiss_threads
 
 
 @pytest.mark.parametrize("n,dim,k", [(1, 3, 1), (7, 5, 3), (33, 17, 10), (101, 8, 200)])
@@ -81,3 +81,25 @@ def test_an_unset_nprobe_probes_the_default_for_the_index():
     assert store.search(queries, 10) == unset
     store.nprobe = 1
     assert store.search(queries, 10) != unset
+
+
+def test_faiss_threads_is_set_for_the_calling_thread_only_and_restored():
+    import threading
+
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    seen = []
+    with faiss_threads(1):
+        inside = faiss.omp_get_max_threads()
+        other = threading.Thread(target=lambda: seen.append(faiss.omp_get_max_threads()))
+        other.start()
+        other.join()
+    assert (inside, faiss.omp_get_max_threads()) == (1, before)
+    assert seen == [faiss.omp_get_max_threads()]  # a request thread beside it keeps its own setting
+
+
+def test_a_few_queries_search_as_a_batch_does(tmp_path):
+    vectors, queries = clustered(3000, 16, 7), clustered(40, 16, 8)
+    store = VectorStore.build(vectors, [f"p{i:05d}" for i in range(len(vectors))])
+    assert [store.search(q[None, :], 10)[0] for q in queries] == store.search(queries, 10)
