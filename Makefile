@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INDEX_DIR ?= .zhsearch/index
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install browser run test test-fast eval bench clean
+.PHONY: install browser run test test-fast eval bench bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +40,17 @@ eval: install
 # bench/results/<date>-10000.md. Larger corpora, one column each (--embed-limit N: the model embeds the first N,
 # the rest filled in from their sentences' model vectors, bench/fill.py; --reuse-builds: time queries again on the last build):
 #   $(BIN)/python bench/run.py --sizes 10000 --sizes 100000 --embed-limit 100000   # 100k: ~55 min on 2 cores
-#   ZHSEARCH_SENTENCE_VECTORS=false $(BIN)/python bench/run.py --sizes 1000000 --embed-limit 20000 --loop-seconds 30  # 1M: ~50 min, server 10.6 GB
+#   ZHSEARCH_SENTENCE_VECTORS=false $(BIN)/python bench/run.py --sizes 1000000 --embed-limit 20000 --loop-seconds 30  # 1M: ~50 min, server 10.6 GB; ran on 24 GB
+# `make bench-scale` runs 100k alone and then 1M as above (~1 h 45 min; a table each, bench/results/<date>-100000.md
+# and -1000000.md).
 # A quick run without the model: $(BIN)/python bench/run.py --sizes 2000 --fake-encoder
 bench: $(BIN)/python
 	$(BIN)/pip install -q -e '.[bench]' && $(BIN)/python bench/run.py --sizes 10000 --embed-limit 10000
+
+bench-scale: $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/run.py --sizes 100000 --embed-limit 100000
+	ZHSEARCH_SENTENCE_VECTORS=false $(BIN)/python bench/run.py --sizes 1000000 --embed-limit 20000 --loop-seconds 30
 
 clean:
 	rm -rf .zhsearch .pytest_cache
