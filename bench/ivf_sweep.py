@@ -5,7 +5,8 @@ sweep. Vectors come from a bench run's work folder (`vectors.npy`, the paragraph
 index, or with `--sentences` its sentence vectors) or, with `--size N`, from a corpus generated here whose paragraphs are all filled in from
 their sentences' model vectors (bench/fill.py; the model embeds only the distinct sentences). The
 queries are the bench's seeded sample, encoded by the model; recall counts ties at the 10th
-exact score as found (bench/peers.py).
+exact score as found (bench/peers.py). Searches are timed one query at a time in one thread, as the
+service makes them. Holds every query's exact scores: 200 x n floats (0.8 GB at 1M vectors).
 
 Usage: .venv/bin/python bench/ivf_sweep.py --work-dir DIR [--size N | --sentences] [--nprobe 64 --nprobe 128 ...]
        [--train-rows 65536 --train-rows 262144 ...]
@@ -28,7 +29,7 @@ from index.embed import SentenceTransformerEncoder
 from index.ingest import read_source
 from index.paragraphs import split_article
 from index.settings import Settings
-from index.vector_store import BATCH, TRAIN_ROWS, ivf_lists
+from index.vector_store import BATCH, TRAIN_ROWS, faiss_threads, ivf_lists, new_index
 from peers import recall_at_k, top_rows
 
 K = 10
@@ -48,25 +49,23 @@ def filled_vectors(work: Path, size: int, encoder: SentenceTransformerEncoder, c
     return vectors
 
 
-def build_ivf(vectors: np.ndarray, lists: int, train_rows: int) -> faiss.IndexIVFFlat:
-    """An IVF-Flat inner-product index over `vectors`, its lists trained on an even sample of `train_rows`."""
-    dim = vectors.shape[1]
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-    step = max(1, len(vectors) // train_rows)
-    index.train(np.ascontiguousarray(vectors[::step][:train_rows]))
+def build_ivf(vectors: np.ndarray, lists: int, train_rows: int) -> faiss.IndexIVF:
+    """The dense index as VectorStore.build makes it, its lists trained on an even sample of `train_rows`."""
+    index = new_index(vectors, lists, train_rows)
     for start in range(0, len(vectors), BATCH):
         index.add(np.ascontiguousarray(vectors[start:start + BATCH]))
     return index
 
 
-def sweep(index: faiss.IndexIVFFlat, queries: np.ndarray, exact: list[tuple[np.ndarray, np.ndarray]],
+def sweep(index: faiss.IndexIVF, queries: np.ndarray, exact: list[tuple[np.ndarray, np.ndarray]],
           nprobe: int) -> tuple[float, float, float]:
     """(mean recall@10, min recall@10, median µs per one-query search) at `nprobe`."""
     params = faiss.SearchParametersIVF(nprobe=min(nprobe, index.nlist))
     recalls, micros = [], []
     for query, (rows, scores) in zip(queries, exact):
         started = time.perf_counter()
-        _, found = index.search(query[None, :], K, params=params)
+        with faiss_threads(1):  # as VectorStore searches one query
+            _, found = index.search(query[None, :], K, params=params)
         micros.append((time.perf_counter() - started) * 1e6)
         hits = [(str(r), 0.0) for r in found[0] if r >= 0]
         recalls.append(recall_at_k(hits, rows, scores, {str(r): int(r) for r in found[0] if r >= 0}, K))
@@ -83,6 +82,8 @@ def main() -> None:
     parser.add_argument("--train-rows", type=int, action="append")
     parser.add_argument("--lists", type=int, help="IVF lists (default: the index's own rule, ivf_lists)")
     args = parser.parse_args()
+    if args.size is not None and args.sentences:
+        parser.error("--sentences reads a bench run's sentences.npz; --size generates paragraph vectors only")
     console = Console(stderr=True)
     encoder = SentenceTransformerEncoder(Settings())
     path = args.work_dir / VECTORS_FILE

@@ -47,13 +47,14 @@ def default_nprobe(lists: int) -> int:
     return max(NPROBE, math.ceil(NPROBE * math.sqrt(lists / NPROBE_LISTS)))
 
 
-def _new_index(vectors: np.ndarray, lists: int) -> faiss.Index:
+def new_index(vectors: np.ndarray, lists: int, train_rows: int = TRAIN_ROWS) -> faiss.Index:
+    """An empty exact index (`lists` 0) or an IVF one, its lists trained on an even sample of `vectors`."""
     dim = vectors.shape[1]
     if not lists:
         return faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-    step = max(1, len(vectors) // TRAIN_ROWS)
-    index.train(np.ascontiguousarray(vectors[::step][:TRAIN_ROWS], dtype=np.float32))
+    step = max(1, len(vectors) // train_rows)
+    index.train(np.ascontiguousarray(vectors[::step][:train_rows], dtype=np.float32))
     index.set_direct_map_type(faiss.DirectMap.Array)  # rows stay reconstructable (updates copy them)
     return index
 
@@ -90,7 +91,7 @@ class VectorStore:
         """A store over `vectors` (n x dim, unit rows; an array or a memory map) with one id per row."""
         if vectors.ndim != 2 or vectors.shape[0] != len(ids):
             raise VectorStoreError(f"{vectors.shape[0]} vectors for {len(ids)} ids: they must match")
-        index = _new_index(vectors, ivf_lists(len(ids), ann_threshold))
+        index = new_index(vectors, ivf_lists(len(ids), ann_threshold))
         for start in range(0, len(vectors), BATCH):
             index.add(np.ascontiguousarray(vectors[start:start + BATCH], dtype=np.float32))
         return cls(index, list(ids))
