@@ -1,11 +1,16 @@
 """The FAISS store against a brute-force numpy reference, on odd sizes."""
 
+import threading
+
+import faiss
 import numpy as np
 import pytest
 
 from index.embed import as_unit_rows
 from index.settings import NPROBE, NPROBE_LISTS
-from index.vector_store import VectorStore, VectorStoreError, default_nprobe, faiss_threads
+from index.vector_store import (
+    PARALLEL_QUERIES, VectorStore, VectorStoreError, default_nprobe, faiss_threads, ivf_lists,
+)
 
 
 @pytest.mark.parametrize("n,dim,k", [(1, 3, 1), (7, 5, 3), (33, 17, 10), (101, 8, 200)])
@@ -67,15 +72,24 @@ def test_ivf_with_a_narrow_filter_is_exact_among_the_rows(tmp_path):
 
 
 def test_default_nprobe_grows_with_the_square_root_of_the_lists():
+    assert NPROBE_LISTS == ivf_lists(100_000)  # where NPROBE was measured
     assert default_nprobe(10) == default_nprobe(NPROBE_LISTS) == NPROBE
     assert default_nprobe(4 * NPROBE_LISTS) == 2 * NPROBE
     assert default_nprobe(4000) == 114  # the 1M-paragraph index (bench/ivf_sweep.py)
 
 
-def test_an_unset_nprobe_probes_the_default_for_the_index():
+def test_an_unset_nprobe_probes_by_the_list_count_and_a_set_one_is_capped():
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(4), 4, 4000, faiss.METRIC_INNER_PRODUCT)
+    store = VectorStore(index, [])
+    assert store.nprobe is None and store.probes == 114
+    store.nprobe = 5000
+    assert store.probes == 4000
+    assert VectorStore(faiss.IndexFlatIP(4), []).probes == 0
+
+
+def test_an_unset_nprobe_searches_with_the_default_probes():
     vectors, queries = clustered(4000, 32, 5), clustered(30, 32, 6)
     store = VectorStore.build(vectors, [f"p{i:05d}" for i in range(len(vectors))], ann_threshold=1000)
-    assert store.nprobe is None
     unset = store.search(queries, 10)
     store.nprobe = default_nprobe(store.index.nlist)
     assert store.search(queries, 10) == unset
@@ -83,23 +97,49 @@ def test_an_unset_nprobe_probes_the_default_for_the_index():
     assert store.search(queries, 10) != unset
 
 
-def test_faiss_threads_is_set_for_the_calling_thread_only_and_restored():
-    import threading
-
-    import faiss
-
+def test_faiss_threads_is_set_per_thread_and_restored():
     before = faiss.omp_get_max_threads()
-    seen = []
-    with faiss_threads(1):
-        inside = faiss.omp_get_max_threads()
-        other = threading.Thread(target=lambda: seen.append(faiss.omp_get_max_threads()))
-        other.start()
-        other.join()
-    assert (inside, faiss.omp_get_max_threads()) == (1, before)
-    assert seen == [faiss.omp_get_max_threads()]  # a request thread beside it keeps its own setting
+    seen: dict[int, int] = {}
+    both_inside = threading.Barrier(2)
+
+    def hold(n: int) -> None:
+        with faiss_threads(n):
+            both_inside.wait(timeout=10)  # both settings in force at once
+            seen[n] = faiss.omp_get_max_threads()
+            both_inside.wait(timeout=10)
+
+    threads = [threading.Thread(target=hold, args=(n,)) for n in (1, before + 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {1: 1, before + 1: before + 1}
+    assert faiss.omp_get_max_threads() == before
 
 
-def test_a_few_queries_search_as_a_batch_does(tmp_path):
-    vectors, queries = clustered(3000, 16, 7), clustered(40, 16, 8)
-    store = VectorStore.build(vectors, [f"p{i:05d}" for i in range(len(vectors))])
-    assert [store.search(q[None, :], 10)[0] for q in queries] == store.search(queries, 10)
+class RecordingIndex:
+    """A FAISS flat index that notes the OpenMP team size each search runs with."""
+
+    def __init__(self, inner: faiss.Index) -> None:
+        self.inner, self.threads = inner, []
+
+    @property
+    def ntotal(self) -> int:
+        return self.inner.ntotal
+
+    def search(self, *args, **kwargs):
+        self.threads.append(faiss.omp_get_max_threads())
+        return self.inner.search(*args, **kwargs)
+
+
+def test_a_few_queries_search_in_the_calling_thread_alone_a_batch_with_the_team():
+    vectors, queries = clustered(500, 16, 7), clustered(PARALLEL_QUERIES, 16, 8)
+    flat = faiss.IndexFlatIP(16)
+    flat.add(vectors)
+    store = VectorStore(RecordingIndex(flat), [f"p{i:05d}" for i in range(len(vectors))])
+    before = faiss.omp_get_max_threads()
+    store.search(queries[:1], 10)
+    store.search(queries[:PARALLEL_QUERIES - 1], 10)
+    store.search(queries, 10)
+    assert store.index.threads == [1, 1, before]
+    assert faiss.omp_get_max_threads() == before

@@ -12,6 +12,7 @@ from index.ingest import read_sources
 from index.paragraphs import split_article
 from index.tokenize import tokenizer_from
 from search.bm25 import BM25Retriever, flat_leaves
+from search.bm25_impacts import _Scored
 from search.filters import Filter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,8 +95,6 @@ def test_filtered_queries_go_to_whoosh(retriever):
 
 
 def test_a_term_read_from_two_segments_is_one_slot():
-    from search.bm25_impacts import _Scored
-
     scored = _Scored()
     scored.add("text", "工会", np.array([0, 2], np.int32), np.array([1.0, 2.0]))
     scored.add("text", "职工", np.array([1], np.int32), np.array([3.0]))
