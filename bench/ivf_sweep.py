@@ -5,8 +5,8 @@ sweep. Vectors come from a bench run's work folder (`vectors.npy`, the paragraph
 index, or with `--sentences` its sentence vectors) or, with `--size N`, from a corpus generated here whose paragraphs are all filled in from
 their sentences' model vectors (bench/fill.py; the model embeds only the distinct sentences). The
 queries are the bench's seeded sample, encoded by the model; recall counts ties at the 10th
-exact score as found (bench/peers.py). Searches are timed one query at a time in one thread, as the
-service makes them. Holds every query's exact scores: 200 x n floats (0.8 GB at 1M vectors).
+exact score as found (bench/peers.py). Searches go through VectorStore.search one query at a
+time, as the service makes them. Holds every query's exact scores: 200 x n floats (0.8 GB at 1M vectors).
 
 Usage: .venv/bin/python bench/ivf_sweep.py --work-dir DIR [--size N | --sentences] [--nprobe 64 --nprobe 128 ...]
        [--train-rows 65536 --train-rows 262144 ...]
@@ -19,7 +19,6 @@ import statistics
 import time
 from pathlib import Path
 
-import faiss
 import numpy as np
 from rich.console import Console
 
@@ -29,7 +28,7 @@ from index.embed import SentenceTransformerEncoder
 from index.ingest import read_source
 from index.paragraphs import split_article
 from index.settings import Settings
-from index.vector_store import BATCH, TRAIN_ROWS, faiss_threads, ivf_lists, new_index
+from index.vector_store import TRAIN_ROWS, VectorStore, add_rows, ivf_lists, new_index
 from peers import recall_at_k, top_rows
 
 K = 10
@@ -49,26 +48,24 @@ def filled_vectors(work: Path, size: int, encoder: SentenceTransformerEncoder, c
     return vectors
 
 
-def build_ivf(vectors: np.ndarray, lists: int, train_rows: int) -> faiss.IndexIVF:
-    """The dense index as VectorStore.build makes it, its lists trained on an even sample of `train_rows`."""
+def ivf_store(vectors: np.ndarray, lists: int, train_rows: int) -> VectorStore:
+    """The dense index as VectorStore.build makes it (row numbers as ids), its lists trained on `train_rows`."""
     index = new_index(vectors, lists, train_rows)
-    for start in range(0, len(vectors), BATCH):
-        index.add(np.ascontiguousarray(vectors[start:start + BATCH]))
-    return index
+    add_rows(index, vectors)
+    return VectorStore(index, [str(row) for row in range(len(vectors))])
 
 
-def sweep(index: faiss.IndexIVF, queries: np.ndarray, exact: list[tuple[np.ndarray, np.ndarray]],
+def sweep(store: VectorStore, queries: np.ndarray, exact: list[tuple[np.ndarray, np.ndarray]],
           nprobe: int) -> tuple[float, float, float]:
-    """(mean recall@10, min recall@10, median µs per one-query search) at `nprobe`."""
-    params = faiss.SearchParametersIVF(nprobe=min(nprobe, index.nlist))
+    """(mean recall@10, min recall@10, median µs per one-query search) at `nprobe`, searched as the service does."""
+    store.nprobe = nprobe
+    row_of = {pid: row for row, pid in enumerate(store.ids)}
     recalls, micros = [], []
     for query, (rows, scores) in zip(queries, exact):
         started = time.perf_counter()
-        with faiss_threads(1):  # as VectorStore searches one query
-            _, found = index.search(query[None, :], K, params=params)
+        found = store.search(query[None, :], K)[0]
         micros.append((time.perf_counter() - started) * 1e6)
-        hits = [(str(r), 0.0) for r in found[0] if r >= 0]
-        recalls.append(recall_at_k(hits, rows, scores, {str(r): int(r) for r in found[0] if r >= 0}, K))
+        recalls.append(recall_at_k(found, rows, scores, row_of, K))
     return float(np.mean(recalls)), float(np.min(recalls)), statistics.median(micros)
 
 
@@ -101,10 +98,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for train_rows in args.train_rows or [TRAIN_ROWS]:
         started = time.perf_counter()
-        index = build_ivf(vectors, lists, train_rows)
+        store = ivf_store(vectors, lists, train_rows)
         trained = time.perf_counter() - started
         for nprobe in args.nprobe or [32, 64, 96, 128, 192, 256]:
-            mean, low, micros = sweep(index, queries, exact, nprobe)
+            mean, low, micros = sweep(store, queries, exact, nprobe)
             print(f"| {min(train_rows, len(vectors)):,} | {trained:.0f} | {nprobe} | {mean:.3f} | {low:.2f} | {micros:,.0f} |",
                   flush=True)
 

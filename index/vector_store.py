@@ -59,6 +59,12 @@ def new_index(vectors: np.ndarray, lists: int, train_rows: int = TRAIN_ROWS) -> 
     return index
 
 
+def add_rows(index: faiss.Index, vectors: np.ndarray) -> None:
+    """Add `vectors` (an array or a memory map) to `index`, BATCH rows at a time."""
+    for start in range(0, len(vectors), BATCH):
+        index.add(np.ascontiguousarray(vectors[start:start + BATCH], dtype=np.float32))
+
+
 @contextmanager
 def faiss_threads(n: int) -> Iterator[None]:
     """FAISS's OpenMP team size for searches made by the calling thread (OpenMP keeps it per thread)."""
@@ -92,8 +98,7 @@ class VectorStore:
         if vectors.ndim != 2 or vectors.shape[0] != len(ids):
             raise VectorStoreError(f"{vectors.shape[0]} vectors for {len(ids)} ids: they must match")
         index = new_index(vectors, ivf_lists(len(ids), ann_threshold))
-        for start in range(0, len(vectors), BATCH):
-            index.add(np.ascontiguousarray(vectors[start:start + BATCH], dtype=np.float32))
+        add_rows(index, vectors)
         return cls(index, list(ids))
 
     @property
