@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 
 from rich.console import Console
 from rich.progress import track
@@ -34,11 +34,13 @@ def to_run(ranked: Ranked, unit: Unit, depth: int) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Legs:
-    """Each query's BM25 and dense paragraph rankings, and BM25's coverage of it (for adaptive fusion)."""
+    """Each query's BM25 and dense paragraph rankings, BM25's coverage of it (for adaptive fusion),
+    and each paragraph's article (for article context; None: paragraphs fused alone)."""
 
     sparse: dict[str, Ranked]
     dense: dict[str, Ranked]
     covered: dict[str, float]
+    article_of: Mapping[str, str] | None = None
 
 
 def leg_rankings(searcher: Searcher, queries: dict[str, str], k0: int, quiet: bool = True) -> Legs:
@@ -49,7 +51,8 @@ def leg_rankings(searcher: Searcher, queries: dict[str, str], k0: int, quiet: bo
     covered = {qid: searcher.coverage(queries[qid], sparse[qid]) for qid in ids}
     vectors = searcher.dense.encode([queries[qid] for qid in ids])
     dense = dict(zip(ids, searcher.dense.search_vectors(vectors, k0)))
-    return Legs(sparse, dense, covered)
+    articles = {pid: paragraph.article_id for pid, paragraph in searcher.snapshot.docs.paragraphs.items()}
+    return Legs(sparse, dense, covered, articles)
 
 
 def hybrid_run(legs: Legs, params: FusionParams, unit: Unit, depth: int = 100) -> Run:
@@ -57,9 +60,10 @@ def hybrid_run(legs: Legs, params: FusionParams, unit: Unit, depth: int = 100) -
 
     Coverage is measured on the full-depth BM25 leg's best hit, which truncation keeps.
     """
+    article_of = None if legs.article_of is None else legs.article_of.__getitem__
     return {
-        qid: to_run(fuse(legs.sparse[qid][:params.k0], legs.dense[qid][:params.k0], params, legs.covered[qid]),
-                    unit, depth)
+        qid: to_run(fuse(legs.sparse[qid][:params.k0], legs.dense[qid][:params.k0], params, legs.covered[qid],
+                         article_of), unit, depth)
         for qid in legs.sparse
     }
 

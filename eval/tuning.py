@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from statistics import mean
 
 import numpy as np
@@ -17,16 +17,24 @@ ALPHA_MINS = (0.2, 0.3, 0.4)
 ALPHA_MAXS = (0.7, 0.8, 0.9)
 RRF_KS = (10, 30, 60, 100)
 K0S = (20, 50, 100)
+ARTICLE_WEIGHTS = (0.0, 0.2, 0.4, 0.6)
 METRIC = "ndcg@10"
 
 
-def grid() -> list[FusionParams]:
-    """Every fusion setting tried, each at every k0: fixed weighted sums over ALPHAS,
-    adaptive weights over (ALPHA_MINS x ALPHA_MAXS), RRF over RRF_KS."""
+def grid(article_weights: tuple[float, ...] = ARTICLE_WEIGHTS) -> list[FusionParams]:
+    """Every fusion setting tried, each at every k0 and article weight: fixed weighted sums over
+    ALPHAS, adaptive weights over (ALPHA_MINS x ALPHA_MAXS), RRF over RRF_KS."""
     weighted = [FusionParams("weighted", alpha, 60, k0) for k0 in K0S for alpha in ALPHAS]
     adaptive = [FusionParams("adaptive", 0.5, 60, k0, lo, hi) for k0 in K0S for lo in ALPHA_MINS for hi in ALPHA_MAXS]
     reciprocal = [FusionParams("rrf", 0.5, k, k0) for k0 in K0S for k in RRF_KS]
-    return weighted + adaptive + reciprocal
+    return [replace(p, article_weight=w) for p in weighted + adaptive + reciprocal for w in article_weights]
+
+
+def article_weights_for(legs: Legs, unit: Unit) -> tuple[float, ...]:
+    """ARTICLE_WEIGHTS where the qrels judge paragraphs; else only the default: judged by article,
+    a run scores each article by its best paragraph, which article context never changes."""
+    judges_paragraphs = legs.article_of is not None and any(unit(pid) == pid for pid in legs.article_of)
+    return ARTICLE_WEIGHTS if judges_paragraphs else (FusionParams().article_weight,)
 
 
 def per_query_scores(qrels: dict[str, dict[str, int]], legs: Legs, unit: Unit, params: FusionParams,
@@ -52,7 +60,7 @@ def cross_validate(qrels: dict[str, dict[str, int]], legs: Legs, unit: Unit, k: 
     estimate of what choosing that way is worth on unseen queries.
     """
     query_ids = sorted(qid for qid in legs.sparse if qid in qrels)
-    settings = grid()
+    settings = grid(article_weights_for(legs, unit))
     table = np.stack([per_query_scores(qrels, legs, unit, p, query_ids) for p in settings])
     folds = folds_of(query_ids, k)
     held_out = []
@@ -74,4 +82,5 @@ def how_to_apply(params: dict[str, object]) -> str:
     """The environment lines that make a setting the default."""
     return (f"ZHSEARCH_FUSION={params['method']} ZHSEARCH_ALPHA={params['alpha']} "
             f"ZHSEARCH_ALPHA_MIN={params['alpha_min']} ZHSEARCH_ALPHA_MAX={params['alpha_max']} "
-            f"ZHSEARCH_RRF_K={params['rrf_k']} ZHSEARCH_K0={params['k0']} (environment or .env)")
+            f"ZHSEARCH_RRF_K={params['rrf_k']} ZHSEARCH_K0={params['k0']} "
+            f"ZHSEARCH_ARTICLE_WEIGHT={params['article_weight']} (environment or .env)")

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     alpha_min: float = Field(0.4, ge=0.0, le=1.0, description="Adaptive fusion: dense weight when BM25 covers the query.")
     alpha_max: float = Field(0.8, ge=0.0, le=1.0, description="Adaptive fusion: dense weight when BM25 covers none of it.")
     rrf_k: int = Field(60, ge=1)
+    article_weight: float = Field(
+        0.4, ge=0.0, le=1.0,
+        description="Hybrid: share of a paragraph's score taken from its article's best-scoring listed paragraph "
+                    "(0: paragraphs ranked alone).",
+    )
     k0: int = Field(100, ge=1, le=10_000, description="Candidates taken from each leg before fusion.")
 
     write_token: str | None = Field(None, description="Bearer token for POST/DELETE /articles; None: writes off.")

@@ -14,6 +14,7 @@ from index.models import Paragraph
 from index.settings import FusionMethod, Settings
 from index.snapshot import Snapshot
 from index.tokenize import Token, Tokenizer, normalize
+from search.article_context import ArticleOf, with_article_context
 from search.bm25 import BM25Retriever
 from search.dense import DenseRetriever
 from search.filters import NO_FILTER, Filter, accepts
@@ -30,7 +31,9 @@ class FusionParams:
 
     `weighted`: a fixed dense weight `alpha`; `adaptive`: a dense weight chosen per query
     between alpha_min and alpha_max by how much of the query BM25's best hit covers;
-    `rrf`: reciprocal rank fusion with `rrf_k`. Each leg contributes its top `k0`.
+    `rrf`: reciprocal rank fusion with `rrf_k`. Each leg contributes its top `k0`. The fused
+    list then takes `article_weight` of each paragraph's article's best score
+    (search/article_context.py).
     """
 
     method: FusionMethod = "adaptive"
@@ -39,6 +42,7 @@ class FusionParams:
     k0: int = 100
     alpha_min: float = 0.4
     alpha_max: float = 0.8
+    article_weight: float = 0.4
 
 
 def with_overrides(base: FusionParams, method: FusionMethod | None = None, alpha: float | None = None) -> FusionParams:
@@ -48,13 +52,19 @@ def with_overrides(base: FusionParams, method: FusionMethod | None = None, alpha
     return replace(base, method=method) if method else base
 
 
-def fuse(sparse: Ranked, dense: Ranked, params: FusionParams, covered: float = 0.5) -> Ranked:
-    """The hybrid ranking of two legs' candidates; `covered` is BM25's coverage of the query."""
+def fuse(sparse: Ranked, dense: Ranked, params: FusionParams, covered: float = 0.5,
+         article_of: ArticleOf | None = None) -> Ranked:
+    """The hybrid ranking of two legs' candidates; `covered` is BM25's coverage of the query.
+
+    With `article_of` (paragraph id -> article id), the fused list gets article context.
+    """
     if params.method == "rrf":
-        return rrf([sparse, dense], params.rrf_k)
-    if params.method == "adaptive":
-        return weighted_sum(sparse, dense, adaptive_alpha(covered, params.alpha_min, params.alpha_max))
-    return weighted_sum(sparse, dense, params.alpha)
+        fused = rrf([sparse, dense], params.rrf_k)
+    elif params.method == "adaptive":
+        fused = weighted_sum(sparse, dense, adaptive_alpha(covered, params.alpha_min, params.alpha_max))
+    else:
+        fused = weighted_sum(sparse, dense, params.alpha)
+    return fused if article_of is None else with_article_context(fused, article_of, params.article_weight)
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,7 @@ class Searcher:
         self.bm25 = BM25Retriever(snapshot.bm25, tokenizer)
         self.dense = dense
         self.defaults = FusionParams(settings.fusion, settings.alpha, settings.rrf_k, settings.k0,
-                                     settings.alpha_min, settings.alpha_max)
+                                     settings.alpha_min, settings.alpha_max, settings.article_weight)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="zhsearch-leg")
         # Per-instance caches: they die with this snapshot's searcher when a new generation lands.
         self.tokens = lru_cache(maxsize=20_000)(self._tokens)
@@ -118,8 +128,11 @@ class Searcher:
         sparse_future = self._pool.submit(self._sparse_leg, query, params, flt)
         dense = self.dense.search(query, params.k0, rows)
         sparse, covered = sparse_future.result()
-        fused = fuse(sparse, dense, params, covered)
+        fused = fuse(sparse, dense, params, covered, self.article_of)
         return fused, len(fused)
+
+    def article_of(self, paragraph_id: str) -> str:
+        return self.snapshot.docs.paragraphs[paragraph_id].article_id
 
     def _sparse_leg(self, query: str, params: FusionParams, flt: Filter) -> tuple[Ranked, float]:
         """BM25's top k0 and how much of the query its best hit covers (for adaptive fusion)."""

@@ -66,6 +66,18 @@ def test_rrf_fusion_per_query(searcher):
     assert top.score == pytest.approx(1 / (60 + ranks["bm25"]) + 1 / (60 + ranks["dense"]))
 
 
+def test_served_hybrid_gives_paragraphs_their_articles_context(searcher):
+    query = "职工 培训"
+    alone = searcher.search(query, mode="hybrid", k=20, params=FusionParams(article_weight=0.0)).hits
+    best = {}
+    for hit in alone:
+        best.setdefault(hit.paragraph.article_id, hit.score)
+    assert len(alone) > len(best)  # some article has two paragraphs listed
+    half = searcher.search(query, mode="hybrid", k=20, params=FusionParams(article_weight=0.5)).hits
+    expected = {h.paragraph.id: 0.5 * h.score + 0.5 * best[h.paragraph.article_id] for h in alone}
+    assert {h.paragraph.id: pytest.approx(h.score) for h in half} == expected
+
+
 def test_nprobe_settings_reach_both_ivf_indexes(settings, fake_encoder):
     from index.models import Article
 

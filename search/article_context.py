@@ -1,0 +1,32 @@
+"""Article context: a paragraph's score moves towards its article's best-scoring paragraph.
+
+A news paragraph rarely stands alone: when one paragraph of an article matches a question
+well, its neighbours (the figures, the programme's name, the follow-up) are more likely to
+answer it than equally scored paragraphs of unrelated articles. So, within one ranked list,
+
+    score'(p) = (1 - w) * score(p) + w * max(score(q) for q listed, q in p's article)
+
+Invariants: an article's best listed paragraph keeps its score, and no paragraph rises above
+it (so collapsing paragraphs to their articles ranks articles exactly as before); w = 0 is the
+identity; only paragraphs in the list take part, so the cost is one pass over it.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from search.fusion import Ranked, ordered
+
+ArticleOf = Callable[[str], str]  # paragraph id -> its article's id
+
+
+def with_article_context(ranked: Sequence[tuple[str, float]], article_of: ArticleOf, weight: float) -> Ranked:
+    """`ranked` rescored by the rule above with w = `weight` in [0, 1], sorted by (-score, id)."""
+    if weight <= 0.0:
+        return ordered(ranked)
+    best: dict[str, float] = {}
+    for pid, score in ranked:
+        article = article_of(pid)
+        if article not in best or score > best[article]:
+            best[article] = score
+    return ordered((pid, (1.0 - weight) * score + weight * best[article_of(pid)]) for pid, score in ranked)
