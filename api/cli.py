@@ -209,6 +209,10 @@ def print_summary(name: str, queries: int, out: dict) -> None:
     scores = {mode: values for mode, values in out.items() if mode in ("bm25", "dense", "hybrid")}
     metrics = list(next(iter(scores.values())))
     typer.echo(f"{name}: {queries} queries")
+    if out.get("setup"):
+        from eval.report import describe_setup
+
+        typer.echo(describe_setup(out["setup"]))
     typer.echo("mode    " + "  ".join(f"{m:>9}" for m in metrics))
     for mode, values in scores.items():
         typer.echo(f"{mode:<8}" + "  ".join(f"{values[m]:>9.4f}" for m in metrics))

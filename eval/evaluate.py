@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rich.console import Console
@@ -31,6 +31,7 @@ class Evaluation:
     runs: dict[str, Run]
     legs: Legs
     unit: Unit
+    setup: dict[str, object] = field(default_factory=dict)  # what was measured: fusion, model, sentences
 
 
 def eval_index_dir(settings: Settings, dataset: Dataset) -> Path:
@@ -82,4 +83,6 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     runs = mode_runs(legs, params, unit)
     chosen = modes or list(MODES)
     scores = {m: score(dataset.qrels, runs[m], m) for m in chosen}
-    return Evaluation(dataset, params, scores, {m: runs[m] for m in chosen}, legs, unit)
+    setup = {"fusion": asdict(params), "model": encoder.config(), "sentence_weight": searcher.dense.sentence_weight
+             if searcher.dense.sentences is not None else 0.0, "index_dir": str(settings.index_dir)}
+    return Evaluation(dataset, params, scores, {m: runs[m] for m in chosen}, legs, unit, setup)

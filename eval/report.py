@@ -62,8 +62,22 @@ def draw_chart(scores: dict[str, dict[str, float]], path: Path, title: str) -> N
     plt.close(fig)
 
 
+def describe_setup(setup: dict[str, object]) -> str:
+    """One line naming what was measured: the hybrid's fusion, the model, the sentence weight."""
+    fusion = setup.get("fusion") or {}
+    model = setup.get("model") or {}
+    if fusion.get("method") == "adaptive":
+        how = f"adaptive, dense weight {fusion['alpha_min']}–{fusion['alpha_max']}"
+    elif fusion.get("method") == "rrf":
+        how = f"RRF k {fusion['rrf_k']}"
+    else:
+        how = f"weighted, dense weight {fusion.get('alpha')}"
+    return (f"Hybrid: {how}, k0 {fusion.get('k0')}, article weight {fusion.get('article_weight')}; "
+            f"model {model.get('name')} ({model.get('dtype')}); sentence weight {setup.get('sentence_weight')}.")
+
+
 def write_report(folder: Path, dataset: str, queries: int, scores: dict[str, dict[str, float]],
-                 comparisons: list[dict], losses: list[dict]) -> Path:
+                 comparisons: list[dict], losses: list[dict], setup: dict[str, object] | None = None) -> Path:
     """Write report.md and metrics.png into `folder`; returns the report's path."""
     folder.mkdir(parents=True, exist_ok=True)
     draw_chart(scores, folder / CHART_FILE, f"{dataset} ({queries} queries)")
@@ -72,6 +86,7 @@ def write_report(folder: Path, dataset: str, queries: int, scores: dict[str, dic
         f"# Relevance on {dataset}", "",
         f"{queries} judged queries. Significance: {test}, p < 0.05; "
         "a cell's note lists the modes it beats significantly.", "",
+        *([describe_setup(setup), ""] if setup else []),
         metrics_table(scores, comparisons), "", f"![metric by mode]({CHART_FILE})", "",
     ]
     if comparisons:

@@ -40,6 +40,7 @@ def save_trec_runs(evaluation: Evaluation, folder: Path) -> list[str]:
 def summarize(evaluation: Evaluation, extras: Extras) -> dict[str, object]:
     """One JSON-ready object: mode -> metrics, and the extras asked for under their own keys."""
     out: dict[str, object] = dict(evaluation.scores)
+    out["setup"] = evaluation.setup
     qrels, runs = evaluation.dataset.qrels, evaluation.runs
     comparisons = significance(qrels, runs, METRICS) if (extras.compare or extras.report_dir) and len(runs) > 1 else []
     if extras.compare:
@@ -52,7 +53,7 @@ def summarize(evaluation: Evaluation, extras: Extras) -> dict[str, object]:
     if extras.report_dir:
         queries = len(evaluation.dataset.judged_queries())
         out["report"] = str(write_report(extras.report_dir, evaluation.dataset.name, queries,
-                                         evaluation.scores, comparisons, losses))
+                                         evaluation.scores, comparisons, losses, evaluation.setup))
     if extras.tune:
         tuning = cross_validate(qrels, evaluation.legs, evaluation.unit, extras.folds)
         tuning["apply"] = how_to_apply(tuning["recommended"])
