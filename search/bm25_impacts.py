@@ -22,6 +22,11 @@ from whoosh.scoring import BM25F
 from search.fusion import Ranked, ordered
 
 Leaf = tuple[str, str, float]  # (field, term, boost): one clause of a flat OR query
+MAX_DOCS = int(np.iinfo(np.int32).max)  # document numbers are held as int32
+
+
+class TooManyDocuments(ValueError):
+    """The index has more document numbers than the impacts' int32 can hold."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,9 @@ class Impacts:
         with ix.searcher(weighting=weighting) as searcher:
             reader = searcher.reader()
             n = reader.doc_count_all()
+            if n > MAX_DOCS:
+                raise TooManyDocuments(f"{n} Whoosh documents: impacts hold at most {MAX_DOCS} "
+                                       "(int32 document numbers); Whoosh scores every query")
             live = np.zeros(n, dtype=bool)
             live[list(reader.all_doc_ids())] = True
             ids = np.full(n, "", dtype=object)

@@ -12,7 +12,8 @@ from index.ingest import read_sources
 from index.paragraphs import split_article
 from index.tokenize import tokenizer_from
 from search.bm25 import BM25Retriever, flat_leaves
-from search.bm25_impacts import _Scored
+from search import bm25_impacts
+from search.bm25_impacts import TooManyDocuments, _Scored
 from search.filters import Filter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,3 +106,14 @@ def test_a_term_read_from_two_segments_is_one_slot():
     assert docs[offsets[slot]:offsets[slot + 1]].tolist() == [0, 2, 7]
     assert scores[offsets[slot]:offsets[slot + 1]].tolist() == [1.0, 2.0, 5.0]
     assert (len(docs), offsets[-1]) == (5, 5) and scored.chunks == [[], [], []]
+
+
+def test_an_index_beyond_int32_document_numbers_is_left_to_whoosh(retriever, monkeypatch, caplog):
+    monkeypatch.setattr(bm25_impacts, "MAX_DOCS", 10)  # the seed index has hundreds of documents
+    with pytest.raises(TooManyDocuments, match="at most 10"):
+        bm25_impacts.Impacts.from_index(retriever.store.index, ["title", "text"], bm25_impacts.BM25F())
+    fresh = BM25Retriever(retriever.store, retriever.tokenizer)
+    assert not fresh.wait_ready(60) and fresh.impacts_state() == "off"
+    slow, fast = fresh.search("外卖配送员", 5)[0], retriever.search("外卖配送员", 5)[0]
+    assert [pid for pid, _ in slow] == [pid for pid, _ in fast]
+    assert np.allclose([s for _, s in slow], [s for _, s in fast], rtol=1e-9)
