@@ -14,6 +14,7 @@ from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer as WhooshTokenizer
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
 
+from index import whoosh_files  # noqa: F401  (installs: sub-files read in place, not copied)
 from index.models import Paragraph
 from index.parallel_whoosh import write_parallel
 from index.tokenize import Token, Tokenizer, normalize, shared_tokenizer
