@@ -83,6 +83,7 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     runs = mode_runs(legs, params, unit)
     chosen = modes or list(MODES)
     scores = {m: score(dataset.qrels, runs[m], m) for m in chosen}
-    setup = {"fusion": asdict(params), "model": encoder.config(), "sentence_weight": searcher.dense.sentence_weight
-             if searcher.dense.sentences is not None else 0.0, "index_dir": str(settings.index_dir)}
+    sentence_weight = searcher.dense.sentence_weight if searcher.dense.sentences is not None else 0.0
+    setup = {"fusion": asdict(params), "model": encoder.config(), "sentence_weight": sentence_weight,
+             "index_dir": str(settings.index_dir)}
     return Evaluation(dataset, params, scores, {m: runs[m] for m in chosen}, legs, unit, setup)

@@ -67,9 +67,9 @@ def describe_setup(setup: dict[str, object]) -> str:
     fusion = setup.get("fusion") or {}
     model = setup.get("model") or {}
     if fusion.get("method") == "adaptive":
-        how = f"adaptive, dense weight {fusion['alpha_min']}–{fusion['alpha_max']}"
+        how = f"adaptive, dense weight {fusion.get('alpha_min')}–{fusion.get('alpha_max')}"
     elif fusion.get("method") == "rrf":
-        how = f"RRF k {fusion['rrf_k']}"
+        how = f"RRF k {fusion.get('rrf_k')}"
     else:
         how = f"weighted, dense weight {fusion.get('alpha')}"
     return (f"Hybrid: {how}, k0 {fusion.get('k0')}, article weight {fusion.get('article_weight')}; "

@@ -55,7 +55,7 @@ def summarize(evaluation: Evaluation, extras: Extras) -> dict[str, object]:
         out["report"] = str(write_report(extras.report_dir, evaluation.dataset.name, queries,
                                          evaluation.scores, comparisons, losses, evaluation.setup))
     if extras.tune:
-        tuning = cross_validate(qrels, evaluation.legs, evaluation.unit, extras.folds)
-        tuning["apply"] = how_to_apply(tuning["recommended"])
+        tuning = cross_validate(qrels, evaluation.legs, evaluation.unit, extras.folds, evaluation.params)
+        tuning["apply"] = how_to_apply(tuning["recommended"], tuning["article_weight_tuned"])
         out["tuning"] = tuning
     return out

@@ -30,11 +30,11 @@ def grid(article_weights: tuple[float, ...] = ARTICLE_WEIGHTS) -> list[FusionPar
     return [replace(p, article_weight=w) for p in weighted + adaptive + reciprocal for w in article_weights]
 
 
-def article_weights_for(legs: Legs, unit: Unit) -> tuple[float, ...]:
-    """ARTICLE_WEIGHTS where the qrels judge paragraphs; else only the default: judged by article,
-    a run scores each article by its best paragraph, which article context never changes."""
+def article_weights_for(legs: Legs, unit: Unit, current: float) -> tuple[float, ...]:
+    """ARTICLE_WEIGHTS where the qrels judge paragraphs; else only the `current` one: judged by
+    article, a run scores each article by its best paragraph, which article context never changes."""
     judges_paragraphs = legs.article_of is not None and any(unit(pid) == pid for pid in legs.article_of)
-    return ARTICLE_WEIGHTS if judges_paragraphs else (FusionParams().article_weight,)
+    return ARTICLE_WEIGHTS if judges_paragraphs else (current,)
 
 
 def per_query_scores(qrels: dict[str, dict[str, int]], legs: Legs, unit: Unit, params: FusionParams,
@@ -53,14 +53,17 @@ def folds_of(query_ids: list[str], k: int, seed: int = 13) -> list[list[int]]:
     return [order[i::k] for i in range(k)]
 
 
-def cross_validate(qrels: dict[str, dict[str, int]], legs: Legs, unit: Unit, k: int = 5) -> dict[str, object]:
+def cross_validate(qrels: dict[str, dict[str, int]], legs: Legs, unit: Unit, k: int = 5,
+                   current: FusionParams | None = None) -> dict[str, object]:
     """Held-out METRIC per fold of the setting chosen on the other folds, and the recommendation.
 
     The recommendation is the setting best over all queries; the held-out mean is the honest
-    estimate of what choosing that way is worth on unseen queries.
+    estimate of what choosing that way is worth on unseen queries. Where article context cannot
+    change a run, the article weight stays `current`'s (default: the built-in one) and is not tuned.
     """
     query_ids = sorted(qid for qid in legs.sparse if qid in qrels)
-    settings = grid(article_weights_for(legs, unit))
+    weights = article_weights_for(legs, unit, (current or FusionParams()).article_weight)
+    settings = grid(weights)
     table = np.stack([per_query_scores(qrels, legs, unit, p, query_ids) for p in settings])
     folds = folds_of(query_ids, k)
     held_out = []
@@ -75,12 +78,13 @@ def cross_validate(qrels: dict[str, dict[str, int]], legs: Legs, unit: Unit, k: 
         "held_out_mean": round(mean(f["held_out"] for f in held_out), 4),
         "recommended": asdict(settings[best_all]),
         "recommended_in_sample": round(float(table[best_all].mean()), 4),
+        "article_weight_tuned": len(weights) > 1,
     }
 
 
-def how_to_apply(params: dict[str, object]) -> str:
-    """The environment lines that make a setting the default."""
+def how_to_apply(params: dict[str, object], article_weight_tuned: bool = True) -> str:
+    """The environment lines that make a setting the default (the article weight only where it was tuned)."""
+    article = f"ZHSEARCH_ARTICLE_WEIGHT={params['article_weight']} " if article_weight_tuned else ""
     return (f"ZHSEARCH_FUSION={params['method']} ZHSEARCH_ALPHA={params['alpha']} "
             f"ZHSEARCH_ALPHA_MIN={params['alpha_min']} ZHSEARCH_ALPHA_MAX={params['alpha_max']} "
-            f"ZHSEARCH_RRF_K={params['rrf_k']} ZHSEARCH_K0={params['k0']} "
-            f"ZHSEARCH_ARTICLE_WEIGHT={params['article_weight']} (environment or .env)")
+            f"ZHSEARCH_RRF_K={params['rrf_k']} ZHSEARCH_K0={params['k0']} {article}(environment or .env)")

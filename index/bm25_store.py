@@ -14,7 +14,7 @@ from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer as WhooshTokenizer
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
 
-from index import whoosh_files  # noqa: F401  (installs: sub-files read in place, not copied)
+from index import whoosh_files
 from index.models import Paragraph
 from index.parallel_whoosh import write_parallel
 from index.tokenize import Token, Tokenizer, normalize, shared_tokenizer
@@ -33,6 +33,8 @@ def _unrepeatable_segment_id(cls, size: int = 16) -> str:
 
 
 WhooshSegment._random_id = classmethod(_unrepeatable_segment_id)
+whoosh_files.install()  # compound sub-files read in place from the memory map, not copied
+
 TITLE_BOOST = 2.0  # a title match counts as two body matches in BM25F
 WRITER_MB = 256  # memory of each Whoosh writer (process) before it flushes a run to disk
 WRITER_BATCH = 500  # paragraphs the parent hands a writer process at a time (a pickled file each)

@@ -1,14 +1,12 @@
-"""Whoosh's compound-segment sub-files read straight from the segment's memory map, not copied.
+"""Whoosh's compound-segment sub-files read in place from the segment's memory map, not copied.
 
-Whoosh opens each sub-file of a memory-mapped compound segment (its terms, postings and
-column files) as a `BufferFile`, whose file object is `BytesIO(memoryview)`: a full copy
-on the heap of every sub-file of every open searcher (151 MB at 100k paragraphs, 1.46 GB
-at 1M, beside the same bytes already in the page cache through the map). Here the file
-object reads the memoryview instead: `io.BufferedReader` (C: read, readline, seek, tell)
-over a raw reader that copies only what is asked for. Each sub-file keeps its own position,
-as before; the map itself is shared and read-only, so concurrent searchers stay independent.
+Whoosh opens each sub-file of a memory-mapped compound segment as a `BufferFile` whose file
+object is `BytesIO(memoryview)`: a heap copy of every sub-file of every open searcher (sizes in
+the README). Here the file object is an `io.BufferedReader` over a raw reader of the memoryview:
+reads from its buffer run in C, refills and far seeks copy only the bytes asked for. Invariants:
+each sub-file keeps its own position, as with BytesIO; the map is read-only and shared.
 
-Installed on import by `index/bm25_store.py`, so every Whoosh index this project opens uses it.
+`index/bm25_store.py` calls `install()`, so every Whoosh index this project opens uses it.
 """
 
 from __future__ import annotations
@@ -41,7 +39,10 @@ class MemoryRaw(io.RawIOBase):
         return count
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        bases = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}
+        if whence not in bases:
+            raise ValueError(f"invalid whence ({whence}, should be 0, 1 or 2)")
+        base = bases[whence]
         if base + offset < 0:
             raise ValueError(f"negative seek position {base + offset}")
         self._pos = base + offset
@@ -51,13 +52,16 @@ class MemoryRaw(io.RawIOBase):
         return self._pos
 
 
-def memory_file(buf) -> io.BufferedReader:
+def memory_file(buf, buffer_size: int = READ_BUFFER) -> io.BufferedReader:
     """A file object reading `buf` in place, positioned at 0."""
-    return io.BufferedReader(MemoryRaw(buf), buffer_size=READ_BUFFER)
+    return io.BufferedReader(MemoryRaw(buf), buffer_size=buffer_size)
+
+
+WHOOSH_INIT = structfile.BufferFile.__init__  # Whoosh's own, kept for the test that compares the two
 
 
 def _buffer_file_init(self, buf, name=None, onclose=None) -> None:
-    """BufferFile.__init__ as Whoosh writes it, with `memory_file(buf)` for `BytesIO(buf)`."""
+    """BufferFile.__init__ as Whoosh 2.7 writes it, with `memory_file(buf)` for `BytesIO(buf)`."""
     self._buf = buf
     self._name = name
     self.file = memory_file(buf)
@@ -69,6 +73,3 @@ def _buffer_file_init(self, buf, name=None, onclose=None) -> None:
 def install() -> None:
     """Make Whoosh's BufferFile read its buffer in place (idempotent)."""
     structfile.BufferFile.__init__ = _buffer_file_init
-
-
-install()

@@ -20,6 +20,12 @@ from search.fusion import Ranked, ordered
 ArticleOf = Callable[[str], str]  # paragraph id -> its article's id
 
 
+def towards(score: float, best: float, weight: float) -> float:
+    """(1 - w) score + w best, written so that best maps to itself exactly; min() keeps a
+    rounding step from lifting a paragraph past its article's best."""
+    return min(best, score + weight * (best - score))
+
+
 def with_article_context(ranked: Sequence[tuple[str, float]], article_of: ArticleOf, weight: float) -> Ranked:
     """`ranked` rescored by the rule above with w = `weight` in [0, 1], sorted by (-score, id)."""
     if weight <= 0.0:
@@ -29,4 +35,4 @@ def with_article_context(ranked: Sequence[tuple[str, float]], article_of: Articl
         article = article_of(pid)
         if article not in best or score > best[article]:
             best[article] = score
-    return ordered((pid, (1.0 - weight) * score + weight * best[article_of(pid)]) for pid, score in ranked)
+    return ordered((pid, towards(score, best[article_of(pid)], weight)) for pid, score in ranked)

@@ -22,7 +22,7 @@ from whoosh.scoring import BM25F
 from search.fusion import Ranked, ordered
 
 Leaf = tuple[str, str, float]  # (field, term, boost): one clause of a flat OR query
-MAX_DOCS = int(np.iinfo(np.int32).max)  # document numbers are held as int32
+MAX_DOCS = int(np.iinfo(np.int32).max) + 1  # document numbers 0 .. MAX_DOCS - 1 fit the int32 they are held in
 
 
 class TooManyDocuments(ValueError):
@@ -128,8 +128,9 @@ class Impacts:
             reader = searcher.reader()
             n = reader.doc_count_all()
             if n > MAX_DOCS:
-                raise TooManyDocuments(f"{n} Whoosh documents: impacts hold at most {MAX_DOCS} "
-                                       "(int32 document numbers); Whoosh scores every query")
+                raise TooManyDocuments(f"{n} Whoosh documents: impacts hold at most {MAX_DOCS} (int32 document "
+                                       "numbers); Whoosh scores every query, slower: split the corpus into "
+                                       "several indexes to keep the fast path")
             live = np.zeros(n, dtype=bool)
             live[list(reader.all_doc_ids())] = True
             ids = np.full(n, "", dtype=object)

@@ -132,6 +132,7 @@ class Searcher:
         return fused, len(fused)
 
     def article_of(self, paragraph_id: str) -> str:
+        """The id of the article a paragraph of this snapshot belongs to (for article context)."""
         return self.snapshot.docs.paragraphs[paragraph_id].article_id
 
     def _sparse_leg(self, query: str, params: FusionParams, flt: Filter) -> tuple[Ranked, float]:

@@ -4,7 +4,6 @@ from ranx import Run
 
 from eval.evaluate import evaluate_dataset
 from eval.summary import Extras, summarize
-from search.hybrid import FusionParams
 
 
 def test_every_extra_on_a_tiny_dataset(dataset, settings, fake_encoder, tmp_path):
@@ -32,6 +31,7 @@ def test_every_extra_on_a_tiny_dataset(dataset, settings, fake_encoder, tmp_path
 
     tuning = out["tuning"]
     assert len(tuning["folds"]) == 2 and tuning["queries"] == 3
-    # Judged by document: article context cannot change a run, so only the default weight is tried.
-    assert {fold["chosen"]["article_weight"] for fold in tuning["folds"]} == {FusionParams().article_weight}
-    assert "ZHSEARCH_FUSION=" in tuning["apply"]
+    # Judged by document: article context cannot change a run, so only the configured weight is
+    # tried, and the advice leaves it alone.
+    assert {fold["chosen"]["article_weight"] for fold in tuning["folds"]} == {settings.article_weight}
+    assert "ZHSEARCH_FUSION=" in tuning["apply"] and "ARTICLE_WEIGHT" not in tuning["apply"]

@@ -2,13 +2,18 @@
 
 import io
 import mmap
+import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 from whoosh.filedb.structfile import BufferFile
 
-import index.bm25_store  # noqa: F401  (what installs the reader for the project)
-from index.whoosh_files import MemoryRaw, memory_file
+from index.whoosh_files import WHOOSH_INIT, MemoryRaw, install, memory_file
+
+ROOT = Path(__file__).resolve().parents[2]
 
 operations = st.lists(st.one_of(
     st.tuples(st.just("read"), st.integers(-1, 40)),
@@ -32,16 +37,26 @@ def apply(f, op: str, arg: int, size: int):
     return f.seek(max(arg, -size), io.SEEK_END)
 
 
-@given(st.binary(max_size=200).map(lambda b: b.replace(b"\x00", b"\n")), operations)
-def test_reads_and_seeks_as_bytesio_does(data, ops):
-    ours, theirs = memory_file(memoryview(data)), io.BytesIO(data)
+@given(st.binary(max_size=200).map(lambda b: b.replace(b"\x00", b"\n")), operations, st.integers(1, 17))
+def test_reads_and_seeks_as_bytesio_does(data, ops, buffer_size):
+    # Buffers of a few bytes: refills and seeks beyond the buffer, where the raw reader is used.
+    ours, theirs = memory_file(memoryview(data), buffer_size), io.BytesIO(data)
     for op, arg in ops:
         assert apply(ours, op, arg, len(data)) == apply(theirs, op, arg, len(data))
         assert ours.tell() == theirs.tell()
     assert ours.read() == theirs.read()
+    ours.seek(0)
+    assert list(ours) == data.splitlines(keepends=True)
+
+
+def test_pickles_read_as_whoosh_reads_them():
+    data = pickle.dumps({"a": [1, 2, 3]}) + pickle.dumps("tail")
+    f = memory_file(memoryview(data), buffer_size=5)
+    assert pickle.load(f) == {"a": [1, 2, 3]} and pickle.load(f) == "tail"
 
 
 def test_whoosh_buffer_files_read_the_map_in_place(tmp_path):
+    install()
     path = tmp_path / "segment"
     path.write_bytes(bytes(range(256)) * 64)
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as source:
@@ -54,3 +69,19 @@ def test_whoosh_buffer_files_read_the_map_in_place(tmp_path):
         assert f.read_byte() == 1013 % 256
         f.file.close()
         del f, view
+
+
+def test_the_replacement_sets_what_whoosh_sets():
+    ours, theirs = BufferFile.__new__(BufferFile), BufferFile.__new__(BufferFile)
+    install()
+    BufferFile.__init__(ours, b"abc", name="n")
+    WHOOSH_INIT(theirs, b"abc", name="n")
+    assert vars(ours).keys() == vars(theirs).keys()
+    assert {k: v for k, v in vars(ours).items() if k != "file"} == {k: v for k, v in vars(theirs).items() if k != "file"}
+
+
+def test_opening_the_bm25_store_installs_it():
+    code = ("import index.bm25_store; from whoosh.filedb.structfile import BufferFile; "
+            "print(type(BufferFile(b'x').file).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "BufferedReader"

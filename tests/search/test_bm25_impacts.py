@@ -114,6 +114,7 @@ def test_an_index_beyond_int32_document_numbers_is_left_to_whoosh(retriever, mon
         bm25_impacts.Impacts.from_index(retriever.store.index, ["title", "text"], bm25_impacts.BM25F())
     fresh = BM25Retriever(retriever.store, retriever.tokenizer)
     assert not fresh.wait_ready(60) and fresh.impacts_state() == "off"
+    assert "BM25 impacts could not be read" in caplog.text
     slow, fast = fresh.search("外卖配送员", 5)[0], retriever.search("外卖配送员", 5)[0]
     assert [pid for pid, _ in slow] == [pid for pid, _ in fast]
     assert np.allclose([s for _, s in slow], [s for _, s in fast], rtol=1e-9)
