@@ -40,7 +40,7 @@ eval: install
 # bench/results/<date>-10000.md. Larger corpora, one column each (--embed-limit N: the model embeds the first N,
 # the rest filled in from their sentences' model vectors, bench/fill.py; --reuse-builds: time queries again on the last build):
 #   $(BIN)/python bench/run.py --sizes 10000 --sizes 100000 --embed-limit 100000   # 100k: ~55 min on 2 cores
-#   ZHSEARCH_SENTENCE_VECTORS=false $(BIN)/python bench/run.py --sizes 1000000 --embed-limit 20000 --loop-seconds 30  # 1M: ~50 min, server 10.6 GB; ran on 24 GB
+#   ZHSEARCH_SENTENCE_VECTORS=false $(BIN)/python bench/run.py --sizes 1000000 --embed-limit 20000 --loop-seconds 30  # 1M: ~50 min, server 8.7 GB; ran on 24 GB
 # `make bench-scale` runs 100k alone and then 1M as above (~1 h 45 min; a table each, bench/results/<date>-100000.md
 # and -1000000.md).
 # A quick run without the model: $(BIN)/python bench/run.py --sizes 2000 --fake-encoder
