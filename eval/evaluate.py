@@ -78,8 +78,8 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     ensure_corpus_index(dataset, settings, encoder, quiet)
     searcher = open_searcher(settings, encoder)
     params = params or searcher.defaults
-    unit = judged_unit(dataset.qrels, {pid: p.article_id for pid, p in searcher.snapshot.docs.paragraphs.items()})
     legs = leg_rankings(searcher, dataset.judged_queries(), max(params.k0, depth), quiet)
+    unit = judged_unit(dataset.qrels, legs.article_of)
     runs = mode_runs(legs, params, unit)
     chosen = modes or list(MODES)
     scores = {m: score(dataset.qrels, runs[m], m) for m in chosen}

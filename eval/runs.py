@@ -15,7 +15,7 @@ Run = dict[str, dict[str, float]]
 Unit = Callable[[str], str]  # paragraph id -> the id the qrels judge (itself, or its article)
 
 
-def judged_unit(qrels: dict[str, dict[str, int]], paragraph_article: dict[str, str]) -> Unit:
+def judged_unit(qrels: dict[str, dict[str, int]], paragraph_article: Mapping[str, str]) -> Unit:
     """Paragraph level when every judged id is a paragraph id; else article (corpus document) level.
 
     A BEIR document split into several paragraphs is judged as the document: it scores

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from search.fusion import Ranked, ordered
+from search.fusion import Ranked, best_by_group, ordered
 
 ArticleOf = Callable[[str], str]  # paragraph id -> its article's id
 
@@ -30,9 +30,5 @@ def with_article_context(ranked: Sequence[tuple[str, float]], article_of: Articl
     """`ranked` rescored by the rule above with w = `weight` in [0, 1], sorted by (-score, id)."""
     if weight <= 0.0:
         return ordered(ranked)
-    best: dict[str, float] = {}
-    for pid, score in ranked:
-        article = article_of(pid)
-        if article not in best or score > best[article]:
-            best[article] = score
+    best = best_by_group(ranked, article_of)
     return ordered((pid, towards(score, best[article_of(pid)], weight)) for pid, score in ranked)

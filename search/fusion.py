@@ -6,7 +6,7 @@ returned here is sorted by (-score, id), so ties break deterministically by id.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 Ranked = list[tuple[str, float]]
 
@@ -55,14 +55,19 @@ def weighted_sum(sparse: Sequence[tuple[str, float]], dense: Sequence[tuple[str,
     return ordered(fused.items())
 
 
-def collapse(ranked: Sequence[tuple[str, float]], group_of) -> Ranked:
-    """One entry per group (e.g. paragraph -> article): a group's score is its best member's."""
+def best_by_group(ranked: Iterable[tuple[str, float]], group_of: Callable[[str], str]) -> dict[str, float]:
+    """Each group's (e.g. paragraph -> article) best member score among `ranked`."""
     best: dict[str, float] = {}
     for doc, score in ranked:
         group = group_of(doc)
         if group not in best or score > best[group]:
             best[group] = score
-    return ordered(best.items())
+    return best
+
+
+def collapse(ranked: Sequence[tuple[str, float]], group_of: Callable[[str], str]) -> Ranked:
+    """One entry per group (e.g. paragraph -> article): a group's score is its best member's."""
+    return ordered(best_by_group(ranked, group_of).items())
 
 
 def coverage(term_weights: dict[str, float], doc_terms: set[str]) -> float:
