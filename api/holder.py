@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from typing import Callable
+from typing import Callable, Protocol
 
 from index.embed import Encoder, ModelLoadError, SentenceTransformerEncoder
 from index.generations import CURRENT_FILE, IndexNotFoundError
@@ -31,31 +31,52 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+class Timer(Protocol):
+    """What DeferredSettle needs of a timer: threading.Timer's start and cancel."""
+
+    daemon: bool
+
+    def start(self) -> None: ...
+
+    def cancel(self) -> None: ...
+
+
+TimerFactory = Callable[[float, Callable[[], None]], Timer]
+
+
 class DeferredSettle:
     """`action` (settle_heap) once reloads have been quiet for `delay` seconds (a burst of writes pays once).
 
-    Invariant: the action runs `delay` seconds after the last `request()` (on a timer thread),
-    or at `flush()` if that comes first. Until then new objects are collected as usual.
+    Invariant: the action runs once per quiet period: when the timer of the latest `request()` fires
+    (`delay` seconds later, on a timer thread), or at `flush()` if that comes first. A timer made for
+    an earlier request does nothing, even if it fires before its cancel lands. Until then new objects
+    are collected as usual. `timer` makes the timers (threading.Timer; tests pass one they fire).
     """
 
-    def __init__(self, delay: float = 2.0, action: Callable[[], None] = settle_heap) -> None:
+    def __init__(self, delay: float = 2.0, action: Callable[[], None] = settle_heap,
+                 timer: TimerFactory = threading.Timer) -> None:
         self.delay = delay
         self.action = action
-        self._timer: threading.Timer | None = None
+        self._make_timer = timer
+        self._timer: Timer | None = None
+        self._requests = 0  # requests so far; a timer carries the number of the request it was made for
         self._lock = threading.Lock()
 
     def request(self) -> None:
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer = threading.Timer(self.delay, self._run)
+            self._requests += 1
+            number = self._requests
+            self._timer = self._make_timer(self.delay, lambda: self._run(number))
             self._timer.daemon = True
             self._timer.start()
 
-    def _run(self) -> None:
+    def _run(self, number: int) -> None:
         with self._lock:
-            if self._timer is threading.current_thread():  # not a newer timer set meanwhile
-                self._timer = None
+            if number != self._requests or self._timer is None:  # a newer request, or flushed already
+                return
+            self._timer = None
         self.action()
 
     def flush(self) -> None:

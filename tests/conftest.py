@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,9 +20,16 @@ from fakes import FakeEncoder  # noqa: E402
 from index.models import Article  # noqa: E402
 from index.settings import Settings  # noqa: E402
 
-# No per-example time limit: these machines are shared, and a slow example is not a failure.
-hypothesis_settings.register_profile("zhsearch", deadline=None)
-hypothesis_settings.load_profile("zhsearch")
+# Property tests. Both profiles: no per-example time limit and no "too slow" health check (these
+# machines are shared: a slow example is not a failure), and a failure prints the blob that replays
+# it (`@reproduce_failure(...)`). "ci" (chosen when CI is set, as .ci/run does) is the same run every
+# time: examples derived from each test's own code (derandomize), no example database carried between
+# runs, a bounded number of examples. "dev" (local runs) explores new random examples each run and
+# keeps the failing ones in .hypothesis/ to try first next time.
+_QUIET_MACHINES = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "print_blob": True}
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, max_examples=100, **_QUIET_MACHINES)
+hypothesis_settings.register_profile("dev", **_QUIET_MACHINES)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 CACHE_DIR = Path(os.environ.get("ZHSEARCH_CACHE_DIR", Path.home() / ".cache" / "zhsearch"))
 

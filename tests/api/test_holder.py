@@ -1,7 +1,7 @@
 """The service's searcher holder: reloads on a new generation, and keeps the loaded index out of the GC's scans."""
 
 import gc
-import time
+import threading
 import weakref
 
 from api.holder import DeferredSettle, SearcherHolder
@@ -25,15 +25,55 @@ def test_loaded_index_is_frozen_and_a_replaced_searcher_is_freed(settings, tiny_
         gc.unfreeze()
 
 
+class HeldTimer:
+    """A timer that fires only when the test says so (threading.Timer's interface)."""
+
+    made: list["HeldTimer"] = []
+
+    def __init__(self, delay: float, function) -> None:
+        self.delay, self.function, self.cancelled, self.daemon = delay, function, False, False
+        HeldTimer.made.append(self)
+
+    def start(self) -> None:
+        pass
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def fire(self) -> None:
+        self.function()
+
+
 def test_a_burst_of_reloads_settles_once():
     runs = []
-    # A delay of a whole second: on shared cores a stall of a few hundred ms between the requests
-    # and the first check is common (0.2 s failed once in a fresh-clone run).
-    settle = DeferredSettle(delay=1.0, action=lambda: runs.append(time.monotonic()))
+    HeldTimer.made = []
+    settle = DeferredSettle(delay=2.0, action=lambda: runs.append(1), timer=HeldTimer)
     for _ in range(5):
         settle.request()
-    assert runs == []  # still within the delay of the last request
-    time.sleep(2.0)
-    assert len(runs) == 1
+    assert runs == [] and [t.cancelled for t in HeldTimer.made] == [True] * 4 + [False]
+    assert all(t.delay == 2.0 for t in HeldTimer.made)
+    HeldTimer.made[0].fire()  # an earlier request's timer that fired before its cancel landed
+    assert runs == []
+    HeldTimer.made[-1].fire()
+    assert runs == [1]
+    HeldTimer.made[-1].fire()  # a timer runs its settle once
     settle.flush()  # nothing pending: nothing runs
-    assert len(runs) == 1
+    assert runs == [1]
+
+
+def test_flush_runs_a_pending_settle_and_its_timer_then_does_nothing():
+    runs = []
+    HeldTimer.made = []
+    settle = DeferredSettle(action=lambda: runs.append(1), timer=HeldTimer)
+    settle.request()
+    settle.flush()
+    assert runs == [1] and HeldTimer.made[0].cancelled
+    HeldTimer.made[0].fire()
+    assert runs == [1]
+
+
+def test_a_real_timer_settles_after_the_delay():
+    settled = threading.Event()
+    settle = DeferredSettle(delay=0.05, action=settled.set)
+    settle.request()
+    assert settled.wait(30)  # the delay is a lower bound; a loaded machine may take longer
