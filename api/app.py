@@ -18,7 +18,7 @@ from api.limits import install_body_limit
 from api.observe import install_observability
 from api.schemas import (ArticleOut, ArticlesIn, DeleteOut, ErrorOut, HealthOut, ParagraphOut, SearchRequest,
                          SearchResponse, StatsOut, WriteOut)
-from index.embed import Encoder
+from index.model.embed import Encoder
 from index.generations import WriterBusyError, current_generation
 from index.settings import Settings
 from index.writer import apply_update

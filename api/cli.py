@@ -1,4 +1,4 @@
-"""The zhsearch command line: index, search, serve, eval."""
+"""The zhsearch command line: index, search, check, words, serve, eval."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import typer
 from rich.console import Console
 
 from index.builder import EmptyCorpusError
-from index.embed import ModelLoadError
+from index.model.embed import ModelLoadError
 from index.generations import IndexNotFoundError, WriterBusyError
-from index.ingest import IngestError
+from index.ingest.sources import IngestError
 from index.manifest import IndexMismatchError
-from index.parallel_whoosh import ParallelWriteError
+from index.store.parallel_whoosh import ParallelWriteError
 from index.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -62,12 +62,12 @@ def fail(err: Exception) -> None:
 def index(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt page, .jsonl articles or BEIR corpus.")],
           index_dir: IndexDir = None, quiet: Quiet = False) -> None:
     """Index articles into a new index generation (the old one serves until this one is complete)."""
-    from index.passage_vectors import bound_model_caches
+    from index.model.passage_vectors import bound_model_caches
 
     bound_model_caches()  # before torch loads
     from index.builder import build_index
-    from index.embed import SentenceTransformerEncoder
-    from index.ingest import read_sources
+    from index.model.embed import SentenceTransformerEncoder
+    from index.ingest.sources import read_sources
     from index.tokenize import tokenizer_from
 
     settings = load_settings(index_dir)
@@ -134,8 +134,8 @@ def words(paths: Annotated[list[Path], typer.Argument(help="Sources to read, as 
           top: Annotated[int, typer.Option(min=1, max=10000)] = 50,
           min_count: Annotated[int, typer.Option(min=1)] = 3) -> None:
     """Propose user-dictionary words: frequent runs of words that jieba splits (jieba dict format)."""
-    from index.dictionary import propose_words
-    from index.ingest import read_sources
+    from index.ingest.dictionary import propose_words
+    from index.ingest.sources import read_sources
     from index.tokenize import tokenizer_from
 
     settings = load_settings()
@@ -178,7 +178,7 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
              k0: Annotated[Optional[int], typer.Option(min=1, max=10000)] = None,
              index_dir: IndexDir = None, quiet: Quiet = False) -> None:
     """Evaluate each mode on a BEIR dataset (its corpus index is built once and reused)."""
-    from index.passage_vectors import bound_model_caches
+    from index.model.passage_vectors import bound_model_caches
 
     bound_model_caches()  # it may index a corpus: before torch loads
     from eval.datasets import DatasetError, load_dataset

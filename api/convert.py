@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.schemas import ArticleIn, ArticleOut, HighlightOut, HitOut, ParagraphOut, SearchResponse, StatsOut
-from index.ingest import split_lines
+from index.ingest.sources import split_lines
 from index.models import Article, Paragraph
 from search.hybrid import Searcher, SearchResult
 

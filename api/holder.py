@@ -6,7 +6,7 @@ import gc
 import threading
 from typing import Callable, Protocol
 
-from index.embed import Encoder, ModelLoadError, SentenceTransformerEncoder
+from index.model.embed import Encoder, ModelLoadError, SentenceTransformerEncoder
 from index.generations import CURRENT_FILE, IndexNotFoundError
 from index.manifest import IndexMismatchError
 from index.settings import Settings

@@ -24,18 +24,18 @@ from rich.console import Console
 
 from encoders import load_encoder
 from fill import SentenceTable
-from index.bm25_store import BM25Store, writer_procs
+from index.store.bm25_store import BM25Store, writer_procs
 from index.builder import fingerprint
-from index.docstore import DocStore
+from index.store.docstore import DocStore
 from index.generations import commit_generation, new_generation, remove_unfinished, sync_folder, write_lock
-from index.ingest import read_source
+from index.ingest.sources import read_source
 from index.manifest import Manifest, write_manifest
-from index.paragraphs import passage_texts, split_article
+from index.ingest.paragraphs import passage_texts, split_article
 from index.settings import Settings
 from index.tokenize import tokenizer_from
-from index.passage_vectors import SENTENCES_TMP, VECTORS_TMP, bound_model_caches, encode_into
-from index.sentences import sentence_units
-from index.vector_store import SENTENCE_FILES, VectorStore
+from index.model.passage_vectors import SENTENCES_TMP, VECTORS_TMP, bound_model_caches, encode_into
+from index.ingest.sentences import sentence_units
+from index.store.vector_store import SENTENCE_FILES, VectorStore
 from memory import PhaseRecorder, own_peak_rss_bytes
 
 VECTORS_FILE = "vectors.npy"  # the index's vectors, row for row, for the exact numpy peer

@@ -1,11 +1,11 @@
 """Benchmark corpora of real Chinese text at any size, and a seeded query sample.
 
 `write_corpus(n, path)` writes JSONL articles (`{"id", "title", "text", "source"}`, paragraphs
-separated by line breaks) that `zhsearch index` and `index.ingest.read_source` read, holding
+separated by line breaks) that `zhsearch index` and `index.ingest.sources.read_source` read, holding
 exactly `n` paragraphs:
 
 1. Real paragraphs first, in this order: the newspaper pages in `seeds/` (224 paragraphs, read
-   with `index.ingest.read_source`; a subheading joins its paragraph's line), then the passages of the shared datasets' corpora
+   with `index.ingest.sources.read_source`; a subheading joins its paragraph's line), then the passages of the shared datasets' corpora
    (`../shared/datasets/*/corpus.jsonl`: CMRC 2018 and DRCD, 1,256 Wikipedia passages), then the
    LCQMC questions (12,835). That is 14,315 real paragraphs; a smaller `n` takes a prefix.
 2. Beyond them, recombined paragraphs: the real passages are split into sentences after 。！？,
@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from index.ingest import read_source
+from index.ingest.sources import read_source
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

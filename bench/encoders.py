@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from index.embed import Encoder, SentenceTransformerEncoder
+from index.model.embed import Encoder, SentenceTransformerEncoder
 from index.settings import Settings
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"

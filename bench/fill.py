@@ -20,9 +20,9 @@ from typing import Sequence
 import numpy as np
 from rich.console import Console
 
-from index.embed import Encoder, as_unit_rows
-from index.passage_vectors import encode_into
-from index.sentences import split_sentences
+from index.model.embed import Encoder, as_unit_rows
+from index.model.passage_vectors import encode_into
+from index.ingest.sentences import split_sentences
 
 CHUNK = 50_000  # rows pooled per pass: bounds the temporaries at any corpus size
 

@@ -24,11 +24,11 @@ from rich.console import Console
 
 from corpus import sample_queries, write_corpus
 from fill import SentenceTable
-from index.embed import SentenceTransformerEncoder
-from index.ingest import read_source
-from index.paragraphs import split_article
+from index.model.embed import SentenceTransformerEncoder
+from index.ingest.sources import read_source
+from index.ingest.paragraphs import split_article
 from index.settings import Settings
-from index.vector_store import TRAIN_ROWS, VectorStore, add_rows, ivf_lists, new_index
+from index.store.vector_store import TRAIN_ROWS, VectorStore, add_rows, ivf_lists, new_index
 from peers import recall_at_k, top_rows
 
 K = 10

@@ -69,7 +69,7 @@ def free_port() -> int:
 
 def seed_texts() -> tuple[list[str], list[str]]:
     """Titles (query material) and paragraphs (body material) of the seed pages."""
-    from index.ingest import read_sources
+    from index.ingest.sources import read_sources
 
     articles = read_sources([ROOT / "seeds"])
     titles = [a.title for a in articles if a.title.strip()]
@@ -82,7 +82,7 @@ def build_fake_index(index_dir: Path) -> None:
     sys.path.insert(0, str(ROOT / "tests"))
     from fakes import FakeEncoder
     from index.builder import build_index
-    from index.ingest import read_sources
+    from index.ingest.sources import read_sources
     from index.settings import Settings
     from index.tokenize import tokenizer_from
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed import Encoder
+from index.model.embed import Encoder
 from index.tokenize import Tokenizer
 from search.dense import blend
 from search.fusion import Ranked, ordered, weighted_sum

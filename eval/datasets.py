@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.ingest import IngestError, read_records
+from index.ingest.sources import IngestError, read_records
 
 CORPUS_POINTER = "corpus.source"  # one line: a path, relative to the dataset folder, that `zhsearch index` reads
 

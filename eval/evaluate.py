@@ -11,9 +11,9 @@ from eval.datasets import Dataset, load_dataset
 from eval.metrics import score
 from eval.runs import Legs, Run, Unit, judged_unit, leg_rankings, mode_runs
 from index.builder import build_index, fingerprint
-from index.embed import Encoder, SentenceTransformerEncoder
+from index.model.embed import Encoder, SentenceTransformerEncoder
 from index.generations import IndexNotFoundError, current_generation
-from index.ingest import read_source
+from index.ingest.sources import read_source
 from index.manifest import IndexMismatchError, check_compatible, read_manifest
 from index.settings import Settings
 from index.tokenize import Tokenizer, tokenizer_from

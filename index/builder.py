@@ -10,17 +10,17 @@ from typing import Callable
 from rich.console import Console
 from rich.progress import track
 
-from index.bm25_store import BM25Store, writer_procs
-from index.docstore import DocStore
-from index.embed import Encoder
+from index.store.bm25_store import BM25Store, writer_procs
+from index.store.docstore import DocStore
+from index.model.embed import Encoder
 from index.generations import commit_generation, new_generation, remove_unfinished, sync_folder, write_lock
 from index.manifest import Manifest, write_manifest
 from index.models import Article, Paragraph
-from index.paragraphs import passage_texts, split_article
+from index.ingest.paragraphs import passage_texts, split_article
 from index.tokenize import Tokenizer
-from index.passage_vectors import SENTENCES_TMP, VECTORS_TMP, encode_to_file
-from index.sentences import sentence_units
-from index.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES, VectorStore
+from index.model.passage_vectors import SENTENCES_TMP, VECTORS_TMP, encode_to_file
+from index.ingest.sentences import sentence_units
+from index.store.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES, VectorStore
 
 
 Checkpoint = Callable[[str], None]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.bm25_store import BM25Store
-from index.docstore import DocStore
+from index.store.bm25_store import BM25Store
+from index.store.docstore import DocStore
 from index.generations import current_generation
 from index.manifest import read_manifest
-from index.vector_store import SENTENCE_FILES, VectorStore
+from index.store.vector_store import SENTENCE_FILES, VectorStore
 
 
 def _sample(ids: set[str]) -> str:

@@ -13,7 +13,7 @@ DEFAULT_USER_DICT = Path(__file__).resolve().parent / "userdict.txt"  # union an
 FusionMethod = Literal["adaptive", "weighted", "rrf"]
 ModelDtype = Literal["auto", "float32", "bfloat16"]
 ANN_THRESHOLD = 20_000  # vectors; below it exact search takes under ~2 ms a query on 2 cores
-NPROBE = 64  # IVF lists probed up to NPROBE_LISTS lists (100k vectors); beyond: index/vector_store.py
+NPROBE = 64  # IVF lists probed up to NPROBE_LISTS lists (100k vectors); beyond: index/store/vector_store.py
 NPROBE_LISTS = 1264
 # The sentence index has ~2x the lists of the paragraph one, and its hits are only candidates:
 # at 100k paragraphs, 32 lists give recall@10 0.992 (64: 0.994) with vector search 1.9 ms (64: 2.7).

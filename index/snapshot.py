@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.bm25_store import BM25Store
-from index.docstore import DocStore
+from index.store.bm25_store import BM25Store
+from index.store.docstore import DocStore
 from index.generations import IndexNotFoundError, current_generation
 from index.manifest import Manifest, check_compatible, read_manifest
-from index.sentence_store import SentenceStore
-from index.vector_store import VectorStore
+from index.store.sentence_store import SentenceStore
+from index.store.vector_store import VectorStore
 
 
 @dataclass

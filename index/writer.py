@@ -15,17 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
-from index.bm25_store import WHOOSH_DIR, BM25Store
+from index.store.bm25_store import WHOOSH_DIR, BM25Store
 from index.builder import Checkpoint, fingerprint, no_checkpoint
-from index.docstore import DocStore
-from index.embed import Encoder
+from index.store.docstore import DocStore
+from index.model.embed import Encoder
 from index.generations import commit_generation, current_generation, new_generation, remove_unfinished, sync_folder, write_lock
 from index.manifest import Manifest, check_compatible, read_manifest, write_manifest
 from index.models import Article
-from index.paragraphs import passage_texts, split_article
-from index.sentences import sentence_units
+from index.ingest.paragraphs import passage_texts, split_article
+from index.ingest.sentences import sentence_units
 from index.tokenize import Tokenizer
-from index.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES, VectorStore
+from index.store.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES, VectorStore
 
 
 def _copy_whoosh(source: Path, target: Path) -> None:

@@ -11,7 +11,7 @@ from whoosh import qparser
 from whoosh.query import AndNot, Not, NullQuery, Or, Query, Term
 from whoosh.scoring import BM25F
 
-from index.bm25_store import BM25Store
+from index.store.bm25_store import BM25Store
 from index.tokenize import Tokenizer
 from search.bm25_impacts import Impacts, Leaf
 from search.filters import NO_FILTER, Filter, whoosh_filter

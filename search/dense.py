@@ -12,9 +12,9 @@ from typing import Sequence
 
 import numpy as np
 
-from index.embed import Encoder
-from index.sentence_store import SentenceStore
-from index.vector_store import VectorStore
+from index.model.embed import Encoder
+from index.store.sentence_store import SentenceStore
+from index.store.vector_store import VectorStore
 from search.fusion import Ranked
 
 SENTENCE_DEPTH = 2  # sentences fetched per paragraph asked for: several may share a paragraph

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from index.generations import current_generation
-from index.embed import Encoder, SentenceTransformerEncoder
+from index.model.embed import Encoder, SentenceTransformerEncoder
 from index.settings import Settings
 from index.snapshot import open_snapshot
 from index.tokenize import tokenizer_from

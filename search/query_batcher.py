@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.embed import Encoder
+from index.model.embed import Encoder
 
 MAX_BATCH = 32  # queries per forward pass at most
 

@@ -13,7 +13,11 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+# tests/ for `fakes` and `conftest`; the checkout before it, so that `index` is the project's package and
+# not tests/index/ (pytest puts tests/ first, and a folder without __init__.py there would otherwise
+# shadow it as a namespace package: index.model would be tests/index/model).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from fakes import FakeEncoder  # noqa: E402

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.embed import as_unit_rows
+from index.model.embed import as_unit_rows
 
 
 class FakeEncoder:

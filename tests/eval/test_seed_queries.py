@@ -4,8 +4,8 @@ from collections import Counter
 from pathlib import Path
 
 from eval.datasets import load_dataset
-from index.ingest import read_source
-from index.paragraphs import split_article
+from index.ingest.sources import read_source
+from index.ingest.paragraphs import split_article
 
 SEEDS_SET = Path(__file__).resolve().parents[2] / "eval" / "datasets" / "seeds"
 

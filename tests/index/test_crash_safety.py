@@ -10,7 +10,7 @@ import pytest
 
 from index.builder import build_index
 from index.check import check_index
-from index.docstore import DocStore
+from index.store.docstore import DocStore
 from index.generations import current_generation
 from index.tokenize import tokenizer_from
 

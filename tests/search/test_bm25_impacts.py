@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.bm25_store import BM25Store
-from index.ingest import read_sources
-from index.paragraphs import split_article
+from index.store.bm25_store import BM25Store
+from index.ingest.sources import read_sources
+from index.ingest.paragraphs import split_article
 from index.tokenize import tokenizer_from
 from search.bm25 import BM25Retriever, flat_leaves
 from search import bm25_impacts

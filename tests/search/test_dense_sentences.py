@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from fakes import FakeEncoder
-from index.embed import as_unit_rows
-from index.sentence_store import SentenceStore
-from index.vector_store import SENTENCE_FILES, VectorStore, VectorStoreError
+from index.model.embed import as_unit_rows
+from index.store.sentence_store import SentenceStore
+from index.store.vector_store import SENTENCE_FILES, VectorStore, VectorStoreError
 from search.dense import DenseRetriever, blend
 
 

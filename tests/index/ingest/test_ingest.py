@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from index.ingest import IngestError, read_source, read_sources
-from index.paragraphs import split_article
+from index.ingest.sources import IngestError, read_source, read_sources
+from index.ingest.paragraphs import split_article
 
 
 def write_jsonl(path, rows):
@@ -30,7 +30,7 @@ def test_beir_folder_and_file(tmp_path):
 
 
 def test_pages_folder_reads_every_page():
-    articles = read_source(__import__("pathlib").Path(__file__).resolve().parents[2] / "seeds")
+    articles = read_source(__import__("pathlib").Path(__file__).resolve().parents[3] / "seeds")
     assert len(articles) == 39
     assert len({a.id for a in articles}) == 39
 

@@ -2,11 +2,11 @@
 
 Whoosh opens each sub-file of a memory-mapped compound segment as a `BufferFile` whose file
 object is `BytesIO(memoryview)`: a heap copy of every sub-file of every open searcher (sizes in
-the README). Here the file object is an `io.BufferedReader` over a raw reader of the memoryview:
+docs/performance.md). Here the file object is an `io.BufferedReader` over a raw reader of the memoryview:
 reads from its buffer run in C, refills and far seeks copy only the bytes asked for. Invariants:
 each sub-file keeps its own position, as with BytesIO; the map is read-only and shared.
 
-`index/bm25_store.py` calls `install()`, so every Whoosh index this project opens uses it.
+`index/store/bm25_store.py` calls `install()`, so every Whoosh index this project opens uses it.
 """
 
 from __future__ import annotations

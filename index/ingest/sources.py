@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 from index.models import Article
-from index.pages import parse_page
+from index.ingest.pages import parse_page
 
 BEIR_CORPUS = "corpus.jsonl"
 KNOWN_FIELDS = {"id", "_id", "title", "text", "subtitle", "byline", "date", "source"}

@@ -6,9 +6,9 @@ import faiss
 import numpy as np
 import pytest
 
-from index.embed import as_unit_rows
+from index.model.embed import as_unit_rows
 from index.settings import NPROBE, NPROBE_LISTS
-from index.vector_store import (
+from index.store.vector_store import (
     PARALLEL_QUERIES, VectorStore, VectorStoreError, default_nprobe, faiss_threads, ivf_lists,
 )
 

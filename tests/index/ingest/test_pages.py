@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.pages import parse_page
+from index.ingest.pages import parse_page
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "seeds"
 PAGES = sorted(SEEDS.glob("*.txt"))
 SENTENCE_END = "。！？!?…；;"
 

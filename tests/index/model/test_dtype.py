@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from index.embed import cpu_flags, pick_dtype
+from index.model.embed import cpu_flags, pick_dtype
 
 
 @pytest.mark.parametrize("setting, flags, expected", [

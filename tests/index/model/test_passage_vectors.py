@@ -4,8 +4,8 @@ import numpy as np
 from rich.console import Console
 
 from fakes import FakeEncoder
-from index import passage_vectors
-from index.passage_vectors import encode_to_file, length_order
+from index.model import passage_vectors
+from index.model.passage_vectors import encode_to_file, length_order
 
 
 def test_length_order_is_stable():

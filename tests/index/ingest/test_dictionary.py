@@ -3,7 +3,7 @@
 
 import pytest
 
-from index.dictionary import propose_words
+from index.ingest.dictionary import propose_words
 from index.settings import DEFAULT_USER_DICT
 from index.tokenize import Tokenizer
 

@@ -11,9 +11,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from whoosh.filedb.structfile import BufferFile
 
-from index.whoosh_files import WHOOSH_INIT, MemoryRaw, install, memory_file
+from index.store.whoosh_files import WHOOSH_INIT, MemoryRaw, install, memory_file
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 operations = st.lists(st.one_of(
     st.tuples(st.just("read"), st.integers(-1, 40)),
@@ -83,7 +83,7 @@ def test_the_replacement_sets_what_whoosh_sets():
 
 
 def test_opening_the_bm25_store_installs_it():
-    code = ("import index.bm25_store; from whoosh.filedb.structfile import BufferFile; "
+    code = ("import index.store.bm25_store; from whoosh.filedb.structfile import BufferFile; "
             "print(type(BufferFile(b'x').file).__name__)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "BufferedReader"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -14,12 +15,15 @@ from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer as WhooshTokenizer
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
 
-from index import whoosh_files
+from index.store import whoosh_files
 from index.models import Paragraph
-from index.parallel_whoosh import write_parallel
+from index.store.parallel_whoosh import write_parallel
 from index.tokenize import Token, Tokenizer, normalize, shared_tokenizer
 
 WHOOSH_DIR = "whoosh"
+# Whoosh pickles the schema, analyzer class included, into every index: indexes written before the
+# stores moved into index/store/ name this module `index.bm25_store`. Keep that name importable.
+sys.modules.setdefault("index.bm25_store", sys.modules[__name__])
 
 
 def _unrepeatable_segment_id(cls, size: int = 16) -> str:
@@ -145,7 +149,7 @@ class BM25Store:
         """Create a new Whoosh index in `folder/whoosh` holding `paragraphs`.
 
         With `procs` > 1, that many forked processes tokenise and write, each its own segment
-        (index/parallel_whoosh.py; no merge pass at the end); searches read every segment.
+        (index/store/parallel_whoosh.py; no merge pass at the end); searches read every segment.
         """
         path = folder / WHOOSH_DIR
         path.mkdir(parents=True, exist_ok=True)

