@@ -1,7 +1,6 @@
 """The FastAPI app: create_app(settings); routes stay thin, the searcher loads once at start-up."""
 
 import logging
-import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
@@ -18,10 +17,13 @@ from api.limits import install_body_limit
 from api.observe import install_observability
 from api.schemas import (ArticleOut, ArticlesIn, DeleteOut, ErrorOut, HealthOut, ParagraphOut, SearchRequest,
                          SearchResponse, StatsOut, WriteOut)
+from api.group_commit import GroupCommitter
+from api.merge_scheduler import MergeScheduler
+from index.commits import WriterBusyError, remove_unreferenced, write_lock
 from index.model.embed import Encoder
-from index.generations import WriterBusyError, current_generation
 from index.settings import Settings
-from index.writer import apply_update
+from index.writer import (DiskFullError, IndexChangedError, PreparedUpdate, UnknownArticleError, commit_prepared,
+                          prepare)
 from search.filters import Filter
 from search.hybrid import Searcher, with_overrides
 
@@ -29,25 +31,50 @@ log = logging.getLogger("zhsearch.api")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a batch of 100 long articles fits; larger bodies get 413 unread
 ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
-WRITE_ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 409: {"model": ErrorOut}, **ERRORS}
+WRITE_ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 409: {"model": ErrorOut},
+                507: {"model": ErrorOut}, **ERRORS}
 
 
-def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
-    """The app over `settings.index_dir`; `encoder` may be injected (tests use a fake one)."""
+def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool = True) -> FastAPI:
+    """The app over `settings.index_dir`; `encoder` may be injected (tests use a fake one); `merges`: run
+    background merges after writes."""
     holder = SearcherHolder(settings, encoder)
-    write_lock = threading.Lock()  # one writer per process; the index's file lock covers other processes
+    scheduler = MergeScheduler(settings.index_dir, settings.ann_threshold, holder.refresh) if merges else None
+
+    def commit(batch: list[PreparedUpdate]) -> list[Exception | None]:
+        """One group commit, visible before any of its writers is answered (group_commit.py)."""
+        searcher = holder.get()
+        if searcher is None:
+            raise ServiceError(503, "index unavailable", holder.problem or "index not loaded")
+        _, outcomes = commit_prepared(settings.index_dir, batch, searcher.tokenizer, searcher.dense.encoder.config(),
+                                      ann_threshold=settings.ann_threshold)
+        holder.load()
+        if scheduler is not None:
+            scheduler.request()
+        return outcomes
+
+    committer = GroupCommitter(commit)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        recover(settings.index_dir)
         holder.load()
         if holder.problem:
             log.error("index not loaded: %s", holder.problem)
+        holder.watch()
+        if scheduler is not None:
+            scheduler.start()
+            scheduler.request()  # merges a previous run left due
         yield
+        if scheduler is not None:
+            scheduler.stop()
+        holder.stop()
 
     app = FastAPI(title="zhsearch", version="0.1.0", lifespan=lifespan,
                   description="Full-text and semantic search over Chinese news articles.")
     app.state.holder = holder
     app.state.write_token = settings.write_token
+    app.state.merges = scheduler
     install_error_handlers(app)
     install_observability(app, settings.log_queries)
     install_body_limit(app, MAX_BODY_BYTES)
@@ -83,7 +110,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     @app.get("/paragraphs/{paragraph_id}", response_model=ParagraphOut, responses=ERRORS)
     def get_paragraph(paragraph_id: str, searcher: SearcherDep) -> ParagraphOut:
         """One paragraph by id."""
-        paragraph = searcher.snapshot.docs.paragraphs.get(paragraph_id)
+        paragraph = searcher.snapshot.paragraph(paragraph_id)
         if paragraph is None:
             raise ServiceError(404, "not found", f"no paragraph {paragraph_id!r}; ids look like '<article id>.p000'")
         return paragraph_out(paragraph)
@@ -91,26 +118,28 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     @app.get("/articles/{article_id}", response_model=ArticleOut, responses=ERRORS)
     def get_article(article_id: str, searcher: SearcherDep) -> ArticleOut:
         """One article with its paragraphs."""
-        docs = searcher.snapshot.docs
-        article = docs.articles.get(article_id)
+        article = searcher.snapshot.article(article_id)
         if article is None:
             raise ServiceError(404, "not found", f"no article {article_id!r}")
-        return article_out(article, [docs.paragraphs[pid] for pid in docs.paragraph_ids[article_id]])
+        return article_out(article, searcher.snapshot.article_paragraphs(article_id))
 
     def write(searcher: Searcher, upserts: list, deletes: list[str]) -> str:
-        """Apply one update as a new generation and serve it; returns the generation's name."""
-        with write_lock:
-            try:
-                apply_update(settings.index_dir, upserts, deletes, searcher.tokenizer, searcher.dense.encoder,
-                             ann_threshold=settings.ann_threshold)
-            except WriterBusyError as err:
-                raise ServiceError(409, "index busy", str(err)) from err
-            holder.load()
-            return current_generation(settings.index_dir).name
+        """Embed, then commit with whatever else is being written; returns the commit point it is visible in."""
+        update = prepare(upserts, deletes, searcher.dense.encoder, searcher.snapshot.manifest.sentence_vectors)
+        try:
+            committer.submit(update)
+        except (WriterBusyError, IndexChangedError) as err:
+            raise ServiceError(409, "index busy", str(err)) from err
+        except DiskFullError as err:
+            raise ServiceError(507, "insufficient storage", str(err)) from err
+        if holder.problem:
+            raise ServiceError(503, "stored, not yet searchable", f"the write is stored but the new commit point "
+                               f"could not be opened: {holder.problem}")
+        return holder.get().snapshot.name.removesuffix(".json")
 
     @app.post("/articles", response_model=WriteOut, responses=WRITE_ERRORS)
     def post_articles(_: WriterDep, body: ArticlesIn, searcher: SearcherDep) -> WriteOut:
-        """Add or replace articles (by id); visible to searches whole, once this returns."""
+        """Add or replace articles (by id); durable and visible to searches, whole, once this returns."""
         articles = [to_article(item) for item in body.articles]
         generation = write(searcher, articles, [])
         count = sum(len(a.paragraphs) for a in articles)
@@ -119,12 +148,10 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
     @app.delete("/articles/{article_id}", response_model=DeleteOut, responses=WRITE_ERRORS)
     def delete_article(_: WriterDep, article_id: str, searcher: SearcherDep) -> DeleteOut:
         """Delete an article with all its paragraphs."""
-        if article_id not in searcher.snapshot.docs.articles:
-            raise ServiceError(404, "not found", f"no article {article_id!r}")
-        count = len(searcher.snapshot.docs.paragraph_ids[article_id])
+        count = len(searcher.snapshot.article_paragraphs(article_id))
         try:
             generation = write(searcher, [], [article_id])
-        except KeyError as err:  # deleted by another writer meanwhile
+        except UnknownArticleError as err:  # unknown, or deleted by another writer meanwhile
             raise ServiceError(404, "not found", f"no article {article_id!r}") from err
         return DeleteOut(deleted=article_id, paragraphs=count, generation=generation)
 
@@ -142,6 +169,17 @@ def create_app(settings: Settings, encoder: Encoder | None = None) -> FastAPI:
             return JSONResponse(body.model_dump(), status_code=503)
         manifest = found.snapshot.manifest
         return HealthOut(status="ok", paragraphs=manifest.paragraphs, articles=manifest.articles,
-                         model=str(manifest.model.get("name", "")), index=str(found.snapshot.folder))
+                         model=str(manifest.model.get("name", "")), index=str(found.snapshot.index_dir))
 
     return app
+
+
+def recover(index_dir) -> None:
+    """At start-up: remove what a crashed writer or merge left behind, if no other writer is at work."""
+    try:
+        with write_lock(index_dir, timeout=0):
+            removed = remove_unreferenced(index_dir)
+        if removed:
+            log.info("removed what no commit point lists: %s", ", ".join(removed))
+    except (WriterBusyError, OSError) as err:  # a writer at work, or a read-only folder: nothing to do
+        log.info("no clean-up at start: %s", err)

@@ -1,4 +1,4 @@
-"""The zhsearch command line: index, search, check, words, serve, eval."""
+"""The zhsearch command line: index, add, delete, optimize, upgrade, search, check, words, serve, eval."""
 
 from __future__ import annotations
 
@@ -12,18 +12,21 @@ import typer
 from rich.console import Console
 
 from index.builder import EmptyCorpusError
-from index.model.embed import ModelLoadError
-from index.generations import IndexNotFoundError, WriterBusyError
+from index.commits import IndexNotFoundError, WriterBusyError
 from index.ingest.sources import IngestError
 from index.manifest import IndexMismatchError
-from index.store.parallel_whoosh import ParallelWriteError
+from index.model.embed import ModelLoadError
 from index.settings import Settings
+from index.store.parallel_whoosh import ParallelWriteError
+from index.store.segment import SegmentError
+from index.writer import DiskFullError, IndexChangedError, UnknownArticleError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Full-text and semantic search for Chinese news articles.")
 err_console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and tests
 KNOWN_ERRORS = (IngestError, IndexNotFoundError, IndexMismatchError, ModelLoadError, EmptyCorpusError, ValueError,
-                WriterBusyError, FileNotFoundError, ParallelWriteError)
+                WriterBusyError, FileNotFoundError, ParallelWriteError, SegmentError, DiskFullError, IndexChangedError,
+                UnknownArticleError)
 
 IndexDir = Annotated[Optional[Path], typer.Option("--index-dir", help="Index folder (default: $ZHSEARCH_INDEX_DIR or .zhsearch/index).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
@@ -61,7 +64,7 @@ def fail(err: Exception) -> None:
 @app.command()
 def index(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt page, .jsonl articles or BEIR corpus.")],
           index_dir: IndexDir = None, quiet: Quiet = False) -> None:
-    """Index articles into a new index generation (the old one serves until this one is complete)."""
+    """Index articles anew: one new segment that replaces the whole index once complete (the old one serves until then)."""
     from index.model.passage_vectors import bound_model_caches
 
     bound_model_caches()  # before torch loads
@@ -81,6 +84,107 @@ def index(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt p
     typer.echo(f"indexed {manifest.articles} articles, {manifest.paragraphs} paragraphs "
                f"({manifest.sentences} sentence vectors) into {settings.index_dir} "
                f"in {manifest.build_seconds:.1f} s")
+
+
+def writer_parts(settings: Settings):
+    """(tokenizer, encoder) for writes, the model's caches bounded first."""
+    from index.model.passage_vectors import bound_model_caches
+
+    bound_model_caches()  # before torch loads
+    from index.model.embed import SentenceTransformerEncoder
+    from index.tokenize import tokenizer_from
+
+    return tokenizer_from(settings), SentenceTransformerEncoder(settings)
+
+
+def merge_after(settings: Settings, merge: bool) -> None:
+    """Run the merges the policy asks for after a write (in this process), unless told not to."""
+    if not merge:
+        return
+    from index.merge import MergeSpaceError, run_merges
+
+    try:
+        ran = run_merges(settings.index_dir, ann_threshold=settings.ann_threshold)
+    except MergeSpaceError as err:
+        err_console.print(f"[yellow]merge not run:[/] {err}")
+        return
+    if ran:
+        typer.echo(f"ran {ran} merge(s)")
+
+
+Merge = Annotated[bool, typer.Option("--merge/--no-merge", help="Run the merges the merge policy asks for after the write.")]
+
+
+@app.command()
+def add(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt page, .jsonl articles or BEIR corpus.")],
+        index_dir: IndexDir = None, merge: Merge = True) -> None:
+    """Add or replace articles (by id) in an existing index, in place: one new segment and one commit."""
+    from index.ingest.sources import read_sources
+    from index.writer import apply_update
+
+    settings = load_settings(index_dir)
+    try:
+        articles = read_sources(paths)
+        tokenizer, encoder = writer_parts(settings)
+        manifest = apply_update(settings.index_dir, articles, [], tokenizer, encoder,
+                                ann_threshold=settings.ann_threshold)
+    except KNOWN_ERRORS as err:
+        fail(err)
+    typer.echo(f"added {len(articles)} articles to {settings.index_dir}: {manifest.articles} articles, "
+               f"{manifest.paragraphs} paragraphs in {len(manifest.segments)} segments")
+    merge_after(settings, merge)
+
+
+@app.command()
+def delete(ids: Annotated[list[str], typer.Argument(help="Article ids to delete.")],
+           index_dir: IndexDir = None, merge: Merge = True) -> None:
+    """Delete articles (with all their paragraphs) from an existing index, in place: one commit."""
+    from index.writer import apply_update
+
+    from index.tokenize import tokenizer_from
+
+    settings = load_settings(index_dir)
+    try:  # nothing to embed: no model
+        manifest = apply_update(settings.index_dir, [], ids, tokenizer_from(settings), None,
+                                ann_threshold=settings.ann_threshold)
+    except UnknownArticleError as err:
+        fail(ValueError(f"no article {err.args[0]!r} in {settings.index_dir}: nothing was deleted"))
+    except KNOWN_ERRORS as err:
+        fail(err)
+    typer.echo(f"deleted {len(ids)} articles from {settings.index_dir}: {manifest.articles} articles left")
+    merge_after(settings, merge)
+
+
+@app.command()
+def optimize(index_dir: IndexDir = None) -> None:
+    """Merge the whole index into one segment, dropping every deleted paragraph."""
+    from index.merge import MergeSpaceError, run_merges
+
+    settings = load_settings(index_dir)
+    try:
+        run_merges(settings.index_dir, ann_threshold=settings.ann_threshold, everything=True)
+        from index.commits import read_current
+
+        _, manifest = read_current(settings.index_dir)
+    except (MergeSpaceError, *KNOWN_ERRORS) as err:
+        fail(err)
+    typer.echo(f"{settings.index_dir}: {len(manifest.segments)} segment(s), {manifest.paragraphs} paragraphs")
+
+
+@app.command()
+def upgrade(index_dir: IndexDir = None) -> None:
+    """Convert an index from before segments (format 2) in place, keeping its vectors."""
+    from index.upgrade import upgrade_index
+
+    settings = load_settings(index_dir)
+    try:
+        manifest = upgrade_index(settings.index_dir)
+    except KNOWN_ERRORS as err:
+        fail(err)
+    if manifest is None:
+        typer.echo(f"{settings.index_dir} is already segmented: nothing to do")
+        return
+    typer.echo(f"upgraded {settings.index_dir}: {manifest.articles} articles, {manifest.paragraphs} paragraphs")
 
 
 @app.command()
@@ -115,18 +219,21 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
 
 @app.command()
 def check(index_dir: IndexDir = None) -> None:
-    """Check that docs, Whoosh and FAISS hold the same paragraphs and agree with the manifest."""
-    from index.check import check_index
+    """Check every kept commit point, segment and tombstone: docs, Whoosh, postings and FAISS agree."""
+    from index.check import check_index, removable
 
     settings = load_settings(index_dir)
-    generation, problems = check_index(settings.index_dir)
+    commit, problems = check_index(settings.index_dir)
     if problems:
-        err_console.print(f"[red]{len(problems)} problem(s)[/] in {settings.index_dir} ({generation}):")
+        err_console.print(f"[red]{len(problems)} problem(s)[/] in {settings.index_dir} ({commit}):")
         for problem in problems:
             err_console.print(f"  - {problem}")
         err_console.print("rebuild with `zhsearch index PATH --index-dir DIR`")
         raise typer.Exit(1)
-    typer.echo(f"ok: {settings.index_dir} ({generation}) is consistent")
+    typer.echo(f"ok: {settings.index_dir} ({commit}) is consistent")
+    left = removable(settings.index_dir)
+    if left:
+        typer.echo(f"not listed by any kept commit point (the next write removes them): {', '.join(left)}")
 
 
 @app.command()

@@ -31,21 +31,28 @@ def search_response(result: SearchResult, offset: int, k: int) -> SearchResponse
                           offset=offset, k=k, hits=hits)
 
 
-def folder_bytes(folder) -> int:
-    """Bytes of every file under `folder`."""
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+def index_bytes(snapshot) -> int:
+    """Bytes on disk of what the snapshot's commit point lists (its segments and tombstones)."""
+    total = 0
+    for view in snapshot.views:
+        total += sum(path.stat().st_size for path in view.segment.folder.rglob("*") if path.is_file())
+        if view.info.deletes:
+            total += (snapshot.index_dir / view.info.deletes).stat().st_size
+    return total
 
 
 def stats_out(searcher: Searcher) -> StatsOut:
     snapshot = searcher.snapshot
     manifest = snapshot.manifest
-    sources = sorted({p.source for p in snapshot.docs.paragraphs.values() if p.source})
-    return StatsOut(articles=manifest.articles, paragraphs=manifest.paragraphs, sources=sources,
-                    model=manifest.model, tokenizer=manifest.tokenizer, index=str(snapshot.folder),
-                    index_bytes=folder_bytes(snapshot.folder), built_at=manifest.created_at,
-                    build_seconds=manifest.build_seconds, vector_index=snapshot.vectors.kind,
-                    sentence_vectors=len(snapshot.sentences) if snapshot.sentences is not None else 0,
-                    bm25_impacts=searcher.bm25.impacts_state())
+    largest = max(snapshot.views, key=lambda v: v.segment.size, default=None)
+    return StatsOut(articles=manifest.articles, paragraphs=manifest.paragraphs, sources=snapshot.sources(),
+                    model=manifest.model, tokenizer=manifest.tokenizer, index=str(snapshot.index_dir),
+                    index_bytes=index_bytes(snapshot), built_at=manifest.created_at,
+                    build_seconds=manifest.build_seconds,
+                    vector_index=largest.segment.vectors.kind if largest is not None else "exact",
+                    sentence_vectors=manifest.sentences, segments=len(snapshot.views),
+                    deleted_paragraphs=sum(v.info.deleted_rows for v in snapshot.views),
+                    commit=snapshot.name.removesuffix(".json"))
 
 
 def to_article(item: ArticleIn) -> Article:

@@ -1,4 +1,4 @@
-"""The live searcher of a running service: opened once, swapped atomically when a new generation lands."""
+"""The live searcher of a running service: opened once, swapped atomically when a new commit point lands."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import gc
 import threading
 from typing import Callable, Protocol
 
+from index.commits import CURRENT_FILE, IndexNotFoundError
 from index.model.embed import Encoder, ModelLoadError, SentenceTransformerEncoder
-from index.generations import CURRENT_FILE, IndexNotFoundError
 from index.manifest import IndexMismatchError
 from index.settings import Settings
 from search.engine import open_searcher
@@ -89,21 +89,27 @@ class DeferredSettle:
 
 
 class SearcherHolder:
-    """Hands out the searcher of the current generation.
+    """Hands out the searcher of the current commit point.
 
-    Invariant: a request gets one Searcher and uses it throughout, so it sees one
-    generation whole; a newer generation (from this service's writes or another
-    process's) replaces the reference for later requests, never mid-request.
+    Invariant: a request gets one Searcher and uses it throughout, so it sees one commit point
+    whole; a newer one (this service's writes, merges, another process's writes) replaces the
+    reference for later requests, never mid-request. Opening a new commit point reuses every
+    segment already open, and happens off the request path: in the write that made it (which
+    answers only once it is visible) or in the watcher thread, which looks at CURRENT every
+    `poll_seconds` for writes from other processes.
     """
 
-    def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
+    def __init__(self, settings: Settings, encoder: Encoder | None = None, poll_seconds: float = 0.5) -> None:
         self.settings = settings
         # Requests run in threads: concurrent queries are encoded together (search/query_batcher.py).
         self.encoder = BatchingEncoder(encoder) if encoder else None
         self.searcher: Searcher | None = None
         self.problem = ""
+        self.poll_seconds = poll_seconds
         self._seen: int | None = None  # mtime_ns of CURRENT when the searcher was opened
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
         self.settle = DeferredSettle()
 
     def _current_mtime(self) -> int | None:
@@ -113,13 +119,13 @@ class SearcherHolder:
             return None
 
     def load(self) -> None:
-        """Open (or reopen) the current generation; on failure keep the old searcher and say why."""
+        """Open (or reopen) the current commit point; on failure keep the old searcher and say why."""
         with self._lock:
             seen = self._current_mtime()
             try:
                 self.encoder = self.encoder or BatchingEncoder(SentenceTransformerEncoder(self.settings), torch_threads=1)
                 first = self.searcher is None
-                self.searcher = open_searcher(self.settings, self.encoder)
+                self.searcher = open_searcher(self.settings, self.encoder, self.searcher)
                 self.problem = ""
                 if first:  # at start-up nothing waits on us
                     settle_heap()
@@ -132,8 +138,26 @@ class SearcherHolder:
                                 f"run `zhsearch check --index-dir {self.settings.index_dir}` and rebuild with `zhsearch index`")
             self._seen = seen
 
-    def get(self) -> Searcher | None:
-        """The searcher, reopened first if CURRENT changed since it was opened."""
-        if self._current_mtime() != self._seen:
+    def refresh(self) -> None:
+        """Reopen if CURRENT changed since the searcher was opened (or nothing is loaded yet)."""
+        if self.searcher is None or self._current_mtime() != self._seen:
             self.load()
+
+    def get(self) -> Searcher | None:
+        """The searcher of the newest commit point opened (never waits for an open)."""
         return self.searcher
+
+    def watch(self) -> None:
+        """Start the watcher thread (idempotent): `refresh` every `poll_seconds` until `stop`."""
+        if self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, name="zhsearch-watch", daemon=True)
+            self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            self.refresh()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=10)

@@ -109,13 +109,13 @@ class StatsOut(BaseModel):
     index_bytes: int
     built_at: str
     build_seconds: float
-    vector_index: str = Field(description='"exact" or "ivf<lists>": how the dense leg searches.')
+    vector_index: str = Field(description='"exact" or "ivf<lists>": how the dense leg searches the largest segment.')
     sentence_vectors: int = Field(
         description="Sentence vectors searched beside paragraph vectors (0: none, or the index was built without)."
     )
-    bm25_impacts: Literal["ready", "loading", "off"] = Field(
-        description="Precomputed BM25 scores for OR queries: in use, still being read, or not available."
-    )
+    segments: int = Field(description="Segments the index is made of (merges fold them together).")
+    deleted_paragraphs: int = Field(description="Deleted or replaced paragraphs still in segments, until a merge drops them.")
+    commit: str = Field(description="The commit point served.")
 
 
 class ArticleIn(BaseModel):

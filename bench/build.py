@@ -1,8 +1,8 @@
 """Timed index builds, each run in its own process so that its peak RSS is its own.
 
 `ours`: the project's index, built from the same blocks and in the same order as
-`index.builder.build_index` (docs, Whoosh, paragraph embeddings and FAISS, sentence embeddings
-and FAISS, manifest, switch), each phase timed with its peak RSS. Tokenising is timed once more
+`index.builder.build_index` (docs, Whoosh, its postings, paragraph embeddings and FAISS, sentence
+embeddings and FAISS, publish and commit: one segment), each phase timed with its peak RSS. Tokenising is timed once more
 on its own beforehand (the Whoosh phase tokenises again inside its analyzer). With
 `--embed-limit N` only the first N paragraphs (and their sentences) are embedded by the model;
 the rest are filled in from their sentences' model vectors (bench/fill.py).
@@ -24,18 +24,19 @@ from rich.console import Console
 
 from encoders import load_encoder
 from fill import SentenceTable
-from index.store.bm25_store import BM25Store, writer_procs
-from index.builder import fingerprint
-from index.store.docstore import DocStore
-from index.generations import commit_generation, new_generation, remove_unfinished, sync_folder, write_lock
-from index.ingest.sources import read_source
-from index.manifest import Manifest, write_manifest
+from index.builder import fingerprint, new_tmp, next_generation, publish
+from index.commits import remove_unreferenced, write_commit, write_lock
 from index.ingest.paragraphs import passage_texts, split_article
-from index.settings import Settings
-from index.tokenize import tokenizer_from
-from index.model.passage_vectors import SENTENCES_TMP, VECTORS_TMP, bound_model_caches, encode_into
 from index.ingest.sentences import sentence_units
-from index.store.vector_store import SENTENCE_FILES, VectorStore
+from index.ingest.sources import read_source
+from index.manifest import Manifest, SegmentInfo
+from index.model.passage_vectors import SENTENCES_TMP, VECTORS_TMP, bound_model_caches, encode_into
+from index.settings import Settings
+from index.store.bm25_store import writer_procs
+from index.store.durable import sync_tree
+from index.store.segment import write_docs, write_postings, write_whoosh
+from index.store.vector_store import PARAGRAPH_FILES, SENTENCE_FILES, VectorStore
+from index.tokenize import tokenizer_from
 from memory import PhaseRecorder, own_peak_rss_bytes
 
 VECTORS_FILE = "vectors.npy"  # the index's vectors, row for row, for the exact numpy peer
@@ -66,15 +67,17 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
             encoder = load_encoder(settings, fake)
         started = time.perf_counter()
         with write_lock(index_dir):
-            remove_unfinished(index_dir)
-            folder = new_generation(index_dir)
+            remove_unreferenced(index_dir)
+            folder = new_tmp(index_dir)
             with rec.phase("docs"):
-                DocStore.build(articles, paragraphs).save(folder)
+                write_docs(folder, articles, paragraphs)
             with rec.phase("tokenise"):  # what Whoosh's analyzer does per paragraph: title and text
                 terms = sum(len(tokenizer(p.title)) + len(tokenizer(p.text)) for p in paragraphs)
             procs = writer_procs(len(paragraphs))
             with rec.phase("whoosh"):
-                BM25Store.build(folder, tokenizer, paragraphs, procs=procs)
+                whoosh = write_whoosh(folder, tokenizer, paragraphs, procs=procs)
+            with rec.phase("postings"):  # the BM25 postings read back from Whoosh into numpy files
+                write_postings(folder, whoosh, [p.id for p in paragraphs])
             texts = passage_texts(paragraphs)
             embedded = min(embed_limit, len(texts))
             with rec.phase("embed"):  # as the builder: length-sorted chunks into a memory map
@@ -88,7 +91,7 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
                     table.pooled(rest, vectors[embedded:])
             with rec.phase("faiss"):
                 store = VectorStore.build(vectors, [p.id for p in paragraphs], settings.ann_threshold)
-                store.save(folder)
+                store.save(folder, PARAGRAPH_FILES)
             sentences, owners = sentence_units([p.text for p in paragraphs]) if settings.sentence_vectors else ([], [])
             owners = np.asarray(owners, dtype=np.int64)
             modelled = int(np.searchsorted(owners, embedded))  # sentences of the embedded paragraphs
@@ -105,16 +108,18 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
                                                    [paragraphs[o].id for o in owners], settings.ann_threshold)
                 sentence_store.save(folder, SENTENCE_FILES)
             with rec.phase("commit"):
-                manifest = Manifest(
-                    model=encoder.config(), tokenizer=tokenizer.config(), articles=len(articles),
-                    paragraphs=len(paragraphs), vectors=len(paragraphs),
-                    sentence_vectors=settings.sentence_vectors, sentences=len(sentences),
-                    build_seconds=round(time.perf_counter() - started, 3), sources=[str(corpus)],
-                    corpus_fingerprint=fingerprint(articles),
-                )
-                sync_folder(folder)
-                write_manifest(folder, manifest)
-                commit_generation(index_dir, folder)
+                sync_tree(folder)
+                name = publish(index_dir, folder)
+                folder = index_dir / name
+                info = SegmentInfo(name=name, rows=len(paragraphs), articles=len(articles), sentences=len(sentences),
+                                   vector_index=store.kind,
+                                   trained_rows=len(paragraphs) if store.kind != "exact" else 0)
+                write_commit(index_dir, Manifest(
+                    generation=next_generation(index_dir), model=encoder.config(), tokenizer=tokenizer.config(),
+                    sentence_vectors=settings.sentence_vectors, sources=[str(corpus)],
+                    corpus_fingerprint=fingerprint(articles), build_seconds=round(time.perf_counter() - started, 3),
+                    segments=[info]))
+                remove_unreferenced(index_dir)
         build_seconds = time.perf_counter() - started
     np.save(work_dir / VECTORS_FILE, vectors)
     np.savez(work_dir / SENTENCES_FILE, vectors=sentence_vectors[:len(sentences)], owners=owners)
@@ -126,6 +131,7 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
         "faiss": folder_bytes(folder / "vectors.faiss") + folder_bytes(folder / "vector_ids.json"),
         "faiss sentences": folder_bytes(folder / SENTENCE_FILES[0]) + folder_bytes(folder / SENTENCE_FILES[1]),
         "docs": folder_bytes(folder / "articles.jsonl") + folder_bytes(folder / "paragraphs.jsonl"),
+        "postings": folder_bytes(folder / "bm25"),
         "total": folder_bytes(folder),
     }
     return {"paragraphs": len(paragraphs), "articles": len(articles), "terms": terms, "embedded": embedded,

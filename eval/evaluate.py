@@ -12,11 +12,12 @@ from eval.metrics import score
 from eval.runs import Legs, Run, Unit, judged_unit, leg_rankings, mode_runs
 from index.builder import build_index, fingerprint
 from index.model.embed import Encoder, SentenceTransformerEncoder
-from index.generations import IndexNotFoundError, current_generation
+from index.commits import CURRENT_FILE, IndexNotFoundError, is_legacy, read_current
 from index.ingest.sources import read_source
-from index.manifest import IndexMismatchError, check_compatible, read_manifest
+from index.manifest import IndexMismatchError, check_compatible
 from index.settings import Settings
 from index.tokenize import Tokenizer, tokenizer_from
+from index.upgrade import upgrade_index
 from search.engine import open_searcher
 from search.hybrid import MODES, FusionParams
 
@@ -47,7 +48,7 @@ def index_is_current(index_dir: Path, corpus_fp: str, encoder: Encoder, tokenize
     too), since an evaluation measures exactly the configuration it names.
     """
     try:
-        manifest = read_manifest(current_generation(index_dir))
+        _, manifest = read_current(index_dir)
         check_compatible(manifest, encoder.config(), tokenizer.config())
     except (IndexNotFoundError, IndexMismatchError, FileNotFoundError, ValueError):
         return False
@@ -59,6 +60,8 @@ def ensure_corpus_index(dataset: Dataset, settings: Settings, encoder: Encoder, 
     """Build the dataset's corpus index in settings.index_dir unless an identical one is there."""
     tokenizer = tokenizer_from(settings)
     articles = read_source(dataset.corpus)
+    if (settings.index_dir / CURRENT_FILE).is_file() and is_legacy(settings.index_dir):
+        upgrade_index(settings.index_dir)  # an index cached before segments: keep its vectors
     if index_is_current(settings.index_dir, fingerprint(articles), encoder, tokenizer, settings.sentence_vectors):
         Console(stderr=True, quiet=quiet).print(f"reusing the index in {settings.index_dir}")
         return
@@ -83,7 +86,7 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     runs = mode_runs(legs, params, unit)
     chosen = modes or list(MODES)
     scores = {m: score(dataset.qrels, runs[m], m) for m in chosen}
-    sentence_weight = searcher.dense.sentence_weight if searcher.dense.sentences is not None else 0.0
+    sentence_weight = searcher.dense.sentence_weight
     setup = {"fusion": asdict(params), "model": encoder.config(), "sentence_weight": sentence_weight,
              "index_dir": str(settings.index_dir)}
     return Evaluation(dataset, params, scores, {m: runs[m] for m in chosen}, legs, unit, setup)

@@ -1,18 +1,28 @@
-"""Consistency check of an index: every paragraph id in docs, Whoosh and FAISS alike, manifest agreeing."""
+"""Consistency check of an index: every commit point kept, every segment it lists, every tombstone.
+
+For the current commit point: each segment opens and its parts agree (docs, vectors, sentence
+vectors, Whoosh, postings, article rows), its tombstones name rows and articles it has, no live
+article or paragraph is in two segments, and the counts are the commit point's. The earlier kept
+commit points must still open (a reader may be on one). What no kept commit point lists is
+reported as removable (a crash leaves it; the next writer removes it), not as a problem.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from index.store.bm25_store import BM25Store
-from index.store.docstore import DocStore
-from index.generations import current_generation
-from index.manifest import read_manifest
-from index.store.vector_store import SENTENCE_FILES, VectorStore
+import numpy as np
+
+from index.commits import (COMMIT_PREFIX, DATA_PREFIXES, MERGE_TMP, WRITER_TMP, commit_points, current_name,
+                           read_current, referenced)
+from index.manifest import Manifest, SegmentInfo, read_manifest
+from index.store.segment import Segment, read_article_rows
+from index.tombstones import read_tombstones
 
 
-def _sample(ids: set[str]) -> str:
-    return ", ".join(sorted(ids)[:5]) + (" …" if len(ids) > 5 else "")
+def _sample(ids) -> str:
+    ids = sorted(ids)
+    return ", ".join(map(str, ids[:5])) + (" …" if len(ids) > 5 else "")
 
 
 def compare_ids(name_a: str, a: set[str], name_b: str, b: set[str]) -> list[str]:
@@ -25,40 +35,100 @@ def compare_ids(name_a: str, a: set[str], name_b: str, b: set[str]) -> list[str]
     return problems
 
 
-def check_index(index_dir: Path) -> tuple[str, list[str]]:
-    """(the generation checked, its problems); no problems means consistent."""
+def check_segment(index_dir: Path, info: SegmentInfo, dim: object) -> tuple[list[str], set[str], set[str]]:
+    """(problems, live paragraph ids, live article ids) of one listed segment."""
+    name = info.name
     try:
-        folder = current_generation(index_dir)
-        manifest = read_manifest(folder)
-        docs = DocStore.open(folder)
-        vectors = VectorStore.open(folder)
-        sentences = VectorStore.open(folder, SENTENCE_FILES) if manifest.sentence_vectors else None
-        bm25 = BM25Store.open(folder)
-        with bm25.index.searcher() as searcher:
+        segment = Segment.open(index_dir / name)
+        tombstones = read_tombstones(index_dir, info.deletes)
+        with segment.bm25.index.searcher() as searcher:
             whoosh_ids = [fields["paragraph_id"] for fields in searcher.all_stored_fields()]
+        ranges = read_article_rows(index_dir / name)
     except Exception as err:  # any unreadable part is a finding, reported rather than raised
-        return str(index_dir), [f"unreadable index: {type(err).__name__}: {err}"]
-    problems = []
-    doc_ids, vector_ids = set(docs.paragraphs), set(vectors.ids)
-    problems += compare_ids("paragraphs.jsonl", doc_ids, "Whoosh", set(whoosh_ids))
-    problems += compare_ids("paragraphs.jsonl", doc_ids, "FAISS", vector_ids)
+        return [f"segment {name} unreadable: {type(err).__name__}: {err}"], set(), set()
+    problems = [f"segment {name}: {p}" for p in compare_ids("paragraphs.jsonl", set(segment.ids), "Whoosh", set(whoosh_ids))]
     if len(whoosh_ids) != len(set(whoosh_ids)):
-        problems.append(f"Whoosh holds {len(whoosh_ids) - len(set(whoosh_ids))} duplicate paragraph ids")
-    if len(vectors.ids) != len(vector_ids):
-        problems.append(f"FAISS holds {len(vectors.ids) - len(vector_ids)} duplicate paragraph ids")
-    counts = {"articles": len(docs.articles), "paragraphs": len(doc_ids), "vectors": vectors.index.ntotal}
-    for key, actual in counts.items():
-        if getattr(manifest, key) != actual:
-            problems.append(f"manifest says {getattr(manifest, key)} {key}, the index holds {actual}")
-    if manifest.model.get("dim") != vectors.dim:
-        problems.append(f"manifest says dimension {manifest.model.get('dim')}, vectors have {vectors.dim}")
-    if sentences is not None:
-        strays = set(sentences.ids) - doc_ids  # (one-sentence paragraphs have none: no reverse check)
-        if strays:
-            problems.append(f"{len(strays)} paragraph ids in sentence vectors but not in paragraphs.jsonl: {_sample(strays)}")
-        if manifest.sentences != sentences.index.ntotal:
-            problems.append(f"manifest says {manifest.sentences} sentence vectors, the index holds {sentences.index.ntotal}")
-    orphans = {p.article_id for p in docs.paragraphs.values()} - set(docs.articles)
+        problems.append(f"segment {name}: Whoosh holds {len(whoosh_ids) - len(set(whoosh_ids))} duplicate paragraph ids")
+    if len(segment.ids) != len(set(segment.ids)):
+        problems.append(f"segment {name}: FAISS holds {len(segment.ids) - len(set(segment.ids))} duplicate paragraph ids")
+    mapped = segment.whoosh_rows[segment.whoosh_rows >= 0]
+    if len(mapped) != segment.size or len(np.unique(mapped)) != segment.size:
+        problems.append(f"segment {name}: its Whoosh documents map to {len(np.unique(mapped))} of {segment.size} rows")
+    if segment.vectors.dim != dim:
+        problems.append(f"segment {name}: vectors have dimension {segment.vectors.dim}, the commit point says {dim}")
+    if segment.sentences is not None and len(segment.sentences) != info.sentences:
+        problems.append(f"segment {name}: {len(segment.sentences)} sentence vectors, the commit point says {info.sentences}")
+    if (segment.size, len(segment.articles)) != (info.rows, info.articles):
+        problems.append(f"segment {name}: holds {segment.size} rows and {len(segment.articles)} articles, "
+                        f"the commit point says {info.rows} and {info.articles}")
+    if set(ranges) != set(segment.articles):
+        problems.append(f"segment {name}: {len(set(ranges) ^ set(segment.articles))} articles differ between "
+                        "article_rows.json and articles.jsonl")
+    bad_rows = [r for r in tombstones.rows if not 0 <= r < segment.size]
+    bad_articles = [a for a in tombstones.articles if a not in segment.articles]
+    if bad_rows or bad_articles:
+        problems.append(f"segment {name}: tombstones name rows or articles it does not have: {_sample(bad_rows + bad_articles)}")
+    dead = set(tombstones.articles)
+    half = [a for a in dead if any(r not in set(tombstones.rows) for r in segment.article_rows.get(a, ()))]
+    if half:
+        problems.append(f"segment {name}: deleted articles with live paragraphs: {_sample(half)}")
+    if (len(tombstones.rows), len(tombstones.articles)) != (info.deleted_rows, info.deleted_articles):
+        problems.append(f"segment {name}: {len(tombstones.rows)} deleted rows and {len(tombstones.articles)} articles, "
+                        f"the commit point says {info.deleted_rows} and {info.deleted_articles}")
+    dead_rows = set(tombstones.rows)
+    live_ids = {pid for row, pid in enumerate(segment.ids) if row not in dead_rows}
+    return problems, live_ids, set(segment.articles) - dead
+
+
+def check_manifest(index_dir: Path, manifest: Manifest) -> list[str]:
+    """Problems of one commit point's segments, and between them."""
+    problems: list[str] = []
+    seen_ids: set[str] = set()
+    seen_articles: set[str] = set()
+    for info in manifest.segments:
+        found, live_ids, live_articles = check_segment(index_dir, info, manifest.model.get("dim"))
+        problems += found
+        if seen_ids & live_ids:
+            problems.append(f"paragraphs live in two segments: {_sample(seen_ids & live_ids)}")
+        if seen_articles & live_articles:
+            problems.append(f"articles live in two segments: {_sample(seen_articles & live_articles)}")
+        seen_ids |= live_ids
+        seen_articles |= live_articles
+    if (len(seen_ids), len(seen_articles)) != (manifest.paragraphs, manifest.articles):
+        problems.append(f"the commit point counts {manifest.paragraphs} paragraphs and {manifest.articles} articles, "
+                        f"its segments hold {len(seen_ids)} and {len(seen_articles)} live")
+    orphans = {pid.rsplit(".p", 1)[0] for pid in seen_ids} - seen_articles
     if orphans:
         problems.append(f"paragraphs of unknown articles: {_sample(orphans)}")
-    return folder.name, problems
+    return problems
+
+
+def removable(index_dir: Path) -> list[str]:
+    """What no kept commit point lists (left by a crash; the next writer removes it)."""
+    keep = referenced(index_dir)
+    return sorted(p.name for p in index_dir.iterdir()
+                  if (p.name.startswith((COMMIT_PREFIX, *DATA_PREFIXES)) and p.name not in keep)
+                  or p.name.startswith((WRITER_TMP, MERGE_TMP)))
+
+
+def check_index(index_dir: Path) -> tuple[str, list[str]]:
+    """(the commit point checked, its problems); no problems means consistent."""
+    try:
+        name, manifest = read_current(index_dir)
+    except Exception as err:  # a missing or unreadable commit point is a finding too
+        return str(index_dir), [f"unreadable index: {type(err).__name__}: {err}"]
+    problems = check_manifest(index_dir, manifest)
+    current = current_name(index_dir)
+    for older in [n for n in commit_points(index_dir) if n < current]:
+        if older not in referenced(index_dir):
+            continue
+        try:
+            kept = read_manifest(index_dir / older)
+        except Exception as err:
+            problems.append(f"kept commit point {older} unreadable: {type(err).__name__}: {err}")
+            continue
+        missing = [s.name for s in kept.segments if not (index_dir / s.name).is_dir()]
+        missing += [s.deletes for s in kept.segments if s.deletes and not (index_dir / s.deletes).is_file()]
+        if missing:
+            problems.append(f"kept commit point {older} lists what is gone: {_sample(missing)}")
+    return name, problems

@@ -1,53 +1,93 @@
-"""What an index was built with (model, dimension, tokenizer, counts), checked when it is opened."""
+"""The commit point: what an index is made of (its segments and their deletions) and built with (model, tokenizer).
+
+A commit point is a small JSON file, written whole and named by its generation
+(index/commits.py); `CURRENT` names the latest. Everything it lists is immutable, so a reader
+that opened one keeps a consistent view while writers add segments and later commit points.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
-MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 2  # 2: paragraph vectors carry the title only for single-paragraph articles
+FORMAT_VERSION = 3  # 3: segments and commit points; 2: one generation folder (`zhsearch upgrade` converts it)
 
 
 class IndexMismatchError(RuntimeError):
-    """The index was built with another model or tokenizer than the one asked for."""
+    """The index was built with another model, tokenizer or format than the one asked for."""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class SegmentInfo(BaseModel):
+    """One segment as a commit point lists it; `deletes` names its tombstone file (None: nothing deleted)."""
+
+    name: str
+    rows: int  # paragraphs written into the segment (deleted ones included)
+    articles: int
+    sentences: int = 0
+    deletes: str | None = None
+    deleted_rows: int = 0
+    deleted_articles: int = 0
+    vector_index: str = "exact"  # "exact" or "ivf<lists>"
+    trained_rows: int = 0  # rows its IVF lists were trained on (0 for exact search)
+
+    @property
+    def live_rows(self) -> int:
+        return self.rows - self.deleted_rows
+
+    @property
+    def live_articles(self) -> int:
+        return self.articles - self.deleted_articles
 
 
 class Manifest(BaseModel):
-    """Written last into a finished index folder: its presence means the folder is complete."""
+    """A commit point. The counts are the live ones (deleted paragraphs not counted)."""
 
     format_version: int = FORMAT_VERSION
-    created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    generation: int = 0
+    created_at: str = Field(default_factory=now)
     model: dict[str, object]
     tokenizer: dict[str, object]
-    articles: int
-    paragraphs: int
-    vectors: int
     sentence_vectors: bool = False  # built with a vector per sentence of multi-sentence paragraphs
-    sentences: int = 0  # how many sentence vectors
-    build_seconds: float
     sources: list[str] = Field(default_factory=list)
-    corpus_fingerprint: str = ""
+    corpus_fingerprint: str = ""  # set by a full build; a later write clears it
+    build_seconds: float = 0.0  # of the full build
+    segments: list[SegmentInfo] = Field(default_factory=list)
+
+    @computed_field
+    @property
+    def articles(self) -> int:
+        return sum(s.live_articles for s in self.segments)
+
+    @computed_field
+    @property
+    def paragraphs(self) -> int:
+        return sum(s.live_rows for s in self.segments)
+
+    @computed_field
+    @property
+    def vectors(self) -> int:
+        return self.paragraphs
+
+    @computed_field
+    @property
+    def sentences(self) -> int:
+        """Sentence vectors held (those of deleted paragraphs included, until a merge drops them)."""
+        return sum(s.sentences for s in self.segments)
+
+    def segment(self, name: str) -> SegmentInfo | None:
+        return next((s for s in self.segments if s.name == name), None)
 
 
-def write_manifest(folder: Path, manifest: Manifest) -> None:
-    """Write `manifest.json` with fsync and an atomic rename (never half-written)."""
-    path = folder / MANIFEST_FILE
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(manifest.model_dump_json(indent=2))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def read_manifest(folder: Path) -> Manifest:
-    """The manifest of the index in `folder` (FileNotFoundError if absent)."""
-    return Manifest.model_validate(json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8")))
+def read_manifest(path: Path) -> Manifest:
+    """The commit point in file `path` (FileNotFoundError if absent)."""
+    return Manifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
 
 
 def check_compatible(manifest: Manifest, model: dict[str, object], tokenizer: dict[str, object]) -> None:

@@ -1,118 +1,262 @@
-"""Live updates: add, replace or delete articles in a new generation, one writer at a time.
+"""Writes in place: add, replace or delete articles as one new small segment plus tombstones, one commit.
 
-Every update copies the current generation (Whoosh's files copied, docs and vectors
-rewritten), applies the change there, writes the manifest last
-and switches `CURRENT` atomically. A crash at any point leaves the last complete
-generation current; an update is acknowledged only after its switch.
+Nothing already on disk is copied or rewritten: the upserted articles become a new segment
+(searched exactly), the rows they replace and the deleted articles' rows are tombstoned in the
+segments that hold them, and a new commit point lists it all. Embedding, the slow part, happens
+before the write lock is taken (`prepare`); several prepared updates commit together
+(`commit_prepared`: the service's group commit). A write is acknowledged once its commit point
+is current, and a crash at any point leaves the previous one current.
 """
 
 from __future__ import annotations
 
+import errno
 import shutil
-import time
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index.store.bm25_store import WHOOSH_DIR, BM25Store
-from index.builder import Checkpoint, fingerprint, no_checkpoint
-from index.store.docstore import DocStore
-from index.model.embed import Encoder
-from index.generations import commit_generation, current_generation, new_generation, remove_unfinished, sync_folder, write_lock
-from index.manifest import Manifest, check_compatible, read_manifest, write_manifest
-from index.models import Article
+from index.builder import Checkpoint, new_tmp, no_checkpoint, publish
+from index.commits import read_current, remove_unreferenced, write_commit, write_lock
 from index.ingest.paragraphs import passage_texts, split_article
 from index.ingest.sentences import sentence_units
+from index.manifest import Manifest, SegmentInfo, check_compatible, now
+from index.model.embed import Encoder
+from index.models import Article, Paragraph
+from index.store.durable import sync_tree
+from index.store.segment import read_article_rows, write_docs, write_postings, write_vectors, write_whoosh
+from index.store.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES
 from index.tokenize import Tokenizer
-from index.store.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES, VectorStore
+from index.tombstones import read_tombstones, tombstone_file, write_tombstones
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
-def _copy_whoosh(source: Path, target: Path) -> None:
-    """Copy a Whoosh folder, leaving its write lock behind.
-
-    A real copy, not hard links: Whoosh names new segments from the global `random`
-    (which callers may seed) and opens them with "wb", so a repeated name would
-    truncate a file the previous generation still serves. A lock left by a failed
-    commit stays in the abandoned generation instead of blocking every later write.
-    """
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*WRITELOCK*"))
+class UnknownArticleError(KeyError):
+    """A delete named an article the index does not hold."""
 
 
-def _remaining_vectors(store: VectorStore, drop: set[str]) -> tuple[np.ndarray, list[str]]:
-    """The store's rows and ids without the paragraphs in `drop`."""
-    keep = [row for row, pid in enumerate(store.ids) if pid not in drop]
-    vectors = store.index.reconstruct_n(0, store.index.ntotal) if store.index.ntotal else np.zeros((0, store.dim))
-    return np.asarray(vectors, dtype=np.float32)[keep], [store.ids[row] for row in keep]
+class DiskFullError(OSError):
+    """A write could not be stored: the message names the folder and the space it needed."""
+
+
+class IndexChangedError(RuntimeError):
+    """The index was rebuilt with other settings between preparing a write and committing it."""
+
+
+@dataclass(frozen=True)
+class PreparedArticle:
+    """An article to upsert with its paragraphs and their vectors, computed before the write lock."""
+
+    article: Article
+    paragraphs: list[Paragraph]
+    vectors: np.ndarray  # one row per paragraph
+    sentences: np.ndarray  # sentence vectors of its multi-sentence paragraphs
+    sentence_owners: list[str]  # the paragraph id of each sentence row
+
+
+@dataclass(frozen=True)
+class PreparedUpdate:
+    upserts: list[PreparedArticle]
+    deletes: list[str]
+    sentence_vectors: bool  # whether sentence vectors were computed (the index's setting when prepared)
 
 
 def _encoded(encoder: Encoder, texts: list[str]) -> np.ndarray:
-    """Passage vectors of `texts` (an empty matrix for none)."""
     return encoder.encode_passages(texts) if texts else np.zeros((0, encoder.dim), np.float32)
 
 
-def _rewrite_store(source: Path, folder: Path, files: tuple[str, str], dropped: set[str], fresh: np.ndarray,
-                   fresh_ids: list[str], ann_threshold: int) -> int:
-    """Copy a vector store from `source` to `folder` without `dropped` paragraphs' rows, plus `fresh`; its size."""
-    kept, ids = _remaining_vectors(VectorStore.open(source, files), dropped)
-    VectorStore.build(np.vstack([kept, fresh]) if len(fresh) else kept, ids + fresh_ids, ann_threshold).save(folder, files)
-    return len(ids) + len(fresh_ids)
+def prepare(upserts: list[Article], deletes: list[str], encoder: Encoder, sentence_vectors: bool) -> PreparedUpdate:
+    """Split and embed the upserts (no lock held: this is the slow part of a write)."""
+    paragraphs = [split_article(article) for article in upserts]
+    flat = [p for group in paragraphs for p in group]
+    vectors = _encoded(encoder, passage_texts(flat))
+    texts, owners = sentence_units([p.text for p in flat]) if sentence_vectors else ([], [])
+    sentences = _encoded(encoder, texts)
+    owner_ids = [flat[o].id for o in owners]
+    prepared, at = [], 0
+    for article, group in zip(upserts, paragraphs):
+        ids = {p.id for p in group}
+        rows = [i for i, pid in enumerate(owner_ids) if pid in ids]
+        prepared.append(PreparedArticle(article, group, vectors[at:at + len(group)], sentences[rows],
+                                        [owner_ids[i] for i in rows]))
+        at += len(group)
+    return PreparedUpdate(prepared, list(deletes), sentence_vectors)
+
+
+class Catalog:
+    """Where each article lives: per segment, article id -> [first row, rows], read once per segment (immutable)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[str, list[int]]] = {}
+
+    def rows(self, index_dir: Path, segment: str) -> dict[str, list[int]]:
+        if segment not in self._rows:
+            self._rows[segment] = read_article_rows(index_dir / segment)
+        return self._rows[segment]
+
+    def forget(self, keep: set[str]) -> None:
+        for name in set(self._rows) - keep:
+            del self._rows[name]
+
+
+_CATALOG = Catalog()  # per process: segments never change, so what was read stays true
+
+
+def needed_bytes(articles: list[PreparedArticle]) -> int:
+    """A generous estimate of the disk a new segment of `articles` takes (text x 8, vectors x 2)."""
+    text = sum(len(p.text.encode()) + len(p.title.encode()) for a in articles for p in a.paragraphs)
+    vectors = sum(a.vectors.nbytes + a.sentences.nbytes for a in articles)
+    return 8 * text + 2 * vectors + 64 * 1024
+
+
+def commit_prepared(index_dir: Path, batch: list[PreparedUpdate], tokenizer: Tokenizer, model: dict[str, object],
+                    checkpoint: Checkpoint = no_checkpoint, lock_timeout: float = 30.0,
+                    ann_threshold: int = ANN_THRESHOLD) -> tuple[Manifest, list[Exception | None]]:
+    """Apply `batch` in order as one commit; (the commit point now current, each update's error or None).
+
+    An update deleting an unknown article fails alone (UnknownArticleError) and changes nothing;
+    the others land. WriterBusyError, DiskFullError and IndexChangedError fail the whole batch,
+    and nothing of it lands then.
+    """
+    with write_lock(index_dir, lock_timeout):
+        remove_unreferenced(index_dir)
+        _, manifest = read_current(index_dir)
+        check_compatible(manifest, model, tokenizer.config())
+        if any(update.sentence_vectors != manifest.sentence_vectors for update in batch):
+            raise IndexChangedError(f"{index_dir} was rebuilt (sentence vectors {manifest.sentence_vectors}) while "
+                                    "this write was prepared: send it again")
+        _CATALOG.forget({s.name for s in manifest.segments})
+        where = _Locations(index_dir, manifest)
+        final: dict[str, PreparedArticle | None] = {}  # article id -> its new version (None: deleted)
+        outcomes: list[Exception | None] = []
+        for update in batch:
+            missing = [aid for aid in update.deletes if not (final[aid] is not None if aid in final else where.live(aid))]
+            if missing:
+                outcomes.append(UnknownArticleError(missing[0]))
+                continue
+            final.update({aid: None for aid in update.deletes})
+            final.update({p.article.id: p for p in update.upserts})
+            outcomes.append(None)
+        if not final:
+            return manifest, outcomes
+        try:
+            new = _commit(index_dir, manifest, where, final, tokenizer, checkpoint, ann_threshold)
+        except OSError as err:
+            if err.errno not in DISK_FULL:
+                raise
+            remove_unreferenced(index_dir)  # what this write had stored: nothing lists it
+            need = needed_bytes([p for p in final.values() if p is not None])
+            free = shutil.disk_usage(index_dir).free
+            raise DiskFullError(err.errno, f"no space left on the device of {index_dir}: this write needs about "
+                                f"{need / 1e6:.1f} MB ({free / 1e6:.1f} MB free); free some space and send it "
+                                "again (nothing of it was stored)") from err
+        return new, outcomes
+
+
+class _Locations:
+    """Which segment holds each live article, as of one commit point."""
+
+    def __init__(self, index_dir: Path, manifest: Manifest) -> None:
+        self.index_dir = index_dir
+        self.manifest = manifest
+        self._tombstones = {}
+
+    def tombstones(self, segment: SegmentInfo):
+        if segment.name not in self._tombstones:
+            self._tombstones[segment.name] = read_tombstones(self.index_dir, segment.deletes)
+        return self._tombstones[segment.name]
+
+    def where(self, article_id: str) -> SegmentInfo | None:
+        for segment in reversed(self.manifest.segments):
+            if article_id in _CATALOG.rows(self.index_dir, segment.name) and \
+                    article_id not in self.tombstones(segment).articles:
+                return segment
+        return None
+
+    def live(self, article_id: str) -> bool:
+        return self.where(article_id) is not None
+
+
+def _commit(index_dir: Path, manifest: Manifest, where: _Locations, final: dict[str, PreparedArticle | None],
+            tokenizer: Tokenizer, checkpoint: Checkpoint, ann_threshold: int) -> Manifest:
+    """Write the new segment and tombstones of `final` and commit them (the write lock is held)."""
+    generation = manifest.generation + 1
+    segments = list(manifest.segments)
+    upserts = [p for p in final.values() if p is not None]
+    if upserts:
+        segments.append(_write_segment(index_dir, upserts, tokenizer, checkpoint, ann_threshold,
+                                       manifest.sentence_vectors))
+        checkpoint("publish")
+    gone: dict[str, list[str]] = {}
+    for aid in final:
+        segment = where.where(aid)
+        if segment is not None:
+            gone.setdefault(segment.name, []).append(aid)
+    for at, segment in enumerate(segments):
+        if segment.name not in gone:
+            continue
+        ranges = _CATALOG.rows(index_dir, segment.name)
+        rows = {r for aid in gone[segment.name] for r in range(ranges[aid][0], ranges[aid][0] + ranges[aid][1])}
+        tombstones = where.tombstones(segment).plus(rows, gone[segment.name])
+        name = tombstone_file(segment.name, generation)
+        write_tombstones(index_dir, name, tombstones)
+        segments[at] = segment.model_copy(update={"deletes": name, "deleted_rows": len(tombstones.rows),
+                                                  "deleted_articles": len(tombstones.articles)})
+    checkpoint("tombstones")
+    new = manifest.model_copy(update={"generation": generation, "segments": segments, "created_at": now(),
+                                      "corpus_fingerprint": ""})
+    write_commit(index_dir, new)
+    checkpoint("switch")
+    remove_unreferenced(index_dir)
+    return new
+
+
+def _write_segment(index_dir: Path, upserts: list[PreparedArticle], tokenizer: Tokenizer, checkpoint: Checkpoint,
+                   ann_threshold: int, with_sentences: bool) -> SegmentInfo:
+    """The upserted articles as a new, published segment (its folder fsynced before it is named)."""
+    folder = new_tmp(index_dir)
+    try:
+        paragraphs = [p for a in upserts for p in a.paragraphs]
+        ids = [p.id for p in paragraphs]
+        write_docs(folder, [a.article for a in upserts], paragraphs)
+        checkpoint("docs")
+        store = write_whoosh(folder, tokenizer, paragraphs)
+        write_postings(folder, store, ids)
+        checkpoint("whoosh")
+        dim = upserts[0].vectors.shape[1]
+        vectors = write_vectors(folder, np.vstack([a.vectors for a in upserts]).reshape(-1, dim), ids,
+                                PARAGRAPH_FILES, ann_threshold)
+        owners = [pid for a in upserts for pid in a.sentence_owners]
+        if with_sentences:  # the store exists even when empty: the segment was built with sentence vectors
+            write_vectors(folder, np.vstack([a.sentences for a in upserts]).reshape(-1, dim), owners,
+                          SENTENCE_FILES, ann_threshold)
+        checkpoint("faiss")
+        sync_tree(folder)
+        name = publish(index_dir, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return SegmentInfo(name=name, rows=len(paragraphs), articles=len(upserts), sentences=len(owners),
+                       vector_index=vectors.kind, trained_rows=len(paragraphs) if vectors.kind != "exact" else 0)
 
 
 def apply_update(index_dir: Path, upserts: list[Article], deletes: list[str], tokenizer: Tokenizer,
-                 encoder: Encoder, checkpoint: Checkpoint = no_checkpoint, lock_timeout: float = 30.0,
+                 encoder: Encoder | None, checkpoint: Checkpoint = no_checkpoint, lock_timeout: float = 30.0,
                  ann_threshold: int = ANN_THRESHOLD) -> Manifest:
-    """Add or replace `upserts` and delete the articles `deletes`, as one new generation.
+    """Add or replace `upserts` and delete the articles `deletes`, as one commit (`encoder` may be None
+    when there is nothing to embed: deletes alone).
 
-    Raises KeyError for a delete of an unknown article (nothing is changed then).
+    Raises UnknownArticleError (a KeyError) for a delete of an unknown article (nothing is changed then).
     """
-    started = time.perf_counter()
-    with write_lock(index_dir, lock_timeout):
-        remove_unfinished(index_dir)
-        source = current_generation(index_dir)
-        old = read_manifest(source)
-        check_compatible(old, encoder.config(), tokenizer.config())
-        docs = DocStore.open(source)
-        unknown = [aid for aid in deletes if aid not in docs.articles]
-        if unknown:
-            raise KeyError(unknown[0])
-        gone = set(deletes) | {a.id for a in upserts}
-        dropped = {pid for aid in gone for pid in docs.paragraph_ids.get(aid, [])}
-        articles = [a for a in docs.articles.values() if a.id not in gone] + list(upserts)
-        added = [p for article in upserts for p in split_article(article)]
-        paragraphs = [p for p in docs.paragraphs.values() if p.id not in dropped] + added
-        fresh = _encoded(encoder, passage_texts(added))
-        sentence_texts, owners = sentence_units([p.text for p in added]) if old.sentence_vectors else ([], [])
-        fresh_sentences = _encoded(encoder, sentence_texts)
-
-        folder = new_generation(index_dir)
-        _copy_whoosh(source / WHOOSH_DIR, folder / WHOOSH_DIR)
-        checkpoint("copy")
-        DocStore.build(articles, paragraphs).save(folder)
-        checkpoint("docs")
-        BM25Store.open(folder).replace(sorted(gone & docs.articles.keys()), added)
-        checkpoint("whoosh")
-        _rewrite_store(source, folder, PARAGRAPH_FILES, dropped, fresh, [p.id for p in added], ann_threshold)
-        sentences = 0
-        if old.sentence_vectors:
-            sentences = _rewrite_store(source, folder, SENTENCE_FILES, dropped, fresh_sentences,
-                                       [added[o].id for o in owners], ann_threshold)
-        checkpoint("faiss")
-        manifest = replace_counts(old, len(articles), len(paragraphs), time.perf_counter() - started,
-                                  fingerprint(articles), sentences)
-        sync_folder(folder)
-        write_manifest(folder, manifest)
-        checkpoint("manifest")
-        commit_generation(index_dir, folder)
-        checkpoint("switch")
-        return manifest
-
-
-def replace_counts(old: Manifest, articles: int, paragraphs: int, seconds: float, corpus_fp: str,
-                   sentences: int = 0) -> Manifest:
-    """The manifest of an updated generation: same model and tokenizer, new counts."""
-    return old.model_copy(update={
-        "articles": articles, "paragraphs": paragraphs, "vectors": paragraphs, "sentences": sentences,
-        "build_seconds": round(seconds, 3), "corpus_fingerprint": corpus_fp,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    })
+    _, manifest = read_current(index_dir)
+    if encoder is None and upserts:
+        raise ValueError("upserts need an encoder to embed them")
+    update = prepare(upserts, deletes, encoder, manifest.sentence_vectors) if encoder is not None \
+        else PreparedUpdate([], list(deletes), manifest.sentence_vectors)
+    model = encoder.config() if encoder is not None else manifest.model
+    new, (outcome,) = commit_prepared(index_dir, [update], tokenizer, model, checkpoint, lock_timeout, ann_threshold)
+    if outcome is not None:
+        raise outcome
+    return new

@@ -1,24 +1,28 @@
-"""BM25 retriever over the Whoosh index: Whoosh query syntax, OR-grouped terms, plain-terms fallback."""
+"""BM25 retriever: Whoosh query syntax, OR-grouped terms, scored over every segment with the collection's statistics.
+
+A query that is only ORs of terms (almost every question) is scored directly from the segments'
+postings (search/collection.py). Phrases, AND, NOT and parentheses are matched by Whoosh in each
+segment (it has the positions), and the matching paragraphs are scored the same way, by BM25 over
+the query's positive terms (what Whoosh's BM25F gives an AND, a NOT or a phrase of one field).
+"""
 
 from __future__ import annotations
 
-import logging
-import math
 import threading
 from functools import lru_cache
 
+import numpy as np
 from whoosh import qparser
-from whoosh.query import AndNot, Not, NullQuery, Or, Query, Term
-from whoosh.scoring import BM25F
+from whoosh.query import And, AndMaybe, AndNot, Not, NullQuery, Or, Query, Term
 
-from index.store.bm25_store import BM25Store
+from index.snapshot import Snapshot
+from index.store.bm25_store import make_schema
+from index.store.postings import FIELDS
 from index.tokenize import Tokenizer
-from search.bm25_impacts import Impacts, Leaf
-from search.filters import NO_FILTER, Filter, whoosh_filter
-from search.fusion import Ranked, ordered
+from search.collection import Collection, Leaf, Part
+from search.fusion import Ranked
 
-FIELDS = ["title", "text"]
-log = logging.getLogger("zhsearch.bm25")
+WHOOSH_ONLY = (qparser.WildcardPlugin, qparser.RangePlugin, qparser.SingleQuotePlugin)
 
 
 def flat_leaves(query: Query, boost: float = 1.0) -> list[Leaf] | None:
@@ -35,6 +39,19 @@ def flat_leaves(query: Query, boost: float = 1.0) -> list[Leaf] | None:
             leaves.extend(found)
         return leaves
     return None
+
+
+def positive_leaves(query: Query, boost: float = 1.0) -> list[Leaf]:
+    """The (field, term, boost) of every term a matching paragraph is scored by: NOT clauses left out."""
+    boost *= query.boost
+    if isinstance(query, Not):
+        return []
+    if isinstance(query, AndNot):
+        return positive_leaves(query.a, boost)
+    if isinstance(query, (And, Or, AndMaybe)) or not query.is_leaf():
+        return [leaf for sub in query.children() for leaf in positive_leaves(sub, boost)]
+    return [(fieldname, text, boost) for fieldname, text in query.iter_all_terms(phrases=True)
+            if fieldname in FIELDS and boost > 0]
 
 
 def lift_negations(query: Query) -> Query:
@@ -55,60 +72,27 @@ def lift_negations(query: Query) -> Query:
 
 
 class BM25Retriever:
-    """query, k -> paragraphs ranked by Whoosh's BM25F.
+    """query, k -> paragraphs of one snapshot ranked by BM25F (title and text); thread-safe.
 
     Terms are OR-grouped: a question matches paragraphs that share some of its words
     (AND grouping, Whoosh's default, loses most answers to natural-language questions).
     Explicit AND / OR / NOT, quotes for phrases and parentheses work as in Whoosh.
-
-    Unfiltered queries that are only ORs of terms (almost every question) are scored from
-    precomputed impacts (search/bm25_impacts.py), which give Whoosh's scores without its
-    Python matchers; they are read in a background thread at open, and Whoosh answers
-    everything until they are ready, and always phrases, AND, NOT and filtered queries.
     """
 
-    def __init__(self, store: BM25Store, tokenizer: Tokenizer, impacts: bool = True) -> None:
-        self.store = store
+    def __init__(self, snapshot: Snapshot, tokenizer: Tokenizer) -> None:
+        self.snapshot = snapshot
         self.tokenizer = tokenizer
-        self.impacts: Impacts | None = None
-        self._loading = threading.Thread(target=self._load_impacts, name="zhsearch-impacts", daemon=True)
-        if impacts:
-            self._loading.start()
-        self._parser = qparser.MultifieldParser(FIELDS, store.index.schema, group=qparser.OrGroup)
+        self.collection = Collection([Part(v.segment.postings, v.base, v.deleted, v.stats) for v in snapshot.views],
+                                     snapshot.id_of)
+        self._parser = qparser.MultifieldParser(list(FIELDS), make_schema(tokenizer), group=qparser.OrGroup)
+        # Questions end in "?" and Chinese has no use for "*" globs or quoted single terms:
+        # without these plugins "什么?" stays a question instead of becoming a wildcard.
+        for plugin in WHOOSH_ONLY:
+            self._parser.remove_plugin_class(plugin)
         # One search parses its query for retrieval and again for highlights: parse once.
         self.parse = lru_cache(maxsize=1024)(self._parse)
         self.term_weights = lru_cache(maxsize=1024)(self._term_weights)
-        # Questions end in "?" and Chinese has no use for "*" globs or quoted single terms:
-        # without these plugins "什么?" stays a question instead of becoming a wildcard.
-        for plugin in (qparser.WildcardPlugin, qparser.RangePlugin, qparser.SingleQuotePlugin):
-            self._parser.remove_plugin_class(plugin)
         self._local = threading.local()
-
-    def _load_impacts(self) -> None:
-        try:
-            self.impacts = Impacts.from_index(self.store.index, FIELDS, BM25F())
-        except Exception:  # Whoosh keeps answering every query; the fast path is only speed
-            log.exception("BM25 impacts could not be read; Whoosh scores every query")
-
-    def impacts_state(self) -> str:
-        """"ready", "loading" or "off" (disabled, or reading them failed)."""
-        if self.impacts is not None:
-            return "ready"
-        return "loading" if self._loading.is_alive() else "off"
-
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        """Wait until the precomputed impacts are in use (False if disabled, failed or still loading)."""
-        if self._loading.is_alive():
-            self._loading.join(timeout)
-        return self.impacts is not None
-
-    def _searcher(self):
-        """One Whoosh searcher per thread, opened once and reused."""
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is None:
-            searcher = self.store.index.searcher(weighting=BM25F())
-            self._local.searcher = searcher
-        return searcher
 
     def plain_query(self, text: str) -> Query:
         """The OR of the query's terms over title and text (no syntax)."""
@@ -129,28 +113,37 @@ class BM25Retriever:
 
     def _term_weights(self, text: str) -> dict[str, float]:
         """Each distinct query term with its BM25 IDF over paragraph text (rarer weighs more)."""
-        searcher = self._searcher()
-        total = searcher.doc_count_all()
-        weights = {}
-        for term in dict.fromkeys(self.tokenizer.terms(text)):
-            df = searcher.doc_frequency("text", term)
-            weights[term] = math.log(1.0 + (total - df + 0.5) / (df + 0.5))
-        return weights
+        return {term: self.collection.term_weight(term) for term in dict.fromkeys(self.tokenizer.terms(text))}
 
-    def search(self, text: str, k: int, flt: Filter = NO_FILTER, count: bool = True) -> tuple[Ranked, int]:
-        """The top `k` paragraphs meeting `flt`, and how many match at all.
+    def _searcher(self, segment):
+        """One Whoosh searcher per thread and segment, opened once (segments never change)."""
+        searchers = getattr(self._local, "searchers", None)
+        if searchers is None:
+            searchers = self._local.searchers = {}
+        if segment.name not in searchers:
+            searchers[segment.name] = segment.bm25.index.searcher()
+        return searchers[segment.name]
 
-        Counting every match runs the query a second time in Whoosh (about 40% of its cost):
-        with `count=False` the second number is just the length of the ranking.
+    def matching(self, query: Query) -> np.ndarray:
+        """Global rows Whoosh matches `query` in (deleted ones too: scoring leaves them out), as a bool mask."""
+        mask = np.zeros(self.snapshot.rows, dtype=bool)
+        for view in self.snapshot.views:
+            docs = np.fromiter(self._searcher(view.segment).docs_for_query(query), dtype=np.int64)
+            rows = view.segment.whoosh_rows[docs] if len(docs) else docs
+            mask[view.base + rows[rows >= 0]] = True
+        return mask
+
+    def search(self, text: str, k: int, allowed: np.ndarray | None = None, count: bool = True) -> tuple[Ranked, int]:
+        """The top `k` paragraphs (only global rows where `allowed` is True, when given), and how many match.
+
+        With `count=False` the second number is just the length of the ranking.
         """
         query = self.parse(text)
         if query is NullQuery or k <= 0:
             return [], 0
-        impacts = self.impacts
-        if impacts is not None and flt.is_empty():
-            leaves = flat_leaves(query)
-            if leaves is not None:
-                return impacts.top(leaves, k, count)
-        results = self._searcher().search(query, limit=k, filter=whoosh_filter(flt))
-        ranked = ordered((hit["paragraph_id"], float(hit.score)) for hit in results)
-        return ranked, len(results) if count else len(ranked)
+        leaves = flat_leaves(query)
+        if leaves is None:  # phrases, AND, NOT: Whoosh decides which paragraphs match
+            matched = self.matching(query)
+            allowed = matched if allowed is None else allowed & matched
+            leaves = positive_leaves(query)
+        return self.collection.top(leaves, k, count, allowed)

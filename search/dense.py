@@ -1,13 +1,15 @@
-"""Dense retriever: the query encoded once, nearest paragraphs by cosine in FAISS.
+"""Dense retriever: the query encoded once, nearest paragraphs by cosine in each segment's FAISS indexes, merged.
 
 With sentence vectors, a paragraph scores (1 - w) * cos(paragraph) + w * max(cos(paragraph),
 cos(its best sentence)): a question about one sentence of a long paragraph finds it, and a
 paragraph is never ranked below its own vector's cosine times (1 - w) + w. Candidates come from
-both FAISS indexes and are then scored exactly from their stored vectors.
+both FAISS indexes of a segment and are then scored exactly from their stored vectors; scores are
+absolute, so each segment's top k merged by score is the top k of them all.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -15,7 +17,7 @@ import numpy as np
 from index.model.embed import Encoder
 from index.store.sentence_store import SentenceStore
 from index.store.vector_store import VectorStore
-from search.fusion import Ranked
+from search.fusion import Ranked, ordered
 
 SENTENCE_DEPTH = 2  # sentences fetched per paragraph asked for: several may share a paragraph
 # Candidates fetched from each FAISS index at least, however few results are asked for: the
@@ -30,26 +32,22 @@ def blend(paragraph: np.ndarray, sentence: np.ndarray, weight: float) -> np.ndar
     return (1.0 - weight) * paragraph + weight * np.maximum(paragraph, sentence)
 
 
-class DenseRetriever:
-    """query, k -> paragraphs ranked by cosine similarity of unit vectors (and of their sentences')."""
+class SegmentDense:
+    """query vectors, k -> one segment's paragraphs ranked by cosine (blended with their sentences')."""
 
-    def __init__(self, encoder: Encoder, store: VectorStore, sentences: SentenceStore | None = None,
-                 sentence_weight: float = 0.0) -> None:
-        self.encoder = encoder
+    def __init__(self, store: VectorStore, sentences: SentenceStore | None = None, sentence_weight: float = 0.0) -> None:
         self.store = store
         self.sentences = sentences if sentences is not None and len(sentences) and sentence_weight > 0 else None
         self.sentence_weight = sentence_weight
 
-    def encode(self, queries: Sequence[str]) -> np.ndarray:
-        return self.encoder.encode_queries(list(queries))
-
-    def search_vectors(self, vectors: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[Ranked]:
-        """Ranked paragraphs for each query vector (only among `rows` when given)."""
+    def search_vectors(self, vectors: np.ndarray, k: int, rows: np.ndarray | None = None,
+                       exclude: np.ndarray | None = None) -> list[Ranked]:
+        """Ranked paragraphs for each query vector: only among `rows` when given, never `exclude`'s."""
         if self.sentences is None:
-            return self.store.search(vectors, k, rows)
+            return self.store.search(vectors, k, rows, exclude)
         depth = max(k, MIN_CANDIDATES)
-        by_paragraph = self.store.search_rows(vectors, depth, rows)
-        by_sentence = self.sentences.candidates(vectors, SENTENCE_DEPTH * depth, rows)
+        by_paragraph = self.store.search_rows(vectors, depth, rows, exclude)
+        by_sentence = self.sentences.candidates(vectors, SENTENCE_DEPTH * depth, rows, exclude)
         return [self._rescored(vector, np.union1d(found, owners), k)
                 for vector, found, owners in zip(vectors, by_paragraph, by_sentence)]
 
@@ -61,6 +59,47 @@ class DenseRetriever:
         ids = self.store.ids
         return sorted(((ids[candidates[i]], float(scores[i])) for i in best), key=lambda p: (-p[1], p[0]))
 
-    def search(self, text: str, k: int, rows: np.ndarray | None = None) -> Ranked:
-        """The top `k` paragraphs for one query (only among `rows` when given)."""
-        return self.search_vectors(self.encode([text]), k, rows)[0]
+
+@dataclass(frozen=True)
+class DensePart:
+    """One segment's dense search within a snapshot: where its rows start and which are deleted."""
+
+    search: SegmentDense
+    base: int
+    size: int
+    deleted: np.ndarray  # sorted segment rows
+
+
+class DenseRetriever:
+    """query, k -> paragraphs of every segment ranked by their (blended) cosine."""
+
+    def __init__(self, encoder: Encoder, parts: Sequence[DensePart]) -> None:
+        self.encoder = encoder
+        self.parts = list(parts)
+        self.live = sum(p.size - len(p.deleted) for p in self.parts)
+        # The weight in use: that of the segments searched with sentence vectors (0 when none is).
+        self.sentence_weight = max((p.search.sentence_weight for p in self.parts if p.search.sentences is not None),
+                                   default=0.0)
+
+    def encode(self, queries: Sequence[str]) -> np.ndarray:
+        return self.encoder.encode_queries(list(queries))
+
+    def search_vectors(self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[Ranked]:
+        """Ranked paragraphs for each query vector, among the global rows where `allowed` is True when given
+        (a bool mask that excludes deleted rows itself), else among every live row."""
+        merged: list[list[tuple[str, float]]] = [[] for _ in range(len(vectors))]
+        for part in self.parts:
+            if allowed is None:
+                found = part.search.search_vectors(vectors, k, None, part.deleted if len(part.deleted) else None)
+            else:
+                rows = np.flatnonzero(allowed[part.base:part.base + part.size])
+                if not len(rows):
+                    continue
+                found = part.search.search_vectors(vectors, k, rows)
+            for into, ranked in zip(merged, found):
+                into.extend(ranked)
+        return merged if len(self.parts) == 1 else [ordered(ranked)[:k] for ranked in merged]
+
+    def search(self, text: str, k: int, allowed: np.ndarray | None = None) -> Ranked:
+        """The top `k` paragraphs for one query (only among `allowed` rows when given)."""
+        return self.search_vectors(self.encode([text]), k, allowed)[0]

@@ -1,12 +1,13 @@
-"""Filters on hits: by source page, by article, by date range; as Whoosh queries and as allowed rows."""
+"""Filters on hits: by source page, by article, by date range; as row masks of a segment."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whoosh.query import And, Query, Term, TermRange
+import numpy as np
 
 from index.models import Paragraph
+from index.store.segment import Segment
 
 
 @dataclass(frozen=True)
@@ -28,33 +29,42 @@ class Filter:
 NO_FILTER = Filter()
 
 
+def date_accepted(flt: Filter, date: str | None) -> bool:
+    """True when `date` meets the filter's date range (an undated value fails any date condition)."""
+    if not flt.has_date():
+        return True
+    date = date or ""
+    if not date[:1].isdigit():  # no date, or one without a year ("--12-18")
+        return False
+    if flt.date_from and date < flt.date_from:
+        return False
+    if flt.date_to and date[: len(flt.date_to)] > flt.date_to:
+        return False
+    return True
+
+
 def accepts(flt: Filter, paragraph: Paragraph) -> bool:
     """True when the paragraph meets every condition (an undated paragraph fails any date condition)."""
     if flt.source and paragraph.source != flt.source:
         return False
     if flt.article_id and paragraph.article_id != flt.article_id:
         return False
-    if flt.has_date():
-        date = paragraph.date or ""
-        if not date[:1].isdigit():  # no date, or one without a year ("--12-18")
-            return False
-        if flt.date_from and date < flt.date_from:
-            return False
-        if flt.date_to and date[: len(flt.date_to)] > flt.date_to:
-            return False
-    return True
+    return date_accepted(flt, paragraph.date)
 
 
-def whoosh_filter(flt: Filter) -> Query | None:
-    """The same conditions as a Whoosh query over the stored ID fields (None: no filter)."""
-    clauses: list[Query] = []
+def segment_mask(flt: Filter, segment: Segment) -> np.ndarray:
+    """Bool per row of `segment`: its paragraph meets `flt` (deletions not considered); `accepts` row by row."""
+    mask = np.ones(segment.size, dtype=bool)
+    columns = segment.columns
     if flt.source:
-        clauses.append(Term("source", flt.source))
+        code = columns.sources.index(flt.source) if flt.source in columns.sources else -1
+        mask &= columns.source_codes == code
     if flt.article_id:
-        clauses.append(Term("article_id", flt.article_id))
+        rows = segment.article_rows.get(flt.article_id)
+        article = np.zeros(segment.size, dtype=bool)
+        if rows is not None:
+            article[rows] = True
+        mask &= article
     if flt.has_date():
-        # "0" sorts before every digit and "9~" after every full date; dateless values start with "-" or are empty.
-        clauses.append(TermRange("date", flt.date_from or "0", (flt.date_to or "9") + "~"))
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else And(clauses)
+        mask &= np.array([date_accepted(flt, d) for d in columns.dates], dtype=bool)[columns.date_codes]
+    return mask

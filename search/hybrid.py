@@ -10,14 +10,14 @@ from typing import Literal
 
 import numpy as np
 
-from index.models import Paragraph
+from index.models import Paragraph, article_id_of
 from index.settings import FusionMethod, Settings
 from index.snapshot import Snapshot
 from index.tokenize import Token, Tokenizer, normalize
 from search.article_context import ArticleOf, with_article_context
 from search.bm25 import BM25Retriever
 from search.dense import DenseRetriever
-from search.filters import NO_FILTER, Filter, accepts
+from search.filters import NO_FILTER, Filter, segment_mask
 from search.fusion import Ranked, adaptive_alpha, coverage, rrf, weighted_sum
 from search.highlight import Span, highlight
 
@@ -94,69 +94,71 @@ class Searcher:
     def __init__(self, snapshot: Snapshot, tokenizer: Tokenizer, dense: DenseRetriever, settings: Settings) -> None:
         self.snapshot = snapshot
         self.tokenizer = tokenizer
-        self.bm25 = BM25Retriever(snapshot.bm25, tokenizer)
+        self.bm25 = BM25Retriever(snapshot, tokenizer)
         self.dense = dense
         self.defaults = FusionParams(settings.fusion, settings.alpha, settings.rrf_k, settings.k0,
                                      settings.alpha_min, settings.alpha_max, settings.article_weight)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="zhsearch-leg")
-        # Per-instance caches: they die with this snapshot's searcher when a new generation lands.
+        # Per-instance caches: they die with this snapshot's searcher when a new commit point lands.
         self.tokens = lru_cache(maxsize=20_000)(self._tokens)
         self.title_terms = lru_cache(maxsize=20_000)(self._title_terms)
         self.folded = lru_cache(maxsize=20_000)(self._folded)
         self._allowed_rows = lru_cache(maxsize=256)(self._rows_meeting)
 
     def allowed_rows(self, flt: Filter) -> np.ndarray | None:
-        """Vector rows whose paragraphs meet `flt` (None: every row). Cached per filter."""
+        """Global rows whose paragraphs are live and meet `flt`, as a bool mask (None: every live row). Cached."""
         return None if flt.is_empty() else self._allowed_rows(flt)
 
     def _rows_meeting(self, flt: Filter) -> np.ndarray:
-        paragraphs = self.snapshot.docs.paragraphs
-        ids = self.dense.store.ids
-        return np.array([row for row, pid in enumerate(ids) if accepts(flt, paragraphs[pid])], dtype=np.int64)
+        return np.concatenate([segment_mask(flt, v.segment) & v.live() for v in self.snapshot.views]
+                              or [np.zeros(0, dtype=bool)])
 
     def rank(self, query: str, mode: Mode, limit: int, params: FusionParams,
              flt: Filter = NO_FILTER) -> tuple[Ranked, int]:
         """The ranking (at least `limit` long where there are enough) and the total available."""
-        if mode == "bm25":
-            return self.bm25.search(query, limit, flt)
         rows = self.allowed_rows(flt)
+        if mode == "bm25":
+            return self.bm25.search(query, limit, rows)
         if mode == "dense":
             ranked = self.dense.search(query, limit, rows)
-            return ranked, len(self.dense.store.ids) if rows is None else len(rows)
+            return ranked, self.dense.live if rows is None else int(rows.sum())
         # The legs run side by side: the model releases the GIL while BM25 scores. The model runs
         # in the calling thread: torch's 2-thread OpenMP team encodes at half speed in a pool thread.
-        sparse_future = self._pool.submit(self._sparse_leg, query, params, flt)
+        sparse_future = self._pool.submit(self._sparse_leg, query, params, rows)
         dense = self.dense.search(query, params.k0, rows)
         sparse, covered = sparse_future.result()
-        fused = fuse(sparse, dense, params, covered, self.article_of)
+        fused = fuse(sparse, dense, params, covered, article_id_of)
         return fused, len(fused)
 
-    def article_of(self, paragraph_id: str) -> str:
-        """The id of the article a paragraph of this snapshot belongs to (for article context)."""
-        return self.snapshot.docs.paragraphs[paragraph_id].article_id
+    def paragraph(self, paragraph_id: str) -> Paragraph:
+        """A live paragraph of this snapshot (KeyError for another id)."""
+        found = self.snapshot.paragraph(paragraph_id)
+        if found is None:
+            raise KeyError(paragraph_id)
+        return found
 
-    def _sparse_leg(self, query: str, params: FusionParams, flt: Filter) -> tuple[Ranked, float]:
+    def _sparse_leg(self, query: str, params: FusionParams, rows: np.ndarray | None) -> tuple[Ranked, float]:
         """BM25's top k0 and how much of the query its best hit covers (for adaptive fusion)."""
-        sparse, _ = self.bm25.search(query, params.k0, flt, count=False)
+        sparse, _ = self.bm25.search(query, params.k0, rows, count=False)
         return sparse, self.coverage(query, sparse) if params.method == "adaptive" else 0.5
 
     def _tokens(self, paragraph_id: str) -> tuple[Token, ...]:
-        """A paragraph's tokens (for highlights), computed once per paragraph while it is asked for."""
-        return tuple(self.tokenizer(self.snapshot.docs.paragraphs[paragraph_id].text))
+        """A paragraph's tokens (for coverage), computed once per paragraph while it is asked for."""
+        return tuple(self.tokenizer(self.paragraph(paragraph_id).text))
 
     def _folded(self, paragraph_id: str) -> str:
         """A paragraph's text as the tokenizer normalises it (for highlights; same length as the text)."""
-        return normalize(self.snapshot.docs.paragraphs[paragraph_id].text, self.tokenizer.fold_traditional)
+        return normalize(self.paragraph(paragraph_id).text, self.tokenizer.fold_traditional)
 
-    def _title_terms(self, article_id: str) -> frozenset[str]:
-        return frozenset(self.tokenizer.terms(self.snapshot.docs.articles[article_id].title))
+    def _title_terms(self, paragraph_id: str) -> frozenset[str]:
+        return frozenset(self.tokenizer.terms(self.paragraph(paragraph_id).title))
 
     def coverage(self, query: str, sparse: Ranked) -> float:
         """How much of the query's IDF weight BM25's best hit (title and text) contains."""
         if not sparse:
             return 0.0
-        best = self.snapshot.docs.paragraphs[sparse[0][0]]
-        held = self.title_terms(best.article_id) | {tok.term for tok in self.tokens(best.id)}
+        best = sparse[0][0]
+        held = self.title_terms(best) | {tok.term for tok in self.tokens(best)}
         return coverage(self.bm25.term_weights(query), held)
 
     def search(self, query: str, mode: Mode = "hybrid", k: int = 10, offset: int = 0,
@@ -168,7 +170,7 @@ class Searcher:
         terms = self.bm25.query_terms(query)
         hits = []
         for rank, (pid, score) in enumerate(ranked[offset:offset + k], start=offset + 1):
-            paragraph = self.snapshot.docs.paragraphs[pid]
+            paragraph = self.paragraph(pid)
             hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.folded(pid))))
         took = (time.perf_counter() - started) * 1000
         return SearchResult(query, mode, total, hits, round(took, 2))

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 from whoosh import index as whoosh_index
-from whoosh.codec.base import Segment as WhooshSegment
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer as WhooshTokenizer
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
 
-from index.store import whoosh_files
+from index.store import whoosh_files, whoosh_fixes
 from index.models import Paragraph
 from index.store.parallel_whoosh import write_parallel
 from index.tokenize import Token, Tokenizer, normalize, shared_tokenizer
@@ -26,17 +24,7 @@ WHOOSH_DIR = "whoosh"
 sys.modules.setdefault("index.bm25_store", sys.modules[__name__])
 
 
-def _unrepeatable_segment_id(cls, size: int = 16) -> str:
-    """A segment name from the OS's randomness.
-
-    Whoosh draws segment names from the global `random`, which a caller (a test
-    framework, a simulation) may seed; a repeated name collides with a segment the
-    copied generation already holds and fails the commit.
-    """
-    return secrets.token_hex(size // 2)
-
-
-WhooshSegment._random_id = classmethod(_unrepeatable_segment_id)
+whoosh_fixes.install()  # segment names from the OS's randomness; AND NOT when NOT's first match comes first
 whoosh_files.install()  # compound sub-files read in place from the memory map, not copied
 
 TITLE_BOOST = 2.0  # a title match counts as two body matches in BM25F

@@ -62,10 +62,13 @@ class SentenceStore:
         out[:, has] = np.maximum.reduceat(scores, np.r_[0, np.cumsum(counts[has])[:-1]], axis=1)
         return out
 
-    def candidates(self, queries: np.ndarray, k: int, paragraph_rows: np.ndarray | None) -> list[np.ndarray]:
-        """For each query, the paragraph rows owning its `k` best sentences (among `paragraph_rows` when given)."""
+    def candidates(self, queries: np.ndarray, k: int, paragraph_rows: np.ndarray | None,
+                   exclude: np.ndarray | None = None) -> list[np.ndarray]:
+        """For each query, the paragraph rows owning its `k` best sentences (among `paragraph_rows` when
+        given; never those of the paragraph rows in `exclude`, used only without `paragraph_rows`)."""
         rows = None if paragraph_rows is None else self._rows_among(paragraph_rows)
         if rows is not None and not len(rows):
             return [np.zeros(0, dtype=np.int64) for _ in queries]
-        found = self.store.search_rows(queries, k, rows)
+        excluded = self.rows_of(exclude) if rows is None and exclude is not None and len(exclude) else None
+        found = self.store.search_rows(queries, k, rows, excluded)
         return [np.unique(self.owner[hit]) for hit in found]

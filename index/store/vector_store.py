@@ -12,8 +12,10 @@ the list count (bench/ivf_sweep.py, 200 queries, paragraph vectors alone): at 10
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,15 +49,22 @@ def default_nprobe(lists: int) -> int:
     return max(NPROBE, math.ceil(NPROBE * math.sqrt(lists / NPROBE_LISTS)))
 
 
-def new_index(vectors: np.ndarray, lists: int, train_rows: int = TRAIN_ROWS) -> faiss.Index:
-    """An empty exact index (`lists` 0) or an IVF one, its lists trained on an even sample of `vectors`."""
+def new_index(vectors: np.ndarray, lists: int, train_rows: int = TRAIN_ROWS,
+              trained: faiss.Index | None = None) -> faiss.Index:
+    """An empty exact index (`lists` 0) or an IVF one, its lists trained on an even sample of `vectors`,
+    or, with `trained` (an IVF index), the same lists as it has (no training)."""
     dim = vectors.shape[1]
-    if not lists:
+    if trained is not None and isinstance(trained, faiss.IndexIVF):
+        quantizer = faiss.clone_index(trained.quantizer)  # the list centroids alone, not the vectors
+        index = faiss.IndexIVFFlat(quantizer, dim, trained.nlist, faiss.METRIC_INNER_PRODUCT)
+        index.is_trained = True
+    elif not lists:
         return faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-    step = max(1, len(vectors) // train_rows)
-    index.train(np.ascontiguousarray(vectors[::step][:train_rows], dtype=np.float32))
-    index.set_direct_map_type(faiss.DirectMap.Array)  # rows stay reconstructable (updates copy them)
+    else:
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+        step = max(1, len(vectors) // train_rows)
+        index.train(np.ascontiguousarray(vectors[::step][:train_rows], dtype=np.float32))
+    index.set_direct_map_type(faiss.DirectMap.Array)  # rows stay reconstructable (merges copy them)
     return index
 
 
@@ -93,11 +102,16 @@ class VectorStore:
     nprobe: int | None = None  # IVF lists searched per query (None: default_nprobe; ignored by exact search)
 
     @classmethod
-    def build(cls, vectors: np.ndarray, ids: list[str], ann_threshold: int = ANN_THRESHOLD) -> "VectorStore":
-        """A store over `vectors` (n x dim, unit rows; an array or a memory map) with one id per row."""
+    def build(cls, vectors: np.ndarray, ids: list[str], ann_threshold: int = ANN_THRESHOLD,
+              trained: "VectorStore | None" = None) -> "VectorStore":
+        """A store over `vectors` (n x dim, unit rows; an array or a memory map) with one id per row.
+
+        With `trained` (an IVF store) and enough rows for IVF, the new index reuses its lists.
+        """
         if vectors.ndim != 2 or vectors.shape[0] != len(ids):
             raise VectorStoreError(f"{vectors.shape[0]} vectors for {len(ids)} ids: they must match")
-        index = new_index(vectors, ivf_lists(len(ids), ann_threshold))
+        lists = ivf_lists(len(ids), ann_threshold)
+        index = new_index(vectors, lists, trained=trained.index if trained is not None and lists else None)
         add_rows(index, vectors)
         return cls(index, list(ids))
 
@@ -117,26 +131,38 @@ class VectorStore:
             return 0
         return min(self.nprobe or default_nprobe(self.index.nlist), self.index.nlist)
 
-    def search(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
+    def search(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None,
+               exclude: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
         """For each query row, up to `k` (paragraph id, cosine) pairs, best first, ties by id.
 
-        `rows`, when given, restricts the search to those row numbers (a filter).
+        `rows`, when given, restricts the search to those row numbers (a filter); `exclude` leaves
+        those rows out (deleted ones; ignored when `rows` is given, which must not hold them).
         """
         return [sorted(((self.ids[r], float(s)) for s, r in zip(scores, found)), key=lambda p: (-p[1], p[0]))
-                for scores, found in self._top(queries, k, rows)]
+                for scores, found in self._top(queries, k, rows, exclude)]
 
-    def search_rows(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[np.ndarray]:
-        """For each query row, the row numbers of its (up to) `k` best vectors (among `rows` when given)."""
-        return [found for _, found in self._top(queries, k, rows)]
+    def search_rows(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None,
+                    exclude: np.ndarray | None = None) -> list[np.ndarray]:
+        """For each query row, the row numbers of its (up to) `k` best vectors (among `rows`, without `exclude`)."""
+        return [found for _, found in self._top(queries, k, rows, exclude)]
 
-    def _top(self, queries: np.ndarray, k: int, rows: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _top(self, queries: np.ndarray, k: int, rows: np.ndarray | None,
+             exclude: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """(cosines, row numbers) of each query's top `k`; rows FAISS could not fill are left out."""
-        k = min(k, self.index.ntotal if rows is None else len(rows))
+        if rows is None and exclude is not None and len(exclude):
+            available = self.index.ntotal - len(exclude)
+        else:
+            exclude, available = None, self.index.ntotal if rows is None else len(rows)
+        k = min(k, available)
         if k <= 0:
             return [(np.zeros(0, np.float32), np.zeros(0, np.int64)) for _ in range(len(queries))]
         if rows is not None and isinstance(self.index, faiss.IndexIVF) and len(rows) <= ANN_THRESHOLD:
             return [self._exact_among(query, k, rows) for query in queries]  # probed lists may miss a narrow filter
-        selector = None if rows is None else faiss.IDSelectorBatch(rows.astype(np.int64))
+        if exclude is not None:
+            excluded = faiss.IDSelectorBatch(exclude.astype(np.int64))
+            selector = faiss.IDSelectorNot(excluded)  # (`excluded` stays referenced until the search is done)
+        else:
+            selector = None if rows is None else faiss.IDSelectorBatch(rows.astype(np.int64))
         if isinstance(self.index, faiss.IndexIVF):
             params = faiss.SearchParametersIVF(nprobe=self.probes, sel=selector)
         else:
@@ -158,8 +184,13 @@ class VectorStore:
         return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
 
     def save(self, folder: Path, files: tuple[str, str] = PARAGRAPH_FILES) -> None:
-        """Write the FAISS index and the ids into `folder` under `files`."""
-        faiss.write_index(self.index, str(folder / files[0]))
+        """Write the FAISS index and the ids into `folder` under `files` (a full disk raises OSError ENOSPC)."""
+        try:
+            faiss.write_index(self.index, str(folder / files[0]))
+        except RuntimeError as err:  # FAISS reports a failed write as a RuntimeError naming the errno's text
+            if os.strerror(errno.ENOSPC) in str(err):
+                raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)}: {folder / files[0]}") from err
+            raise
         (folder / files[1]).write_text(json.dumps(self.ids, ensure_ascii=False), encoding="utf-8")
 
     @classmethod

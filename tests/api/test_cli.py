@@ -9,11 +9,17 @@ from index.tokenize import tokenizer_from
 runner = CliRunner()
 
 
+def segment_dir(settings):
+    from index.commits import read_current
+
+    return settings.index_dir / read_current(settings.index_dir)[1].segments[0].name
+
+
 def test_check_passes_then_reports_damage(settings, tiny_articles, fake_encoder):
     build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
     ok = runner.invoke(app, ["check", "--index-dir", str(settings.index_dir)])
     assert ok.exit_code == 0 and "consistent" in ok.output
-    generation = settings.index_dir / (settings.index_dir / "CURRENT").read_text().strip()
+    generation = segment_dir(settings)
     (generation / "vector_ids.json").write_text('["a1.p000"]')
     broken = runner.invoke(app, ["check", "--index-dir", str(settings.index_dir)])
     assert broken.exit_code == 1 and "unreadable" in broken.output
@@ -21,11 +27,11 @@ def test_check_passes_then_reports_damage(settings, tiny_articles, fake_encoder)
 
 def test_check_finds_id_mismatch(settings, tiny_articles, fake_encoder):
     build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
-    generation = settings.index_dir / (settings.index_dir / "CURRENT").read_text().strip()
+    generation = segment_dir(settings)
     lines = (generation / "paragraphs.jsonl").read_text().splitlines()
     (generation / "paragraphs.jsonl").write_text("\n".join(lines[:-1]) + "\n")
     broken = runner.invoke(app, ["check", "--index-dir", str(settings.index_dir)])
-    assert broken.exit_code == 1 and "but not in paragraphs.jsonl" in broken.output
+    assert broken.exit_code == 1 and "vectors and paragraphs.jsonl hold different paragraphs" in broken.output
 
 
 def test_missing_index_names_the_fix(tmp_path):

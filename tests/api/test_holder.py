@@ -1,11 +1,15 @@
-"""The service's searcher holder: reloads on a new generation, and keeps the loaded index out of the GC's scans."""
+"""The service's searcher holder: reopens a new commit point off the request path, reusing segments, and keeps
+the loaded index out of the GC's scans."""
 
 import gc
 import threading
+import time
 import weakref
 
 from api.holder import DeferredSettle, SearcherHolder
 from index.builder import build_index
+from index.models import Article
+from index.writer import apply_update
 from index.tokenize import tokenizer_from
 
 
@@ -17,11 +21,42 @@ def test_loaded_index_is_frozen_and_a_replaced_searcher_is_freed(settings, tiny_
         assert holder.problem == "" and gc.get_freeze_count() > 0
         first = weakref.ref(holder.get())
         build_index(settings.index_dir, tiny_articles[:2], tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
-        second = holder.get()  # CURRENT changed: reopened; its settle waits for writes to pause
+        assert holder.get() is first()  # requests never wait for an open: the watcher (or a write) reopens
+        holder.refresh()  # CURRENT changed: reopened; its settle waits for writes to pause
+        second = holder.get()
         holder.settle.flush()
         assert second is not None and first() is None
-        assert len(second.snapshot.docs.articles) == 2
+        assert {a for a in ("a1", "a2", "a3") if second.snapshot.article(a)} == {"a1", "a2"}
     finally:
+        gc.unfreeze()
+
+
+def test_a_refresh_reuses_the_open_segments(settings, tiny_articles, fake_encoder):
+    build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
+    holder = SearcherHolder(settings, fake_encoder)
+    holder.load()
+    before = holder.get().snapshot.views[0].segment
+    apply_update(settings.index_dir, [Article("n", "新", ("新的一段。",))], ["a3"], tokenizer_from(settings), fake_encoder)
+    holder.refresh()
+    views = holder.get().snapshot.views
+    assert views[0].segment is before and len(views) == 2 and sorted(views[0].deleted_rows) == [3]
+    assert holder.get().snapshot.article("n") is not None and holder.get().snapshot.article("a3") is None
+    gc.unfreeze()
+
+
+def test_the_watcher_picks_up_another_process_s_write(settings, tiny_articles, fake_encoder):
+    build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
+    holder = SearcherHolder(settings, fake_encoder, poll_seconds=0.01)
+    holder.load()
+    holder.watch()
+    try:
+        apply_update(settings.index_dir, [Article("n", "新", ("新的一段。",))], [], tokenizer_from(settings), fake_encoder)
+        deadline = time.monotonic() + 30  # the watcher polls every 10 ms; a loaded machine may take far longer
+        while holder.get().snapshot.article("n") is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert holder.get().snapshot.article("n") is not None
+    finally:
+        holder.stop()
         gc.unfreeze()
 
 

@@ -89,3 +89,45 @@ def test_writes_survive_a_reseeded_random(client):
         assert response.status_code == 200
     assert client.delete("/articles/a1", headers=AUTH).status_code == 200
     assert check_index(client.index_dir)[1] == []
+
+
+CLI_WRITER = """
+import sys
+sys.path.insert(0, sys.argv[3]); sys.path.insert(0, sys.argv[3] + "/tests")
+from pathlib import Path
+from fakes import FakeEncoder
+from index.models import Article
+from index.settings import Settings
+from index.tokenize import tokenizer_from
+from index.writer import apply_update
+settings = Settings(index_dir=Path(sys.argv[1]), cache_dir=Path(sys.argv[2]))
+for n in range(10):
+    apply_update(settings.index_dir, [Article(f"cli{n}", "命令行", (f"命令行写入的第{n}篇。",))], [],
+                 tokenizer_from(settings), FakeEncoder())
+print("done")
+"""
+
+
+def test_the_service_and_another_process_write_at_once(client, settings):
+    """Both write in turn (the write lock, across processes); nothing is lost or corrupted, and the service
+    sees the other process's writes (its watcher reopens the index)."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    other = subprocess.Popen([sys.executable, "-c", CLI_WRITER, str(client.index_dir), str(settings.cache_dir),
+                              str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for n in range(10):
+        response = client.post("/articles", json={"articles": [{"id": f"api{n}", "text": f"接口写入的第{n}篇。"}]},
+                               headers=AUTH)
+        assert response.status_code == 200, response.text
+    out, err = other.communicate(timeout=120)
+    assert other.returncode == 0 and out.strip() == "done", err
+    assert check_index(client.index_dir)[1] == []
+    wanted = {f"api{n}" for n in range(10)} | {f"cli{n}" for n in range(10)}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(client.get(f"/articles/{a}").status_code != 200 for a in wanted):
+        time.sleep(0.05)
+    assert all(client.get(f"/articles/{a}").status_code == 200 for a in wanted)

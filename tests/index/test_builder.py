@@ -1,10 +1,10 @@
-"""Building an index: generations, manifest, compatibility checks, stable ids."""
+"""Building an index: one segment and a commit point, compatibility checks, stable ids."""
 
 import pytest
 
 from index.builder import EmptyCorpusError, build_index
-from index.generations import IndexNotFoundError, current_generation
-from index.manifest import IndexMismatchError, read_manifest
+from index.commits import IndexNotFoundError, read_current
+from index.manifest import IndexMismatchError
 from index.models import Article
 from index.snapshot import open_snapshot
 from index.tokenize import tokenizer_from
@@ -16,21 +16,29 @@ def build(settings, articles, encoder):
 
 def test_manifest_records_what_the_index_was_built_with(settings, tiny_articles, fake_encoder):
     manifest = build(settings, tiny_articles, fake_encoder)
-    assert manifest == read_manifest(current_generation(settings.index_dir))
+    assert manifest == read_current(settings.index_dir)[1]
     assert (manifest.articles, manifest.paragraphs, manifest.vectors) == (3, 4, 4)
+    assert len(manifest.segments) == 1 and manifest.segments[0].rows == 4 and manifest.generation == 1
     assert manifest.model["name"] == "fake-bigram" and manifest.model["dim"] == 64
     assert manifest.tokenizer["fold_traditional"] is True
 
 
-def test_rebuild_keeps_ids_and_switches_generation(settings, tiny_articles, fake_encoder):
+def live_ids(settings, encoder):
+    snapshot = open_snapshot(settings.index_dir, encoder.config(), tokenizer_from(settings).config())
+    return {p.id for p in snapshot.live_paragraphs()}, snapshot
+
+
+def test_rebuild_keeps_ids_and_replaces_the_segment(settings, tiny_articles, fake_encoder):
     build(settings, tiny_articles, fake_encoder)
-    first = current_generation(settings.index_dir)
-    ids = set(open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer_from(settings).config()).docs.paragraphs)
+    first, _ = read_current(settings.index_dir)
+    ids, before = live_ids(settings, fake_encoder)
     build(settings, tiny_articles, fake_encoder)
-    second = current_generation(settings.index_dir)
-    snapshot = open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer_from(settings).config())
-    assert first != second and set(snapshot.docs.paragraphs) == ids
-    assert snapshot.bm25.doc_count() == len(snapshot.vectors.ids) == len(ids)
+    second, manifest = read_current(settings.index_dir)
+    again, snapshot = live_ids(settings, fake_encoder)
+    assert first != second and again == ids and manifest.generation == 2
+    assert [s.name for s in manifest.segments] != [s.name for s in before.manifest.segments]
+    segment = snapshot.views[0].segment
+    assert segment.bm25.doc_count() == len(segment.vectors.ids) == len(ids)
 
 
 def test_other_model_or_tokenizer_is_a_clear_error(settings, tiny_articles, fake_encoder):
@@ -62,13 +70,15 @@ def test_sentence_vectors_built_for_multi_sentence_paragraphs_only(settings, fak
     manifest = build(settings, LONG, fake_encoder)
     assert manifest.sentence_vectors and manifest.sentences == 5
     snapshot = open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer_from(settings).config())
-    assert sorted(set(snapshot.sentences.store.ids)) == ["s1.p000", "s2.p000"]
-    assert len(snapshot.sentences) == 5
-    assert not list(snapshot.folder.glob("*.tmp.npy"))
+    sentences = snapshot.views[0].segment.sentences
+    assert sorted(set(sentences.store.ids)) == ["s1.p000", "s2.p000"]
+    assert len(sentences) == 5
+    assert not list(snapshot.index_dir.rglob("*.tmp.npy"))
 
 
 def test_sentence_vectors_can_be_left_out(settings, fake_encoder):
     manifest = build_index(settings.index_dir, LONG, tokenizer_from(settings), fake_encoder, ["long"], quiet=True,
                            sentence_vectors=False)
     assert not manifest.sentence_vectors and manifest.sentences == 0
-    assert open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer_from(settings).config()).sentences is None
+    snapshot = open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer_from(settings).config())
+    assert snapshot.views[0].segment.sentences is None

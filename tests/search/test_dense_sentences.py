@@ -7,7 +7,7 @@ from fakes import FakeEncoder
 from index.model.embed import as_unit_rows
 from index.store.sentence_store import SentenceStore
 from index.store.vector_store import SENTENCE_FILES, VectorStore, VectorStoreError
-from search.dense import DenseRetriever, blend
+from search.dense import SegmentDense, blend
 
 
 def corpus(n: int, dim: int, seed: int):
@@ -37,7 +37,7 @@ def retriever(tmp_path, paragraphs, sentences, owners, weight, ann_threshold=10_
     store.nprobe = store.index.nlist if store.kind != "exact" else store.nprobe  # probe all: exact by construction
     found = SentenceStore.open(tmp_path, ids)
     found.store.nprobe = found.store.index.nlist if found.store.kind != "exact" else found.store.nprobe
-    return DenseRetriever(FakeEncoder(paragraphs.shape[1]), store, found, weight)
+    return SegmentDense(store, found, weight)
 
 
 @pytest.mark.parametrize("n,k,weight,ann", [(1, 1, 0.7, 10_000), (40, 5, 0.7, 10_000), (300, 20, 0.3, 10_000),

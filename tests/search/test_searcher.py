@@ -86,6 +86,7 @@ def test_nprobe_settings_reach_both_ivf_indexes(settings, fake_encoder):
     build_index(settings.index_dir, articles, tokenizer_from(settings), fake_encoder, ["t"], quiet=True,
                 ann_threshold=2)
     searcher = open_searcher(settings.model_copy(update={"ivf_nprobe": 3, "sentence_nprobe": 2}), fake_encoder)
-    assert searcher.dense.store.kind.startswith("ivf") and searcher.dense.sentences.store.kind.startswith("ivf")
-    assert (searcher.dense.store.nprobe, searcher.dense.sentences.store.nprobe) == (3, 2)
+    dense = searcher.dense.parts[0].search
+    assert dense.store.kind.startswith("ivf") and dense.sentences.store.kind.startswith("ivf")
+    assert (dense.store.nprobe, dense.sentences.store.nprobe) == (3, 2)
     assert searcher.search("职工培训", mode="dense", k=2).hits

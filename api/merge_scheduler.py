@@ -1,0 +1,76 @@
+"""Background merges for a running service: after a commit, the merges the policy asks for run in a child process.
+
+The child (`python -m index.merge`) does the Python-heavy part of a merge (Whoosh copying its
+postings) outside the service's interpreter, so queries do not wait on its lock; the service
+keeps answering from the commit point it has, and opens the merged one when the child is done.
+At most one merge runs at a time (the merge lock, across processes); a request made while one
+runs is served when it ends. A merge that fails is logged and tried again after the next commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger("zhsearch.merge")
+MERGE_TIMEOUT = 6 * 3600  # seconds a merge child may run (a 1M-paragraph segment takes tens of minutes)
+
+
+class MergeScheduler:
+    """Runs `python -m index.merge` for `index_dir` whenever asked (coalescing requests); `on_done` after each run."""
+
+    def __init__(self, index_dir: Path, ann_threshold: int, on_done: Callable[[], None]) -> None:
+        self.index_dir = index_dir
+        self.ann_threshold = ann_threshold
+        self.on_done = on_done
+        self._wanted = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="zhsearch-merges", daemon=True)
+        self._child: subprocess.Popen | None = None
+        self.runs = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def request(self) -> None:
+        """Ask for the due merges to run (soon, in the background)."""
+        self._wanted.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wanted.set()
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.terminate()  # a merge killed half-way leaves only a temporary folder, removed later
+        self._thread.join(timeout=30)
+
+    def _serve(self) -> None:
+        while True:
+            self._wanted.wait()
+            if self._stop.is_set():
+                return
+            self._wanted.clear()
+            self._run_once()
+
+    def _run_once(self) -> None:
+        command = [sys.executable, "-m", "index.merge", "--index-dir", str(self.index_dir),
+                   "--ann-threshold", str(self.ann_threshold)]
+        try:
+            self._child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            out, _ = self._child.communicate(timeout=MERGE_TIMEOUT)
+            if self._child.returncode != 0 and not self._stop.is_set():
+                log.error("merge failed (exit %s): %s", self._child.returncode, out.strip()[-2000:])
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            log.error("merge ran over %d s and was stopped", MERGE_TIMEOUT)
+        except OSError as err:
+            log.error("merge could not start: %s", err)
+        finally:
+            self._child = None
+            self.runs += 1
+        if not self._stop.is_set():
+            self.on_done()

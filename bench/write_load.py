@@ -1,0 +1,360 @@
+"""Writes at scale: one-article upserts' index work, ack-to-searchable over HTTP, a sustained feed beside
+searching clients, disk after many writes and a merge, dense recall throughout.
+
+Usage (each size needs bench/run.py's index of it, built with the same encoder, in --work-dir/N/index):
+  .venv/bin/python bench/write_load.py --sizes 10000 --sizes 100000 [--fake-encoder] [--writes 200]
+      [--feed-seconds 60] [--disk-writes 1000] [--skip http --skip feed --skip disk]
+
+The bench index is copied with hard links (segments never change once written, so the original
+stays as it was) and the copy is written to. Phases, each on a fresh copy:
+- upserts: `--writes` one-article (3-paragraph) writes in this process, half new articles, half
+  replacing one of the corpus's: embedding (timed apart), the index work (`commit_prepared`: new
+  segment, tombstones, commit point, fsync) and the refresh (opening the new commit point, reusing
+  every open segment), with the merge policy's merges run between writes as a service's merge
+  process would (timed apart too);
+- http: the server with writes on; each write is POSTed and the article then searched for by a
+  word only it holds: found on the first search after the answer, or not;
+- feed: 8 clients search (hybrid) for --feed-seconds without writes, then as long again while one
+  writer posts an article a second; errors, every acknowledged article found, p99 of both, the
+  server's memory before and after against the bytes the writes added;
+- disk: --disk-writes writes, the index's size during them, after `optimize`, and against a fresh
+  build of the same corpus;
+- recall: dense recall@10 against exact search (every IVF list probed) after the writes.
+Results: one Markdown table, printed and written to bench/results/<date>-writes.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from corpus import recombined_articles, sample_queries  # noqa: E402
+from encoders import load_encoder  # noqa: E402
+from http_load import running_server, run_clients  # noqa: E402
+from latency import Timings  # noqa: E402
+from memory import rss_bytes  # noqa: E402
+
+from index.builder import build_index  # noqa: E402
+from index.commits import read_current  # noqa: E402
+from index.ingest.sources import read_source  # noqa: E402
+from index.merge import run_merges  # noqa: E402
+from index.models import Article  # noqa: E402
+from index.settings import Settings  # noqa: E402
+from index.snapshot import open_snapshot  # noqa: E402
+from index.tokenize import tokenizer_from  # noqa: E402
+from index.writer import commit_prepared, prepare  # noqa: E402
+from search.engine import dense_retriever  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "bench-write-token"
+
+
+def log(message: str) -> None:
+    print(f"[writes {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def index_bytes(index_dir: Path) -> int:
+    """Bytes of what the current commit point lists (segments, tombstones): the index, not what awaits removal."""
+    _, manifest = read_current(index_dir)
+    total = sum(folder_bytes(index_dir / s.name) for s in manifest.segments)
+    return total + sum((index_dir / s.deletes).stat().st_size for s in manifest.segments if s.deletes)
+
+
+def hardlink_copy(source: Path, target: Path) -> Path:
+    """`cp -al`: a copy that shares every file's data (the writer never changes a file, only adds and renames)."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cp", "-al", str(source), str(target)], check=True)
+    return target
+
+
+def fresh_articles(count: int, seed: int, marker: str = "") -> list[Article]:
+    """`count` three-paragraph articles of real sentences recombined, with ids no corpus has (w-<seed>-<n>)."""
+    made = []
+    rng = random.Random(seed)
+    for n, article in enumerate(recombined_articles(count * 3, rng)):
+        paragraphs = list(article.paragraphs[:3])
+        while len(paragraphs) < 3:
+            paragraphs.append(paragraphs[-1] + "。")
+        if marker:
+            paragraphs[0] = f"{paragraphs[0]} {marker}{seed}x{n}"
+        made.append(Article(f"w-{seed}-{n:05d}", article.title, tuple(paragraphs), source="bench-writes"))
+        if len(made) == count:
+            break
+    return made
+
+
+def replacements(corpus: Path, count: int, seed: int) -> list[Article]:
+    """New versions (3 paragraphs of other text) of `count` articles the corpus holds."""
+    ids = [a.id for a in read_source(corpus)]
+    chosen = random.Random(seed).sample(ids, min(count, len(ids)))
+    texts = fresh_articles(len(chosen), seed + 1000)
+    return [Article(aid, text.title, text.paragraphs, source="bench-writes") for aid, text in zip(chosen, texts)]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    array = np.asarray(values, dtype=np.float64)
+    return {"p50": float(np.median(array)), "p99": float(np.percentile(array, 99)), "max": float(array.max()),
+            "n": len(values)} if len(values) else {"p50": float("nan"), "p99": float("nan"), "max": float("nan"), "n": 0}
+
+
+def upserts(index_dir: Path, corpus: Path, settings: Settings, encoder, writes: int) -> dict[str, Any]:
+    """One-article writes in this process: embedding, index work, refresh and merges, each timed apart."""
+    tokenizer = tokenizer_from(settings)
+    model = encoder.config()
+    _, manifest = read_current(index_dir)
+    new = fresh_articles(writes - writes // 2, seed=1)
+    old = replacements(corpus, writes // 2, seed=2)
+    order = [a for pair in zip(new, old) for a in pair] + new[len(old):]
+    embed, commit, refresh, merges = [], [], [], []
+    snapshot = open_snapshot(index_dir, model, tokenizer.config())
+    most_segments = len(snapshot.views)
+    for n, article in enumerate(order):
+        started = time.perf_counter()
+        update = prepare([article], [], encoder, manifest.sentence_vectors)
+        embed.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        commit_prepared(index_dir, [update], tokenizer, model, ann_threshold=settings.ann_threshold)
+        commit.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        snapshot = open_snapshot(index_dir, model, tokenizer.config(), snapshot)
+        refresh.append((time.perf_counter() - started) * 1000)
+        most_segments = max(most_segments, len(snapshot.views))
+        if n % 10 == 9:  # what the service's merge process does after commits
+            started = time.perf_counter()
+            if run_merges(index_dir, ann_threshold=settings.ann_threshold):
+                merges.append((time.perf_counter() - started) * 1000)
+                snapshot = open_snapshot(index_dir, model, tokenizer.config(), snapshot)
+    return {"embed": summary(embed), "commit": summary(commit), "refresh": summary(refresh),
+            "write": summary([c + r for c, r in zip(commit, refresh)]), "merges": summary(merges),
+            "most_segments": most_segments, "segments_after": len(snapshot.views), "recall": recall(snapshot, encoder,
+                                                                                                    settings)}
+
+
+def recall(snapshot, encoder, settings: Settings, queries: int = 100) -> dict[str, float]:
+    """Dense recall@10 of the served search against exact search (every IVF list of every segment probed)."""
+    texts = [text for _, text in sample_queries(queries, seed=3)]
+    vectors = encoder.encode_queries(texts)
+    served = dense_retriever(snapshot, encoder, settings)
+    found = served.search_vectors(vectors, 10)
+    exact_settings = settings.model_copy(update={"ivf_nprobe": 1 << 30, "sentence_nprobe": 1 << 30})
+    exact = dense_retriever(snapshot, encoder, exact_settings).search_vectors(vectors, 10)
+    dense_retriever(snapshot, encoder, settings)  # the probes back as served
+    hits = [len({p for p, _ in a} & {p for p, _ in b}) / max(len(b), 1) for a, b in zip(found, exact)]
+    return {"mean": float(np.mean(hits)), "min": float(np.min(hits))}
+
+
+def http_visibility(index_dir: Path, fake: bool, work: Path, writes: int) -> dict[str, Any]:
+    """POST one article, then search for a word only it holds: the POST's time, and found at once or not."""
+    posts, searches, found = [], [], 0
+    articles = fresh_articles(writes, seed=4, marker="zqmark")
+    with running_server(index_dir, fake, work / "server-http.log") as server, httpx.Client(base_url=server.url,
+                                                                                          timeout=60) as client:
+        for article in articles:
+            body = {"articles": [{"id": article.id, "title": article.title, "text": "\n".join(article.paragraphs)}]}
+            started = time.perf_counter()
+            answer = client.post("/articles", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
+            posts.append((time.perf_counter() - started) * 1000)
+            answer.raise_for_status()
+            marker = article.paragraphs[0].rsplit(" ", 1)[1]
+            started = time.perf_counter()
+            hits = client.get("/search", params={"q": marker, "mode": "bm25", "k": 3}).json()["hits"]
+            searches.append((time.perf_counter() - started) * 1000)
+            found += any(h["article_id"] == article.id for h in hits)
+    return {"post": summary(posts), "search": summary(searches), "found_first_time": found, "writes": len(articles)}
+
+
+def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) -> dict[str, Any]:
+    """8 searching clients without writes, then with one writer posting an article a second."""
+    texts = [text for _, text in sample_queries(200, seed=5)]
+    acked: list[str] = []
+    errors: list[str] = []
+    with running_server(index_dir, fake, work / "server-feed.log") as server:
+        quiet = run_clients(server.url, "hybrid", texts, clients, seconds)
+        rss_before, disk_before = rss_bytes(server.process.pid), index_bytes(index_dir)
+        stop = threading.Event()
+
+        def writer() -> None:
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                for article in fresh_articles(int(seconds) + 5, seed=6):
+                    if stop.is_set():
+                        return
+                    started = time.perf_counter()
+                    body = {"articles": [{"id": article.id, "title": article.title,
+                                          "text": "\n".join(article.paragraphs)}]}
+                    answer = client.post("/articles", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
+                    if answer.status_code == 200:
+                        acked.append(article.id)
+                    else:
+                        errors.append(f"{answer.status_code}: {answer.text[:200]}")
+                    stop.wait(max(0.0, 1.0 - (time.perf_counter() - started)))
+
+        thread = threading.Thread(target=writer, daemon=True)
+        thread.start()
+        busy = run_clients(server.url, "hybrid", texts, clients, seconds)
+        stop.set()
+        thread.join(120)
+        missing = [aid for aid in acked if httpx.get(f"{server.url}/articles/{aid}", timeout=30).status_code != 200]
+        rss_after, disk_after = rss_bytes(server.process.pid), index_bytes(index_dir)
+    return {"quiet": quiet, "busy": busy, "acked": len(acked), "write_errors": errors, "missing": missing,
+            "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before}
+
+
+def disk(index_dir: Path, corpus: Path, settings: Settings, encoder, writes: int, work: Path) -> dict[str, Any]:
+    """Many one-article writes (merges as the policy asks), the size throughout, after optimize, and of a fresh build."""
+    tokenizer = tokenizer_from(settings)
+    start = index_bytes(index_dir)
+    most = start
+    _, manifest = read_current(index_dir)
+    articles = fresh_articles(writes, seed=7)
+    for n, article in enumerate(articles):
+        update = prepare([article], [], encoder, manifest.sentence_vectors)
+        commit_prepared(index_dir, [update], tokenizer, encoder.config(), ann_threshold=settings.ann_threshold)
+        if n % 10 == 9:
+            run_merges(index_dir, ann_threshold=settings.ann_threshold)
+        if n % 25 == 24:
+            most = max(most, index_bytes(index_dir))
+    during = index_bytes(index_dir)
+    started = time.perf_counter()
+    run_merges(index_dir, ann_threshold=settings.ann_threshold, everything=True)
+    optimize_s = time.perf_counter() - started
+    after = index_bytes(index_dir)
+    fresh_dir = work / "fresh-index"
+    shutil.rmtree(fresh_dir, ignore_errors=True)
+    build_index(fresh_dir, read_source(corpus) + articles, tokenizer, encoder, ["bench"], quiet=True,
+                ann_threshold=settings.ann_threshold, sentence_vectors=manifest.sentence_vectors)
+    fresh = index_bytes(fresh_dir)
+    shutil.rmtree(fresh_dir, ignore_errors=True)
+    return {"start": start, "most": max(most, during), "after_optimize": after, "fresh": fresh,
+            "optimize_s": optimize_s, "writes": writes}
+
+
+def mb(value: float) -> str:
+    return f"{value / 1e6:,.1f} MB"
+
+
+def rows(size: int, r: dict[str, Any], base: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The table's rows for one size (ratios against the first size's upserts when given)."""
+    out = []
+    if "upserts" in r:
+        u = r["upserts"]
+        ratio = f"; p50 / p50 at {base['size']:,}: ×{u['write']['p50'] / base['upserts']['write']['p50']:.2f}" \
+            if base and "upserts" in base and base is not r else ""
+        out += [
+            ("upsert, index work (commit: segment, tombstones, commit point, fsync), p50 / p99 / max",
+             f"{u['commit']['p50']:.1f} / {u['commit']['p99']:.1f} / {u['commit']['max']:.1f} ms"),
+            ("upsert, refresh (open the new commit point, segments reused), p50 / p99",
+             f"{u['refresh']['p50']:.1f} / {u['refresh']['p99']:.1f} ms"),
+            ("upsert, index work + refresh, p50 / p99", f"{u['write']['p50']:.1f} / {u['write']['p99']:.1f} ms{ratio}"),
+            ("upsert, embedding (not index work), p50", f"{u['embed']['p50']:.1f} ms"),
+            ("merges the policy ran (between writes), count, p50 / max",
+             f"{u['merges']['n']}, {u['merges']['p50']:.0f} / {u['merges']['max']:.0f} ms"),
+            ("segments: most during the writes / after", f"{u['most_segments']} / {u['segments_after']}"),
+            ("dense recall@10 vs exact after the writes (mean, min)", f"{u['recall']['mean']:.3f}, {u['recall']['min']:.3f}"),
+        ]
+    if "http" in r:
+        h = r["http"]
+        out += [("HTTP: POST one article (embedding included), p50 / p99", f"{h['post']['p50']:.0f} / {h['post']['p99']:.0f} ms"),
+                ("HTTP: found by the first search after the answer", f"{h['found_first_time']} of {h['writes']}"),
+                ("HTTP: acknowledged to searchable", "0 ms: a write answers once visible" if h["found_first_time"] == h["writes"]
+                 else "not always at once")]
+    if "feed" in r:
+        f = r["feed"]
+        out += [("feed: 8 clients hybrid without writes, p50 / p99, q/s",
+                 f"{f['quiet'].p50():.1f} / {f['quiet'].p99():.1f} ms, {f['quiet'].qps():.1f} q/s, {f['quiet'].errors} errors"),
+                ("feed: the same with 1 write a second, p50 / p99, q/s",
+                 f"{f['busy'].p50():.1f} / {f['busy'].p99():.1f} ms, {f['busy'].qps():.1f} q/s, {f['busy'].errors} errors; "
+                 f"p99 ×{f['busy'].p99() / f['quiet'].p99():.2f}"),
+                ("feed: writes acknowledged / failed / acknowledged but not found",
+                 f"{f['acked']} / {len(f['write_errors'])} / {len(f['missing'])}"),
+                ("feed: server RSS growth vs the index's growth on disk", f"{mb(f['rss_growth'])} vs {mb(f['disk_growth'])}")]
+    if "disk" in r:
+        d = r["disk"]
+        out += [(f"disk: {d['writes']} writes, most during / fresh build", f"{mb(d['most'])} / {mb(d['fresh'])} "
+                 f"(×{d['most'] / d['fresh']:.2f})"),
+                ("disk: after optimize / fresh build", f"{mb(d['after_optimize'])} / {mb(d['fresh'])} "
+                 f"(×{d['after_optimize'] / d['fresh']:.2f}); optimize {d['optimize_s']:.1f} s")]
+    return out
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    sizes = [r["size"] for r in results]
+    lines = ["| | " + " | ".join(f"{s:,} paragraphs" for s in sizes) + " |", "|---|" + "---|" * len(sizes)]
+    per = [dict(rows(r["size"], r, results[0])) for r in results]
+    for key in dict.fromkeys(k for p in per for k in p):
+        lines.append(f"| {key} | " + " | ".join(p.get(key, "") for p in per) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, action="append", required=True)
+    parser.add_argument("--work-dir", type=Path, default=ROOT / ".zhsearch" / "bench")
+    parser.add_argument("--fake-encoder", action="store_true")
+    parser.add_argument("--writes", type=int, default=200)
+    parser.add_argument("--http-writes", type=int, default=20)
+    parser.add_argument("--feed-seconds", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--disk-writes", type=int, default=1000)
+    parser.add_argument("--skip", action="append", default=[], choices=["upserts", "http", "feed", "disk"])
+    args = parser.parse_args()
+    os.environ["ZHSEARCH_WRITE_TOKEN"] = TOKEN
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    settings = Settings()
+    encoder = load_encoder(settings, args.fake_encoder)
+    results = []
+    for size in args.sizes:
+        work = args.work_dir / str(size)
+        source, corpus = work / "index", work / "corpus.jsonl"
+        if not (source / "CURRENT").is_file():
+            sys.exit(f"no bench index in {source}: build it with `bench/run.py --sizes {size}"
+                     f"{' --fake-encoder' if args.fake_encoder else ''}` first")
+        copy = work / "writes-index"
+        result: dict[str, Any] = {"size": size}
+        for phase in ("upserts", "http", "feed", "disk"):
+            if phase in args.skip:
+                continue
+            log(f"{size:,}: {phase}")
+            hardlink_copy(source, copy)
+            local = settings.model_copy(update={"index_dir": copy})
+            if phase == "upserts":
+                result[phase] = upserts(copy, corpus, local, encoder, args.writes)
+            elif phase == "http":
+                result[phase] = http_visibility(copy, args.fake_encoder, work, args.http_writes)
+            elif phase == "feed":
+                result[phase] = feed(copy, args.fake_encoder, work, args.feed_seconds, args.clients)
+            else:
+                result[phase] = disk(copy, corpus, local, encoder, args.disk_writes, work)
+        shutil.rmtree(copy, ignore_errors=True)
+        results.append(result)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    text = (f"# Writes, {time.strftime('%Y-%m-%d %H:%M')}, commit {commit}, "
+            f"{'fake encoder' if args.fake_encoder else encoder.config().get('name')} "
+            f"({getattr(encoder, 'dtype', 'float32')}), {os.cpu_count()} CPUs\n\n{table(results)}\n")
+    out = ROOT / "bench" / "results" / f"{time.strftime('%Y-%m-%d')}-writes{'-fake' if args.fake_encoder else ''}.md"
+    out.write_text(text, encoding="utf-8")
+    (args.work_dir / "writes.json").write_text(json.dumps(results, default=lambda o: o.__dict__, indent=1))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Which segments to merge: tiered by size, as Lucene's TieredMergePolicy, with deletions reclaimed.
+
+Segments are grouped into tiers by their live rows: tier 0 holds those under `floor * per_tier`
+rows (a segment under `floor` counts as `floor`, so many tiny ones are one tier), tier t those
+under `floor * per_tier ** (t + 1)`. When a tier holds `per_tier` segments, its `per_tier`
+smallest merge into one, which lands in a tier above. So an index of n rows keeps at most
+about `per_tier - 1` segments per tier, log_per_tier(n / floor) tiers, and every row is
+rewritten once per tier it climbs: a write costs O(log n) amortised, never a copy of the index.
+A segment whose deleted share passes `max_deleted` is rewritten (alone, or with its tier's
+merge) to drop them. No merge builds a segment over `max_rows` live rows.
+
+Pure functions over SegmentInfo: no I/O, so the policy is tested on numbers alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from index.manifest import SegmentInfo
+
+
+@dataclass(frozen=True)
+class MergePolicy:
+    floor: int = 1_000  # rows a small segment counts as
+    per_tier: int = 8  # segments a tier holds before its smallest merge
+    max_rows: int = 20_000_000  # live rows a merged segment may hold at most
+    max_deleted: float = 0.25  # a segment with more deleted rows than this share of its rows is rewritten
+
+
+def tier(live_rows: int, policy: MergePolicy) -> int:
+    """The tier of a segment of `live_rows` rows (0 for the smallest)."""
+    return int(math.log(max(live_rows, policy.floor) / policy.floor, policy.per_tier) + 1e-9)
+
+
+def deleted_share(info: SegmentInfo) -> float:
+    return info.deleted_rows / info.rows if info.rows else 1.0 if info.deleted_articles else 0.0
+
+
+def choose_merge(segments: list[SegmentInfo], policy: MergePolicy = MergePolicy()) -> list[str]:
+    """The names of the segments to merge next (in commit order), or [] when none is due.
+
+    The smallest tier that is full goes first (small merges are cheap and keep the segment count
+    down); then the segment with the largest share of deleted rows above `max_deleted`.
+    """
+    tiers: dict[int, list[SegmentInfo]] = {}
+    for info in segments:
+        tiers.setdefault(tier(info.live_rows, policy), []).append(info)
+    order = {info.name: at for at, info in enumerate(segments)}
+    for level in sorted(tiers):
+        members = sorted(tiers[level], key=lambda s: (s.live_rows, order[s.name]))
+        if len(members) >= policy.per_tier:
+            chosen = members[:policy.per_tier]
+            while len(chosen) > 1 and sum(s.live_rows for s in chosen) > policy.max_rows:
+                chosen = chosen[:-1]
+            if len(chosen) > 1:
+                return sorted((s.name for s in chosen), key=order.__getitem__)
+    worst = max(segments, key=deleted_share, default=None)
+    if worst is not None and deleted_share(worst) > policy.max_deleted:
+        return [worst.name]
+    return []
+
+
+def merge_all(segments: list[SegmentInfo]) -> list[str]:
+    """Every segment, for `zhsearch optimize` (one segment, nothing deleted); [] when that is already so."""
+    if len(segments) == 1 and not segments[0].deleted_rows and not segments[0].deleted_articles:
+        return []
+    return [s.name for s in segments]

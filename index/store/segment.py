@@ -1,0 +1,168 @@
+"""A segment: an immutable folder of paragraphs with every store they are searched through.
+
+    articles.jsonl, paragraphs.jsonl   the documents (index/store/docstore.py)
+    whoosh/                            the Whoosh index (phrases and boolean queries are matched there)
+    bm25/                              its postings as numpy files (index/store/postings.py)
+    vectors.faiss, vector_ids.json     paragraph vectors (FAISS, exact or IVF)
+    sentences.faiss, sentence_ids.json sentence vectors of multi-sentence paragraphs (when built with them)
+
+Invariant: row r of a segment is paragraph `ids[r]` everywhere: its vector row, its postings row
+and `paragraphs[r]`. Once a commit point lists a segment nothing in its folder changes; deletions
+are recorded beside it, as tombstones (index/tombstones.py). A folder from before segments (a
+`gen-*` generation) is a segment once its postings are written (index/upgrade.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.models import Article, Paragraph, article_id_of
+from index.store import postings as postings_files
+from index.store.bm25_store import BM25Store
+from index.store.docstore import DocStore
+from index.store.durable import fsync_file
+from index.store.postings import SegmentPostings, field_boosts, read_postings
+from index.store.sentence_store import SentenceStore
+from index.store.vector_store import PARAGRAPH_FILES, VectorStore, VectorStoreError
+from index.tokenize import Tokenizer
+
+SEGMENT_PREFIX = "seg-"
+ARTICLE_ROWS = "article_rows.json"  # article id -> [first row, rows]: what a writer needs to find an article
+WHOOSH_ROWS = "whoosh_rows.npy"  # in bm25/: Whoosh document number -> row (-1: not a live paragraph)
+
+
+class SegmentError(RuntimeError):
+    """A segment folder is missing a part or its parts disagree."""
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Per-row values that filters test, as codes into small vocabularies (one pass of numpy per filter)."""
+
+    sources: tuple[str, ...]
+    source_codes: np.ndarray  # int32, per row
+    dates: tuple[str, ...]  # "" for none
+    date_codes: np.ndarray  # int32, per row
+
+    @classmethod
+    def of(cls, paragraphs: list[Paragraph]) -> "Columns":
+        sources = tuple(sorted({p.source for p in paragraphs}))
+        dates = tuple(sorted({p.date or "" for p in paragraphs}))
+        source_at = {s: i for i, s in enumerate(sources)}
+        date_at = {d: i for i, d in enumerate(dates)}
+        return cls(sources, np.fromiter((source_at[p.source] for p in paragraphs), np.int32, len(paragraphs)),
+                   dates, np.fromiter((date_at[p.date or ""] for p in paragraphs), np.int32, len(paragraphs)))
+
+
+@dataclass
+class Segment:
+    """One segment folder opened for reading; shared by every snapshot that lists it (never modified)."""
+
+    name: str
+    folder: Path
+    ids: list[str]  # row -> paragraph id
+    row_of: dict[str, int]
+    paragraphs: list[Paragraph]  # by row
+    articles: dict[str, Article]
+    article_rows: dict[str, np.ndarray]  # article id -> its rows, in reading order
+    columns: Columns
+    bm25: BM25Store
+    whoosh_rows: np.ndarray  # Whoosh document number -> row (-1: none)
+    postings: SegmentPostings
+    vectors: VectorStore
+    sentences: SentenceStore | None
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def open(cls, folder: Path) -> "Segment":
+        """Open a segment folder; SegmentError names what is missing or inconsistent."""
+        if not postings_files.exists(folder):
+            raise SegmentError(f"{folder} has no BM25 postings (an index from before segments): "
+                               "run `zhsearch upgrade --index-dir DIR` or rebuild with `zhsearch index`")
+        try:
+            vectors = VectorStore.open(folder, PARAGRAPH_FILES)
+            docs = DocStore.open(folder)
+        except (OSError, ValueError, VectorStoreError) as err:
+            raise SegmentError(f"cannot read segment {folder.name}: {err}") from err
+        ids = vectors.ids
+        row_of = {pid: row for row, pid in enumerate(ids)}
+        if set(row_of) != set(docs.paragraphs):
+            raise SegmentError(f"segment {folder.name}: its vectors and paragraphs.jsonl hold different paragraphs")
+        paragraphs = [docs.paragraphs[pid] for pid in ids]
+        article_rows = {aid: np.array([row_of[p] for p in pids], dtype=np.int64)
+                        for aid, pids in docs.paragraph_ids.items()}
+        found = SegmentPostings.open(folder)
+        if found.size != len(ids):
+            raise SegmentError(f"segment {folder.name}: postings of {found.size} rows for {len(ids)} paragraphs")
+        whoosh_rows = np.load(folder / postings_files.POSTINGS_DIR / WHOOSH_ROWS)
+        return cls(folder.name, folder, ids, row_of, paragraphs, docs.articles, article_rows,
+                   Columns.of(paragraphs), BM25Store.open(folder), whoosh_rows, found, vectors,
+                   SentenceStore.open(folder, ids))
+
+
+def article_ranges(articles: list[Article], ids: list[str]) -> dict[str, list[int]]:
+    """article id -> [first row, rows] for rows in `ids` order; SegmentError unless each article's rows are contiguous."""
+    ranges: dict[str, list[int]] = {a.id: [0, 0] for a in articles}
+    last = None
+    for row, pid in enumerate(ids):
+        aid = article_id_of(pid)
+        if aid != last:
+            if ranges.get(aid, [0, 0])[1]:
+                raise SegmentError(f"the paragraphs of article {aid!r} are not contiguous rows: rebuild the index")
+            ranges.setdefault(aid, [0, 0])[0] = row
+            last = aid
+        ranges[aid][1] += 1
+    return ranges
+
+
+def write_docs(folder: Path, articles: list[Article], paragraphs: list[Paragraph]) -> None:
+    """The documents (paragraphs in row order, grouped by article) and the article -> rows file."""
+    DocStore.build(articles, paragraphs).save(folder)
+    write_article_rows(folder, article_ranges(articles, [p.id for p in paragraphs]))
+
+
+def write_article_rows(folder: Path, ranges: dict[str, list[int]]) -> None:
+    (folder / ARTICLE_ROWS).write_text(json.dumps(ranges, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+def read_article_rows(folder: Path) -> dict[str, list[int]]:
+    """article id -> [first row, rows] of a segment (its articles without paragraphs have 0 rows)."""
+    return json.loads((folder / ARTICLE_ROWS).read_text(encoding="utf-8"))
+
+
+def write_whoosh(folder: Path, tokenizer: Tokenizer, paragraphs, procs: int = 1) -> BM25Store:
+    """The Whoosh index of the paragraphs (an iterable: a progress bar may wrap it)."""
+    return BM25Store.build(folder, tokenizer, paragraphs, procs=procs)
+
+
+def write_postings(folder: Path, store: BM25Store, ids: list[str]) -> SegmentPostings:
+    """Read the postings of the segment's Whoosh index into `folder/bm25/` (rows: `ids` order)."""
+    row_of = {pid: row for row, pid in enumerate(ids)}
+    found = read_postings(store.index, row_of, field_boosts(store.index.schema))
+    found.save(folder)
+    rows = postings_files.whoosh_rows(store.index, row_of)
+    path = folder / postings_files.POSTINGS_DIR / WHOOSH_ROWS
+    np.save(path, np.concatenate(rows) if rows else np.zeros(0, np.int32))
+    fsync_file(path)
+    return found
+
+
+def write_vectors(folder: Path, vectors: np.ndarray, ids: list[str], files: tuple[str, str],
+                  ann_threshold: int, trained: VectorStore | None = None) -> VectorStore:
+    """A vector store over `vectors` (row i: ids[i]); IVF from `ann_threshold` rows, its lists taken from
+    `trained` (an IVF store of the same kind) instead of trained anew when given."""
+    store = VectorStore.build(vectors, ids, ann_threshold, trained=trained)
+    store.save(folder, files)
+    return store
+
+
+def segment_names(index_dir: Path) -> list[str]:
+    """Segment folders present in `index_dir` (listed or not)."""
+    return sorted(p.name for p in index_dir.glob(f"{SEGMENT_PREFIX}*") if p.is_dir())

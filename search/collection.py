@@ -1,0 +1,136 @@
+"""BM25F over many segments with the collection's statistics, applied when a query is scored.
+
+Each segment keeps its postings as (row, code) pairs (index/store/postings.py). The statistics
+are the live collection's, exactly: the document count, each term's document frequency and each
+field's average length count only rows that are not deleted (a deleted row's terms are
+subtracted: index/store/postings.py `DeletedStats`). So after any sequence of writes a query scores as it would in a
+fresh build of the same corpus, before any merge as after it.
+
+The score is Whoosh's BM25F (K1 1.2, B 0.75; its idf `log(N / (df + 1)) + 1`), computed the way
+Whoosh computes it: `idf * tf_part`, where `tf_part` comes from a per-segment table indexed by the
+posting's code (weight index, length byte), rebuilt whenever the average lengths change.
+
+Invariant: every returned score is > 0 and every list is ranked by (-score, id).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from index.store.postings import FIELDS, QUANTISED_LENGTHS, DeletedStats, SegmentPostings
+
+K1 = 1.2
+B = 0.75
+Leaf = tuple[str, str, float]  # (field, term, boost): one clause of a query's positive terms
+
+
+def tf_table(weights: np.ndarray, average: float) -> np.ndarray:
+    """BM25's term-frequency part for every (weight index, length byte): flat, indexed by a posting's code.
+
+    Whoosh's own expression, element by element: (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)).
+    """
+    tf = weights[:, None]
+    fl = QUANTISED_LENGTHS[None, :]
+    return ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / average))).ravel()
+
+
+@dataclass
+class Part:
+    """One segment as the collection sees it: its postings, where its rows start, its deleted rows."""
+
+    postings: SegmentPostings
+    base: int  # global row of the segment's row 0
+    deleted: np.ndarray  # segment rows deleted (int64, sorted)
+    stats: DeletedStats
+
+
+class Collection:
+    """The BM25 side of one snapshot: its segments' postings under one set of statistics; thread-safe."""
+
+    def __init__(self, parts: Sequence[Part], id_of: Callable[[int], str]) -> None:
+        self.parts = list(parts)
+        self.id_of = id_of  # global row -> paragraph id (for the (-score, id) order)
+        self.size = sum(p.postings.size for p in self.parts)
+        self.live = self.size - sum(p.stats.rows for p in self.parts)
+        self.average = {}
+        for fieldname in FIELDS:
+            total = sum(p.postings.total_length(fieldname) - p.stats.lengths.get(fieldname, 0) for p in self.parts)
+            self.average[fieldname] = (total / self.live if self.live else 0.0) or 1.0  # Whoosh: `or 1`
+        self.tables = [{f: tf_table(p.postings.weights[f], self.average[f]) for f in FIELDS} for p in self.parts]
+        self.deleted = np.concatenate([p.base + p.deleted for p in self.parts] or [np.zeros(0, np.int64)])
+        self._spare: list[np.ndarray] = []  # zeroed accumulators not in use
+        self._lock = threading.Lock()
+
+    def df(self, fieldname: str, term: str) -> int:
+        """Live rows holding `term` in `fieldname`."""
+        return sum(p.postings.df(fieldname, term) - p.stats.df.get(fieldname, Counter()).get(term, 0)
+                   for p in self.parts)
+
+    def idf(self, fieldname: str, term: str) -> float:
+        """Whoosh's BM25F idf with the live collection's counts."""
+        return math.log(self.live / (self.df(fieldname, term) + 1)) + 1
+
+    def term_weight(self, term: str) -> float:
+        """BM25's classic idf of a term over paragraph text, log(1 + (N - df + 0.5) / (df + 0.5)) (adaptive fusion)."""
+        df = self.df("text", term)
+        return math.log(1.0 + (self.live - df + 0.5) / (df + 0.5))
+
+    def _take(self) -> np.ndarray:
+        with self._lock:
+            if self._spare:
+                return self._spare.pop()
+        return np.zeros(self.size, dtype=np.float64)
+
+    def _give_back(self, acc: np.ndarray) -> None:
+        with self._lock:
+            self._spare.append(acc)
+
+    def _accumulate(self, acc: np.ndarray, leaves: Sequence[Leaf]) -> None:
+        """Add every leaf's BM25 contribution, segment by segment, into `acc` (global rows)."""
+        for fieldname, term, boost in leaves:
+            if not any(p.postings.df(fieldname, term) for p in self.parts):
+                continue
+            idf = self.idf(fieldname, term)
+            for part, tables in zip(self.parts, self.tables):
+                rows, codes = part.postings.postings(fieldname, term)
+                if not len(rows):
+                    continue
+                scores = idf * tables[fieldname][codes]
+                if boost != 1.0:
+                    scores *= boost
+                acc[part.base:part.base + part.postings.size][rows] += scores  # a term's rows are distinct
+
+    def top(self, leaves: Sequence[Leaf], k: int, count: bool = True,
+            allowed: np.ndarray | None = None) -> tuple[list[tuple[str, float]], int]:
+        """The `k` best live rows for the sum of `leaves` (only rows where `allowed`, a global bool mask, is
+        True), as (paragraph id, score) ranked by (-score, id), and how many rows match (the ranking's
+        length when not `count`). A row matches when it holds a leaf's term (boosts are > 0)."""
+        if k <= 0 or not self.live or not leaves:
+            return [], 0
+        acc = self._take()
+        try:
+            self._accumulate(acc, leaves)
+            acc[self.deleted] = 0.0
+            touched = np.flatnonzero(acc)
+            matched = touched if allowed is None else touched[allowed[touched]]
+            values = acc[matched]
+            acc[touched] = 0.0  # invariant: a spare accumulator is all zeros
+        except BaseException:
+            acc.fill(0.0)
+            raise
+        finally:
+            self._give_back(acc)
+        found = len(matched)
+        if found > k:  # the k-th best score; every row tied with it stays for the id tie-break
+            kth = np.partition(values, found - k)[found - k]
+            keep = values >= kth
+            matched, values = matched[keep], values[keep]
+        ranked = sorted(((self.id_of(int(r)), float(v)) for r, v in zip(matched, values)),
+                        key=lambda pair: (-pair[1], pair[0]))[:k]
+        return ranked, found if count else len(ranked)

@@ -1,0 +1,173 @@
+"""Merges: the tiered policy on numbers, and real merges of real segments (deletes dropped and carried over,
+IVF lists reused or trained anew, a full disk given up cleanly)."""
+
+import errno
+import os
+
+import numpy as np
+import pytest
+
+from index.builder import build_index
+from index.check import check_index, removable
+from index.commits import read_current
+from index.manifest import SegmentInfo
+from index.merge import MergeSpaceError, merge_segments, run_merges
+from index.merge_policy import MergePolicy, choose_merge, merge_all, tier
+from index.models import Article
+from index.snapshot import open_snapshot
+from index.tokenize import tokenizer_from
+from index.writer import apply_update
+
+POLICY = MergePolicy(floor=10, per_tier=4, max_rows=10_000, max_deleted=0.25)
+
+
+def info(name: str, rows: int, deleted: int = 0) -> SegmentInfo:
+    return SegmentInfo(name=name, rows=rows, articles=rows, deleted_rows=deleted)
+
+
+def test_tiers_count_small_segments_as_the_floor():
+    assert [tier(n, POLICY) for n in (0, 1, 10, 39, 40, 159, 160, 640)] == [0, 0, 0, 0, 1, 1, 2, 3]
+
+
+def test_a_full_tier_merges_its_smallest_in_commit_order():
+    segments = [info("big", 5000), info("a", 3), info("b", 1), info("c", 7), info("d", 2), info("e", 5)]
+    assert choose_merge(segments, POLICY) == ["a", "b", "d", "e"]  # the four smallest of tier 0
+    assert choose_merge(segments[:4], POLICY) == []  # three in the tier: not yet
+
+
+def test_deleted_rows_are_reclaimed_past_the_threshold():
+    assert choose_merge([info("big", 5000, deleted=1000), info("x", 20)], POLICY) == []
+    assert choose_merge([info("big", 5000, deleted=1300), info("x", 20)], POLICY) == ["big"]
+
+
+def test_no_merge_grows_past_max_rows():
+    segments = [info(f"s{i}", 4000) for i in range(4)]
+    assert choose_merge(segments, POLICY) == ["s0", "s1"]  # 3 x 4000 would pass 10,000
+    assert merge_all([info("one", 10)]) == [] and merge_all([info("one", 10, deleted=1)]) == ["one"]
+
+
+def article(i: int, words: str = "职工培训") -> Article:
+    return Article(f"m{i}", f"第{i}篇{words}", (f"第{i}篇讲{words}的第一段。", f"第{i}篇的第二段说驿站。"))
+
+
+@pytest.fixture
+def written(settings, tiny_articles, fake_encoder):
+    """The tiny index, then six one-article writes: seven segments; m0 replaced, m1 deleted."""
+    tokenizer = tokenizer_from(settings)
+    build_index(settings.index_dir, tiny_articles, tokenizer, fake_encoder, ["tiny"], quiet=True)
+    for i in range(5):
+        apply_update(settings.index_dir, [article(i)], [], tokenizer, fake_encoder)
+    apply_update(settings.index_dir, [article(0, "安全生产")], ["m1"], tokenizer, fake_encoder)
+    return settings
+
+
+def state(settings, encoder):
+    snapshot = open_snapshot(settings.index_dir, encoder.config(), tokenizer_from(settings).config())
+    return snapshot, {p.id: p.text for p in snapshot.live_paragraphs()}
+
+
+def test_a_merge_drops_deleted_rows_and_changes_no_answer(written, fake_encoder):
+    from search.engine import open_searcher
+
+    before_snapshot, before = state(written, fake_encoder)
+    searcher = open_searcher(written, fake_encoder)
+    queries = ["职工培训", "驿站", "安全生产", "外卖配送员"]
+    answers = {q: searcher.search(q, "hybrid", k=20) for q in queries}
+    assert len(before_snapshot.views) == 7
+    assert run_merges(written.index_dir, everything=True) == 1
+    snapshot, after = state(written, fake_encoder)
+    assert after == before and len(snapshot.views) == 1 and not snapshot.views[0].deleted_rows
+    merged = open_searcher(written, fake_encoder)
+    for q in queries:
+        got = merged.search(q, "hybrid", k=20)
+        assert [(h.paragraph.id, round(h.score, 9)) for h in got.hits] == \
+            [(h.paragraph.id, round(h.score, 9)) for h in answers[q].hits], q
+    assert check_index(written.index_dir)[1] == [] and removable(written.index_dir) == []
+
+
+def test_deletes_made_while_a_merge_runs_are_carried_over(written, fake_encoder):
+    import index.merge as merge
+
+    tokenizer = tokenizer_from(written)
+    _, manifest = read_current(written.index_dir)
+
+    def write_meanwhile(stage: str) -> None:
+        if stage == "merge-written":  # the merged segment is written, not yet committed
+            apply_update(written.index_dir, [article(9)], ["m2", "a1"], tokenizer, fake_encoder)
+
+    merge_segments(written.index_dir, [s.name for s in manifest.segments], checkpoint=write_meanwhile)
+    snapshot, live = state(written, fake_encoder)
+    assert len(snapshot.views) == 2  # the merged segment, and the write's own, committed during the merge
+    assert snapshot.article("m2") is None and snapshot.article("a1") is None and snapshot.article("m9") is not None
+    merged = snapshot.views[0]
+    assert {merged.segment.ids[r].rsplit(".p", 1)[0] for r in merged.deleted_rows} == {"m2", "a1"}
+    assert not any(pid.startswith(("m2.", "a1.")) for pid in live)
+    assert check_index(written.index_dir)[1] == []
+
+
+def test_a_merge_with_nothing_left_alive_just_drops_its_segments(settings, fake_encoder):
+    tokenizer = tokenizer_from(settings)
+    build_index(settings.index_dir, [article(0)], tokenizer, fake_encoder, ["t"], quiet=True)
+    apply_update(settings.index_dir, [article(1)], [], tokenizer, fake_encoder)
+    apply_update(settings.index_dir, [], ["m1"], tokenizer, fake_encoder)
+    _, manifest = read_current(settings.index_dir)
+    merge_segments(settings.index_dir, [manifest.segments[1].name])
+    _, after = read_current(settings.index_dir)
+    assert [s.name for s in after.segments] == [manifest.segments[0].name] and after.articles == 1
+
+
+def clustered(n: int, dim: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(8, dim))
+    rows = centres[rng.integers(0, 8, n)] + 0.3 * rng.normal(size=(n, dim))
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_ivf_lists_are_reused_while_due(settings, fake_encoder):
+    """ann_threshold 40: the first segment is IVF; merging 20 more rows into it keeps its lists, 90 more trains anew."""
+    from index.merge import lists_source
+
+    tokenizer = tokenizer_from(settings)
+    many = [Article(f"v{i}", f"标题{i}", (f"第{i}段讲职工培训和驿站{i % 7}。",)) for i in range(60)]
+    build_index(settings.index_dir, many, tokenizer, fake_encoder, ["t"], quiet=True, ann_threshold=40)
+    _, manifest = read_current(settings.index_dir)
+    assert manifest.segments[0].vector_index.startswith("ivf") and manifest.segments[0].trained_rows == 60
+    more = [Article(f"w{i}", f"标题{i}", (f"第{i}段讲安全生产{i % 5}。",)) for i in range(20)]
+    apply_update(settings.index_dir, more, [], tokenizer, fake_encoder, ann_threshold=40)
+    run_merges(settings.index_dir, everything=True, ann_threshold=40)
+    _, merged = read_current(settings.index_dir)
+    assert merged.segments[0].trained_rows == 60 and merged.segments[0].rows == 80  # lists kept: 80 <= 2 x 60
+    for batch in range(3):  # three segments of 30 rows: under the threshold, searched exactly
+        lots = [Article(f"x{batch}-{i}", f"标题{i}", (f"第{i}段讲劳模工匠{i % 9}。",)) for i in range(30)]
+        apply_update(settings.index_dir, lots, [], tokenizer, fake_encoder, ann_threshold=40)
+    _, written = read_current(settings.index_dir)
+    assert [s.vector_index for s in written.segments[1:]] == ["exact"] * 3
+    run_merges(settings.index_dir, everything=True, ann_threshold=40)
+    _, again = read_current(settings.index_dir)
+    assert again.segments[0].trained_rows == 170  # 170 > 2 x 60: trained anew
+    assert lists_source([], 10) is None
+
+
+def test_a_merge_without_room_is_not_started_and_one_that_fills_the_disk_gives_up(written, monkeypatch):
+    import shutil as shutil_module
+
+    import index.merge as merge
+
+    before = read_current(written.index_dir)
+    listing = sorted(p.name for p in written.index_dir.iterdir())
+    real = shutil_module.disk_usage
+    monkeypatch.setattr(merge.shutil, "disk_usage", lambda path: real(path)._replace(free=1000))
+    with pytest.raises(MergeSpaceError, match="needs about"):
+        run_merges(written.index_dir, everything=True)
+    monkeypatch.undo()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(merge, "write_vectors", full)
+    with pytest.raises(MergeSpaceError, match="filled up"):
+        run_merges(written.index_dir, everything=True)
+    assert read_current(written.index_dir) == before
+    assert sorted(p.name for p in written.index_dir.iterdir()) == listing
+    monkeypatch.undo()
+    assert run_merges(written.index_dir, everything=True) == 1  # retried later: it runs
