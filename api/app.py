@@ -19,7 +19,8 @@ from api.schemas import (ArticleOut, ArticlesIn, DeleteOut, ErrorOut, HealthOut,
                          SearchResponse, StatsOut, WriteOut)
 from api.group_commit import GroupCommitter
 from api.merge_scheduler import MergeScheduler
-from index.commits import WriterBusyError, remove_unreferenced, write_lock
+from index.commits import IndexNotFoundError, UnreadableCommitError, WriterBusyError, remove_unreferenced, write_lock
+from index.manifest import IndexMismatchError
 from index.model.embed import Encoder
 from index.settings import Settings
 from index.writer import (DiskFullError, IndexChangedError, PreparedUpdate, UnknownArticleError, commit_prepared,
@@ -128,8 +129,10 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         update = prepare(upserts, deletes, searcher.dense.encoder, searcher.snapshot.manifest.sentence_vectors)
         try:
             committer.submit(update)
-        except (WriterBusyError, IndexChangedError) as err:
+        except (WriterBusyError, IndexChangedError, IndexMismatchError) as err:  # another writer, or a rebuild
             raise ServiceError(409, "index busy", str(err)) from err
+        except (IndexNotFoundError, UnreadableCommitError) as err:
+            raise ServiceError(503, "index unavailable", str(err)) from err
         except DiskFullError as err:
             raise ServiceError(507, "insufficient storage", str(err)) from err
         if holder.problem:
@@ -181,5 +184,6 @@ def recover(index_dir) -> None:
             removed = remove_unreferenced(index_dir)
         if removed:
             log.info("removed what no commit point lists: %s", ", ".join(removed))
-    except (WriterBusyError, OSError) as err:  # a writer at work, or a read-only folder: nothing to do
+    except (WriterBusyError, UnreadableCommitError, OSError) as err:  # a writer at work, a damaged commit
+        # point (nothing may be removed then), or a read-only folder: nothing to do
         log.info("no clean-up at start: %s", err)

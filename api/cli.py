@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from index.builder import EmptyCorpusError
-from index.commits import IndexNotFoundError, WriterBusyError
+from index.commits import IndexNotFoundError, UnreadableCommitError, WriterBusyError
 from index.ingest.sources import IngestError
 from index.manifest import IndexMismatchError
 from index.model.embed import ModelLoadError
@@ -26,7 +26,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 err_console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and tests
 KNOWN_ERRORS = (IngestError, IndexNotFoundError, IndexMismatchError, ModelLoadError, EmptyCorpusError, ValueError,
                 WriterBusyError, FileNotFoundError, ParallelWriteError, SegmentError, DiskFullError, IndexChangedError,
-                UnknownArticleError)
+                UnknownArticleError, UnreadableCommitError)
 
 IndexDir = Annotated[Optional[Path], typer.Option("--index-dir", help="Index folder (default: $ZHSEARCH_INDEX_DIR or .zhsearch/index).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]

@@ -11,7 +11,7 @@ from search.hybrid import Searcher
 
 
 def get_searcher(request: Request) -> Searcher:
-    """The searcher of the current generation; 503 with the reason (and its fix) while there is none."""
+    """The searcher of the current commit point; 503 with the reason (and its fix) while there is none."""
     holder = request.app.state.holder
     found = holder.get()
     if found is None:

@@ -6,7 +6,7 @@ import gc
 import threading
 from typing import Callable, Protocol
 
-from index.commits import CURRENT_FILE, IndexNotFoundError
+from index.commits import CURRENT_FILE, IndexNotFoundError, UnreadableCommitError
 from index.model.embed import Encoder, ModelLoadError, SentenceTransformerEncoder
 from index.manifest import IndexMismatchError
 from index.settings import Settings
@@ -14,7 +14,7 @@ from search.engine import open_searcher
 from search.hybrid import Searcher
 from search.query_batcher import BatchingEncoder
 
-LOAD_ERRORS = (IndexNotFoundError, IndexMismatchError, ModelLoadError, FileNotFoundError)
+LOAD_ERRORS = (IndexNotFoundError, IndexMismatchError, ModelLoadError, FileNotFoundError, UnreadableCommitError)
 
 
 def settle_heap() -> None:
@@ -106,41 +106,46 @@ class SearcherHolder:
         self.searcher: Searcher | None = None
         self.problem = ""
         self.poll_seconds = poll_seconds
-        self._seen: int | None = None  # mtime_ns of CURRENT when the searcher was opened
+        self._seen: str | None = None  # what CURRENT named when the searcher was opened
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self.settle = DeferredSettle()
 
-    def _current_mtime(self) -> int | None:
+    def _current(self) -> str | None:
+        """What CURRENT names now (None: unreadable). Compared by name, not mtime: two commits within one
+        timestamp tick of a coarse filesystem still differ."""
         try:
-            return (self.settings.index_dir / CURRENT_FILE).stat().st_mtime_ns
+            return (self.settings.index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip()
         except OSError:
             return None
 
     def load(self) -> None:
-        """Open (or reopen) the current commit point; on failure keep the old searcher and say why."""
+        """Open (or reopen) the current commit point; on failure keep the old searcher, say why, and let the
+        next refresh try again."""
         with self._lock:
-            seen = self._current_mtime()
+            seen = self._current()
             try:
                 self.encoder = self.encoder or BatchingEncoder(SentenceTransformerEncoder(self.settings), torch_threads=1)
                 first = self.searcher is None
-                self.searcher = open_searcher(self.settings, self.encoder, self.searcher)
+                opened = open_searcher(self.settings, self.encoder, self.searcher)
+                if opened is not self.searcher:
+                    self.searcher = opened
+                    if first:  # at start-up nothing waits on us
+                        settle_heap()
+                    else:  # a reload (after a write) settles once writes pause
+                        self.settle.request()
                 self.problem = ""
-                if first:  # at start-up nothing waits on us
-                    settle_heap()
-                else:  # a reload (after a write) settles once writes pause
-                    self.settle.request()
+                self._seen = seen
             except LOAD_ERRORS as err:
                 self.problem = str(err)
             except Exception as err:  # unreadable files: report, keep serving what we had
                 self.problem = (f"index in {self.settings.index_dir} is unreadable ({type(err).__name__}: {err}); "
                                 f"run `zhsearch check --index-dir {self.settings.index_dir}` and rebuild with `zhsearch index`")
-            self._seen = seen
 
     def refresh(self) -> None:
-        """Reopen if CURRENT changed since the searcher was opened (or nothing is loaded yet)."""
-        if self.searcher is None or self._current_mtime() != self._seen:
+        """Reopen if CURRENT names another commit point than the one opened (or nothing is loaded yet)."""
+        if self.searcher is None or self._current() != self._seen:
             self.load()
 
     def get(self) -> Searcher | None:

@@ -1,5 +1,6 @@
 """Background merges for a running service: after a commit, the merges the policy asks for run in a child process.
 
+The policy is asked here first (pure, cheap); only when a merge is due does a child start.
 The child (`python -m index.merge`) does the Python-heavy part of a merge (Whoosh copying its
 postings) outside the service's interpreter, so queries do not wait on its lock; the service
 keeps answering from the commit point it has, and opens the merged one when the child is done.
@@ -16,6 +17,9 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from index.commits import read_current
+from index.merge_policy import MergePolicy, choose_merge
+
 log = logging.getLogger("zhsearch.merge")
 MERGE_TIMEOUT = 6 * 3600  # seconds a merge child may run (a 1M-paragraph segment takes tens of minutes)
 
@@ -23,10 +27,13 @@ MERGE_TIMEOUT = 6 * 3600  # seconds a merge child may run (a 1M-paragraph segmen
 class MergeScheduler:
     """Runs `python -m index.merge` for `index_dir` whenever asked (coalescing requests); `on_done` after each run."""
 
-    def __init__(self, index_dir: Path, ann_threshold: int, on_done: Callable[[], None]) -> None:
+    def __init__(self, index_dir: Path, ann_threshold: int, on_done: Callable[[], None],
+                 policy: MergePolicy = MergePolicy()) -> None:
         self.index_dir = index_dir
         self.ann_threshold = ann_threshold
         self.on_done = on_done
+        self.policy = policy
+        self._starting = threading.Lock()  # a child is started, or stop() looks for one: not both at once
         self._wanted = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="zhsearch-merges", daemon=True)
@@ -41,12 +48,14 @@ class MergeScheduler:
         self._wanted.set()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wanted.set()
-        child = self._child
+        with self._starting:
+            self._stop.set()
+            self._wanted.set()
+            child = self._child
         if child is not None and child.poll() is None:
             child.terminate()  # a merge killed half-way leaves only a temporary folder, removed later
-        self._thread.join(timeout=30)
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
 
     def _serve(self) -> None:
         while True:
@@ -56,19 +65,36 @@ class MergeScheduler:
             self._wanted.clear()
             self._run_once()
 
+    def _due(self) -> bool:
+        """Whether the policy asks for a merge now (read in this process: cheap, unlike starting a child)."""
+        try:
+            _, manifest = read_current(self.index_dir)
+        except Exception:  # no index, or a damaged commit point: nothing to merge
+            return False
+        return bool(choose_merge(manifest.segments, self.policy))
+
     def _run_once(self) -> None:
+        if not self._due():
+            return
         command = [sys.executable, "-m", "index.merge", "--index-dir", str(self.index_dir),
                    "--ann-threshold", str(self.ann_threshold)]
+        with self._starting:
+            if self._stop.is_set():
+                return
+            try:
+                self._child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            except OSError as err:
+                log.error("merge could not start: %s", err)
+                return
+        child = self._child
         try:
-            self._child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            out, _ = self._child.communicate(timeout=MERGE_TIMEOUT)
-            if self._child.returncode != 0 and not self._stop.is_set():
-                log.error("merge failed (exit %s): %s", self._child.returncode, out.strip()[-2000:])
+            out, _ = child.communicate(timeout=MERGE_TIMEOUT)
+            if child.returncode != 0 and not self._stop.is_set():
+                log.error("merge failed (exit %s): %s", child.returncode, out.strip()[-2000:])
         except subprocess.TimeoutExpired:
-            self._child.kill()
+            child.kill()
+            child.wait()
             log.error("merge ran over %d s and was stopped", MERGE_TIMEOUT)
-        except OSError as err:
-            log.error("merge could not start: %s", err)
         finally:
             self._child = None
             self.runs += 1

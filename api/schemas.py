@@ -156,13 +156,13 @@ class ArticlesIn(BaseModel):
 class WriteOut(BaseModel):
     added: list[str]
     paragraphs: int
-    generation: str
+    generation: str = Field(description="The commit point the write is visible in (commit-<generation>).")
 
 
 class DeleteOut(BaseModel):
     deleted: str
     paragraphs: int
-    generation: str
+    generation: str = Field(description="The commit point the delete is visible in (commit-<generation>).")
 
 
 class ErrorOut(BaseModel):

@@ -7,6 +7,12 @@ and 8-client throughput runs in rounds that alternate which server goes first.
 
 Usage:
     .venv/bin/python bench/compare_revisions.py --index-dir DIR --base 63bf263 [--modes hybrid dense] [--rounds 4]
+        [--base-index-dir DIR2] [--fake-encoder]
+
+`--base-index-dir`: the base serves another folder (the same build in the base's index format, when the
+change is a format change: e.g. a copy made with `cp -al` and converted by `zhsearch upgrade`).
+`--fake-encoder`: both serve with the tests' fake encoder (bench/serve_fake.py), so that the comparison
+is of everything but the model.
 """
 
 from __future__ import annotations
@@ -81,15 +87,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--base-index-dir", type=Path, help="the folder the base serves (default: --index-dir)")
+    parser.add_argument("--fake-encoder", action="store_true")
     args = parser.parse_args()
     queries = [text for _, text in sample_queries(args.queries, 0)]
     with ExitStack() as stack:
         base_tree = stack.enter_context(worktree(args.base))
         logs = Path(tempfile.mkdtemp(prefix="zhsearch-compare-"))
         index_dir = args.index_dir.resolve()
-        urls = [stack.enter_context(running_server(index_dir, False, logs / f"{name}.log", cwd=tree)).url
-                for name, tree in (("base", base_tree), ("tree", ROOT))]
-        print(f"base {args.base} vs working tree, index {args.index_dir}")
+        base_dir = (args.base_index_dir or args.index_dir).resolve()
+        urls = [stack.enter_context(running_server(folder, args.fake_encoder, logs / f"{name}.log", cwd=tree)).url
+                for name, tree, folder in (("base", base_tree, base_dir), ("tree", ROOT, index_dir))]
+        print(f"base {args.base} ({base_dir}) vs working tree ({index_dir}){', fake encoder' if args.fake_encoder else ''}")
         for mode in args.modes:
             paired_sequential(urls, mode, queries[:10])  # warm-up
             base, tree = paired_sequential(urls, mode, queries)

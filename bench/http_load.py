@@ -55,7 +55,7 @@ def running_server(index_dir: Path, fake: bool, log_path: Path, ready_timeout: f
     """Start the server (the code in `cwd`: this checkout unless another is named), wait for `/health`
     to answer 200, yield it, and stop it whatever happens."""
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(cwd)}  # the code in `cwd`, whatever starts it
     with open(log_path, "wb") as log:
         started = time.perf_counter()
         process = subprocess.Popen(server_command(index_dir, port, fake), cwd=cwd, env=env,

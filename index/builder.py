@@ -15,8 +15,7 @@ from typing import Callable
 from rich.console import Console
 from rich.progress import track
 
-from index.commits import (MERGE_TMP, WRITER_TMP, read_current, remove_unreferenced, unique_name, write_commit,
-                           write_lock)
+from index.commits import MERGE_TMP, WRITER_TMP, read_current, tidy, unique_name, write_commit, write_lock
 from index.manifest import Manifest, SegmentInfo
 from index.model.embed import Encoder
 from index.model.passage_vectors import SENTENCES_TMP, VECTORS_TMP, encode_to_file
@@ -107,7 +106,7 @@ def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, 
     if not paragraphs:
         raise EmptyCorpusError(f"no paragraph found in {', '.join(sources)}: nothing to index")
     with write_lock(index_dir, lock_timeout):
-        remove_unreferenced(index_dir)
+        tidy(index_dir)  # (a damaged commit point does not stop a full build: it replaces it)
         folder = new_tmp(index_dir)
         console.print(f"[bold]indexing[/] {len(articles)} articles, {len(paragraphs)} paragraphs -> {index_dir}")
         write_docs(folder, articles, paragraphs)
@@ -133,6 +132,6 @@ def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, 
         )
         write_commit(index_dir, manifest)
         checkpoint("switch")
-        remove_unreferenced(index_dir)
+        tidy(index_dir)
     console.print(f"[green]done[/] in {manifest.build_seconds:.1f} s")
     return manifest

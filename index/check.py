@@ -68,14 +68,13 @@ def check_segment(index_dir: Path, info: SegmentInfo, dim: object) -> tuple[list
     bad_articles = [a for a in tombstones.articles if a not in segment.articles]
     if bad_rows or bad_articles:
         problems.append(f"segment {name}: tombstones name rows or articles it does not have: {_sample(bad_rows + bad_articles)}")
-    dead = set(tombstones.articles)
-    half = [a for a in dead if any(r not in set(tombstones.rows) for r in segment.article_rows.get(a, ()))]
+    dead, dead_rows = set(tombstones.articles), set(tombstones.rows)
+    half = [a for a in dead if any(int(r) not in dead_rows for r in segment.article_rows.get(a, ()))]
     if half:
         problems.append(f"segment {name}: deleted articles with live paragraphs: {_sample(half)}")
     if (len(tombstones.rows), len(tombstones.articles)) != (info.deleted_rows, info.deleted_articles):
         problems.append(f"segment {name}: {len(tombstones.rows)} deleted rows and {len(tombstones.articles)} articles, "
                         f"the commit point says {info.deleted_rows} and {info.deleted_articles}")
-    dead_rows = set(tombstones.rows)
     live_ids = {pid for row, pid in enumerate(segment.ids) if row not in dead_rows}
     return problems, live_ids, set(segment.articles) - dead
 

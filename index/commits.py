@@ -17,6 +17,7 @@ previous commit point current; what it did not list is removed by the next write
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import time
@@ -27,6 +28,7 @@ from typing import Iterator
 from index.manifest import IndexMismatchError, Manifest, read_manifest
 from index.store.durable import fsync_dir, write_atomic
 
+log = logging.getLogger("zhsearch.commits")
 CURRENT_FILE = "CURRENT"
 COMMIT_PREFIX = "commit-"
 LOCK_FILE = "write.lock"
@@ -145,8 +147,16 @@ def commit_points(index_dir: Path) -> list[str]:
     return sorted(p.name for p in index_dir.glob(f"{COMMIT_PREFIX}*.json"))
 
 
+class UnreadableCommitError(RuntimeError):
+    """The current commit point cannot be read: nothing is removed (what it lists is unknown)."""
+
+
 def referenced(index_dir: Path, keep: int = KEEP_COMMITS) -> set[str]:
-    """Names the current commit point and the `keep` before it list (segments, tombstones, themselves)."""
+    """Names the current commit point and the `keep` before it list (segments, tombstones, themselves).
+
+    Raises UnreadableCommitError when CURRENT names a missing or damaged commit point: then every
+    segment may be needed (a restore from an older commit point by hand), so none may be removed.
+    """
     try:
         current = current_name(index_dir)
     except IndexNotFoundError:
@@ -154,13 +164,19 @@ def referenced(index_dir: Path, keep: int = KEEP_COMMITS) -> set[str]:
     names = {current}
     if current.startswith(LEGACY_PREFIX):
         return names
+    try:
+        manifests = [read_manifest(index_dir / current)]
+    except (OSError, ValueError) as err:
+        raise UnreadableCommitError(f"{index_dir / current} cannot be read ({err}): nothing was removed; "
+                                    "run `zhsearch check`") from err
     older = [n for n in commit_points(index_dir) if n < current][-keep:] if keep else []
-    for name in [current, *older]:
+    for name in older:
         try:
-            manifest = read_manifest(index_dir / name)
-        except (FileNotFoundError, ValueError):
+            manifests.append(read_manifest(index_dir / name))
+            names.add(name)
+        except (OSError, ValueError):  # an older one half-removed: what it alone listed may go
             continue
-        names.add(name)
+    for manifest in manifests:
         for segment in manifest.segments:
             names.add(segment.name)
             if segment.deletes:
@@ -170,11 +186,16 @@ def referenced(index_dir: Path, keep: int = KEEP_COMMITS) -> set[str]:
 
 def remove_unreferenced(index_dir: Path) -> list[str]:
     """Delete what no kept commit point lists: older commit points, segments and tombstones, dead temporary
-    segments. Call only while holding the write lock (no writer is filling a temporary segment then)."""
+    segments. Call only while holding the write lock (no writer is filling a temporary segment then).
+
+    The folder is listed before the merge lock is looked at: a merge that starts after the listing
+    creates its temporary folder after it too, so it is never in the list.
+    """
     keep = referenced(index_dir)
+    entries = list(index_dir.iterdir())
     merging = merge_running(index_dir)
     removed = []
-    for path in index_dir.iterdir():
+    for path in entries:
         name = path.name
         stale = (
             (name.startswith(COMMIT_PREFIX) and name not in keep)
@@ -192,3 +213,13 @@ def remove_unreferenced(index_dir: Path) -> list[str]:
     if removed:
         fsync_dir(index_dir)
     return sorted(removed)
+
+
+def tidy(index_dir: Path) -> list[str]:
+    """`remove_unreferenced` after a commit: a failure is logged, never raised (the commit is durable already,
+    and what is left is removed by the next writer)."""
+    try:
+        return remove_unreferenced(index_dir)
+    except (OSError, UnreadableCommitError) as err:
+        log.warning("clean-up after a commit failed (the next writer retries): %s", err)
+        return []

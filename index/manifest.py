@@ -81,9 +81,6 @@ class Manifest(BaseModel):
         """Sentence vectors held (those of deleted paragraphs included, until a merge drops them)."""
         return sum(s.sentences for s in self.segments)
 
-    def segment(self, name: str) -> SegmentInfo | None:
-        return next((s for s in self.segments if s.name == name), None)
-
 
 def read_manifest(path: Path) -> Manifest:
     """The commit point in file `path` (FileNotFoundError if absent)."""

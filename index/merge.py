@@ -28,7 +28,7 @@ from whoosh import index as whoosh_index
 from whoosh.reading import SegmentReader
 
 from index.builder import Checkpoint, new_tmp, no_checkpoint, publish
-from index.commits import MERGE_TMP, merge_lock, read_current, remove_unreferenced, write_commit, write_lock
+from index.commits import MERGE_TMP, merge_lock, read_current, tidy, write_commit, write_lock
 from index.manifest import Manifest, SegmentInfo, now
 from index.merge_policy import MergePolicy, choose_merge, merge_all
 from index.models import Article, Paragraph
@@ -174,10 +174,8 @@ def carried_deletes(sources: list[Source], current: dict[str, SegmentInfo], inde
     for source in sources:
         live = source.live_rows()
         now_dead = read_tombstones(index_dir, current[source.info.name].deletes)
-        fresh_rows = set(now_dead.rows) - set(source.tombstones.rows)
-        if fresh_rows:
-            position = {int(r): offset + i for i, r in enumerate(live)}
-            rows.extend(position[r] for r in fresh_rows)
+        fresh = np.setdiff1d(np.asarray(now_dead.rows, dtype=np.int64), np.asarray(source.tombstones.rows, dtype=np.int64))
+        rows.extend((offset + np.searchsorted(live, fresh)).tolist())  # a fresh row was live: it is in `live`
         articles.extend(set(now_dead.articles) - set(source.tombstones.articles))
         offset += len(live)
     return Tombstones().plus(rows, articles)
@@ -253,7 +251,7 @@ def _commit_merge(index_dir: Path, folder: Path, info: SegmentInfo, sources: lis
         new = current.model_copy(update={"generation": generation, "segments": segments, "created_at": now()})
         write_commit(index_dir, new)
         checkpoint("merge-switch")
-        remove_unreferenced(index_dir)
+        tidy(index_dir)
         return new
 
 

@@ -1,83 +1,101 @@
 """Snapshot: one commit point opened for reading, its segments and their deletions, checked against the settings.
 
 Opening a newer commit point with the previous snapshot at hand reuses every segment both list
-(nothing of it is read again: documents, Whoosh, postings, vectors) and, for a segment whose
-tombstones grew, the statistics of the rows already deleted: the refresh costs what changed.
+(nothing of it is read again: documents, Whoosh, postings, vectors), their deletions where the
+tombstone file is the same, and, for a segment whose tombstones grew, the statistics of the rows
+already deleted: the refresh costs what changed.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from index.commits import IndexNotFoundError, read_current
 from index.manifest import Manifest, SegmentInfo, check_compatible
 from index.models import Article, Paragraph
-from index.store.postings import FIELDS, DeletedStats, document_terms
+from index.store.deleted_stats import DeletedStats, deleted_stats
 from index.store.segment import Segment
 from index.tombstones import Tombstones, read_tombstones
 
 OPEN_ATTEMPTS = 3  # a writer may remove what an older commit point listed while we open it: read CURRENT again
 
 
-def deleted_stats(segment: Segment, rows: Iterable[int]) -> DeletedStats:
-    """What `rows` of `segment` contribute to its postings (their field lengths and distinct terms)."""
-    rows = list(rows)
-    if not rows:
-        return DeletedStats()
-    schema = segment.bm25.index.schema
-    lengths = segment.postings.lengths[np.asarray(rows, dtype=np.int64)].sum(axis=0, dtype=np.int64)
-    df: dict[str, Counter] = {f: Counter() for f in FIELDS}
-    for row in rows:
-        paragraph = segment.paragraphs[row]
-        for fieldname, (terms, _) in document_terms(schema, {"title": paragraph.title, "text": paragraph.text}).items():
-            df[fieldname].update(terms)
-    return DeletedStats(len(rows), {f: int(lengths[i]) for i, f in enumerate(FIELDS)}, df)
+@dataclass(frozen=True)
+class Deletions:
+    """A segment's deleted rows and articles as of one tombstone file, with what they hold in its postings.
+
+    Shared by every snapshot whose commit point names the same tombstone file (computed once).
+    """
+
+    name: str | None  # the tombstone file (None: nothing deleted)
+    tombstones: Tombstones
+    rows: np.ndarray  # sorted rows (int64)
+    row_set: frozenset[int]
+    articles: frozenset[str]
+    stats: DeletedStats
+    live: np.ndarray  # bool per row: not deleted
+
+    @classmethod
+    def of(cls, segment: Segment, name: str | None, tombstones: Tombstones,
+           before: "Deletions | None" = None) -> "Deletions":
+        """The deletions of `tombstones`; with `before` (an earlier file of the same segment, a subset),
+        only the rows it lacks are counted."""
+        rows = np.asarray(tombstones.rows, dtype=np.int64)
+        live = np.ones(segment.size, dtype=bool)
+        live[rows] = False
+        schema = segment.bm25.index.schema
+        if before is not None and set(before.tombstones.rows) <= set(tombstones.rows):
+            fresh = np.setdiff1d(rows, before.rows, assume_unique=True)
+            stats = before.stats.plus(deleted_stats(segment.postings, schema, segment.paragraphs, fresh))
+        else:
+            stats = deleted_stats(segment.postings, schema, segment.paragraphs, rows)
+        return cls(name, tombstones, rows, frozenset(tombstones.rows), frozenset(tombstones.articles), stats, live)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SegmentView:
     """A segment as one commit point sees it: where its rows start among all rows, and what is deleted."""
 
     segment: Segment
     info: SegmentInfo
     base: int
-    tombstones: Tombstones
-    stats: DeletedStats
-    deleted: np.ndarray = field(init=False)  # sorted rows (int64)
-    deleted_rows: frozenset[int] = field(init=False)
-    deleted_articles: frozenset[str] = field(init=False)
+    deletions: Deletions
 
-    def __post_init__(self) -> None:
-        self.deleted = np.asarray(self.tombstones.rows, dtype=np.int64)
-        self.deleted_rows = frozenset(self.tombstones.rows)
-        self.deleted_articles = frozenset(self.tombstones.articles)
+    @property
+    def deleted(self) -> np.ndarray:
+        return self.deletions.rows
+
+    @property
+    def deleted_rows(self) -> frozenset[int]:
+        return self.deletions.row_set
+
+    @property
+    def stats(self) -> DeletedStats:
+        return self.deletions.stats
 
     def live(self) -> np.ndarray:
-        """Bool per row: not deleted."""
-        mask = np.ones(self.segment.size, dtype=bool)
-        mask[self.deleted] = False
-        return mask
+        """Bool per row: not deleted (shared: do not modify)."""
+        return self.deletions.live
 
     def has_article(self, article_id: str) -> bool:
-        return article_id in self.segment.articles and article_id not in self.deleted_articles
+        return article_id in self.segment.articles and article_id not in self.deletions.articles
 
 
 def _view(index_dir: Path, info: SegmentInfo, base: int, previous: dict[str, SegmentView]) -> SegmentView:
-    """A SegmentView of `info`, reusing the previous snapshot's segment and deleted-row statistics."""
+    """A SegmentView of `info`, reusing the previous snapshot's segment and, for the same tombstone file,
+    its deletions (for a newer file, the statistics of the rows deleted already)."""
     before = previous.get(info.name)
     segment = before.segment if before is not None else Segment.open(index_dir / info.name)
-    tombstones = read_tombstones(index_dir, info.deletes) if not (before and before.info.deletes == info.deletes) \
-        else before.tombstones
-    if before is not None and set(before.tombstones.rows) <= set(tombstones.rows):
-        stats = before.stats.plus(deleted_stats(segment, set(tombstones.rows) - set(before.tombstones.rows)))
+    if before is not None and before.deletions.name == info.deletes:
+        deletions = before.deletions
     else:
-        stats = deleted_stats(segment, tombstones.rows)
-    return SegmentView(segment, info, base, tombstones, stats)
+        deletions = Deletions.of(segment, info.deletes, read_tombstones(index_dir, info.deletes),
+                                 before.deletions if before is not None else None)
+    return SegmentView(segment, info, base, deletions)
 
 
 @dataclass
@@ -108,6 +126,14 @@ class Snapshot:
         view = self.views[at]
         return view.segment.ids[row - view.base]
 
+    def ids_of(self, rows: np.ndarray) -> list[str]:
+        """The paragraph ids at global rows `rows` (one pass: a ranking's candidates)."""
+        if len(self.views) == 1:
+            ids = self.views[0].segment.ids
+            return [ids[r] for r in rows.tolist()]
+        at = np.searchsorted(self.bases, rows, side="right") - 1
+        return [self.views[a].segment.ids[r - self.views[a].base] for a, r in zip(at.tolist(), rows.tolist())]
+
     def locate(self, paragraph_id: str) -> tuple[SegmentView, int] | None:
         """The segment view and row holding a live paragraph, or None."""
         for view in reversed(self.views):
@@ -134,14 +160,11 @@ class Snapshot:
             return []
         return [view.segment.paragraphs[r] for r in view.segment.article_rows.get(article_id, ())]
 
-    def segments(self) -> list[Segment]:
-        return [v.segment for v in self.views]
-
     def live_paragraphs(self) -> Iterator[Paragraph]:
         """Every live paragraph, segment by segment in row order."""
         for view in self.views:
-            deleted = view.deleted_rows
-            yield from (p for row, p in enumerate(view.segment.paragraphs) if row not in deleted)
+            live = view.live()
+            yield from (p for row, p in enumerate(view.segment.paragraphs) if live[row])
 
     def sources(self) -> list[str]:
         """The source names of the live paragraphs, sorted."""

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from index.builder import next_generation
-from index.commits import current_name, is_legacy, remove_unreferenced, write_commit, write_lock
+from index.commits import current_name, is_legacy, tidy, write_commit, write_lock
 from index.manifest import Manifest, SegmentInfo
 from index.store.bm25_store import BM25Store
 from index.store.docstore import DocStore
@@ -45,5 +45,5 @@ def upgrade_index(index_dir: Path, lock_timeout: float = 30.0) -> Manifest | Non
                             corpus_fingerprint=old.get("corpus_fingerprint", ""),
                             build_seconds=old.get("build_seconds", 0.0), segments=[info])
         write_commit(index_dir, manifest)
-        remove_unreferenced(index_dir)
+        tidy(index_dir)
         return manifest

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from index.builder import Checkpoint, new_tmp, no_checkpoint, publish
-from index.commits import read_current, remove_unreferenced, write_commit, write_lock
+from index.commits import read_current, remove_unreferenced, tidy, write_commit, write_lock
 from index.ingest.paragraphs import passage_texts, split_article
 from index.ingest.sentences import sentence_units
 from index.manifest import Manifest, SegmentInfo, check_compatible, now
@@ -28,7 +28,7 @@ from index.store.durable import sync_tree
 from index.store.segment import read_article_rows, write_docs, write_postings, write_vectors, write_whoosh
 from index.store.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES
 from index.tokenize import Tokenizer
-from index.tombstones import read_tombstones, tombstone_file, write_tombstones
+from index.tombstones import Tombstones, read_tombstones, tombstone_file, write_tombstones
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
@@ -128,6 +128,7 @@ def commit_prepared(index_dir: Path, batch: list[PreparedUpdate], tokenizer: Tok
             raise IndexChangedError(f"{index_dir} was rebuilt (sentence vectors {manifest.sentence_vectors}) while "
                                     "this write was prepared: send it again")
         _CATALOG.forget({s.name for s in manifest.segments})
+        _TOMBSTONES.forget({s.deletes for s in manifest.segments if s.deletes})
         where = _Locations(index_dir, manifest)
         final: dict[str, PreparedArticle | None] = {}  # article id -> its new version (None: deleted)
         outcomes: list[Exception | None] = []
@@ -146,7 +147,7 @@ def commit_prepared(index_dir: Path, batch: list[PreparedUpdate], tokenizer: Tok
         except OSError as err:
             if err.errno not in DISK_FULL:
                 raise
-            remove_unreferenced(index_dir)  # what this write had stored: nothing lists it
+            tidy(index_dir)  # what this write had stored: nothing lists it
             need = needed_bytes([p for p in final.values() if p is not None])
             free = shutil.disk_usage(index_dir).free
             raise DiskFullError(err.errno, f"no space left on the device of {index_dir}: this write needs about "
@@ -155,23 +156,42 @@ def commit_prepared(index_dir: Path, batch: list[PreparedUpdate], tokenizer: Tok
         return new, outcomes
 
 
+class _Tombstones:
+    """Tombstone files read by this process, by name (a file never changes once written), with their article sets."""
+
+    def __init__(self) -> None:
+        self._read: dict[str, tuple[Tombstones, frozenset[str]]] = {}
+
+    def get(self, index_dir: Path, name: str | None) -> tuple[Tombstones, frozenset[str]]:
+        if name is None:
+            return Tombstones(), frozenset()
+        if name not in self._read:
+            found = read_tombstones(index_dir, name)
+            self._read[name] = (found, frozenset(found.articles))
+        return self._read[name]
+
+    def forget(self, keep: set[str]) -> None:
+        for name in set(self._read) - keep:
+            del self._read[name]
+
+
+_TOMBSTONES = _Tombstones()
+
+
 class _Locations:
     """Which segment holds each live article, as of one commit point."""
 
     def __init__(self, index_dir: Path, manifest: Manifest) -> None:
         self.index_dir = index_dir
         self.manifest = manifest
-        self._tombstones = {}
 
-    def tombstones(self, segment: SegmentInfo):
-        if segment.name not in self._tombstones:
-            self._tombstones[segment.name] = read_tombstones(self.index_dir, segment.deletes)
-        return self._tombstones[segment.name]
+    def tombstones(self, segment: SegmentInfo) -> Tombstones:
+        return _TOMBSTONES.get(self.index_dir, segment.deletes)[0]
 
     def where(self, article_id: str) -> SegmentInfo | None:
         for segment in reversed(self.manifest.segments):
             if article_id in _CATALOG.rows(self.index_dir, segment.name) and \
-                    article_id not in self.tombstones(segment).articles:
+                    article_id not in _TOMBSTONES.get(self.index_dir, segment.deletes)[1]:
                 return segment
         return None
 
@@ -209,7 +229,7 @@ def _commit(index_dir: Path, manifest: Manifest, where: _Locations, final: dict[
                                       "corpus_fingerprint": ""})
     write_commit(index_dir, new)
     checkpoint("switch")
-    remove_unreferenced(index_dir)
+    tidy(index_dir)
     return new
 
 

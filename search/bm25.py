@@ -83,7 +83,7 @@ class BM25Retriever:
         self.snapshot = snapshot
         self.tokenizer = tokenizer
         self.collection = Collection([Part(v.segment.postings, v.base, v.deleted, v.stats) for v in snapshot.views],
-                                     snapshot.id_of)
+                                     snapshot.ids_of)
         self._parser = qparser.MultifieldParser(list(FIELDS), make_schema(tokenizer), group=qparser.OrGroup)
         # Questions end in "?" and Chinese has no use for "*" globs or quoted single terms:
         # without these plugins "什么?" stays a question instead of becoming a wildcard.

@@ -3,7 +3,7 @@
 Each segment keeps its postings as (row, code) pairs (index/store/postings.py). The statistics
 are the live collection's, exactly: the document count, each term's document frequency and each
 field's average length count only rows that are not deleted (a deleted row's terms are
-subtracted: index/store/postings.py `DeletedStats`). So after any sequence of writes a query scores as it would in a
+subtracted: index/store/deleted_stats.py). So after any sequence of writes a query scores as it would in a
 fresh build of the same corpus, before any merge as after it.
 
 The score is Whoosh's BM25F (K1 1.2, B 0.75; its idf `log(N / (df + 1)) + 1`), computed the way
@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
-from index.store.postings import FIELDS, QUANTISED_LENGTHS, DeletedStats, SegmentPostings
+from index.store.deleted_stats import DeletedStats
+from index.store.postings import FIELDS, QUANTISED_LENGTHS, SegmentPostings
 
 K1 = 1.2
 B = 0.75
@@ -53,14 +53,14 @@ class Part:
 class Collection:
     """The BM25 side of one snapshot: its segments' postings under one set of statistics; thread-safe."""
 
-    def __init__(self, parts: Sequence[Part], id_of: Callable[[int], str]) -> None:
+    def __init__(self, parts: Sequence[Part], ids_of: Callable[[np.ndarray], list[str]]) -> None:
         self.parts = list(parts)
-        self.id_of = id_of  # global row -> paragraph id (for the (-score, id) order)
+        self.ids_of = ids_of  # global rows -> their paragraph ids (for the (-score, id) order)
         self.size = sum(p.postings.size for p in self.parts)
         self.live = self.size - sum(p.stats.rows for p in self.parts)
         self.average = {}
         for fieldname in FIELDS:
-            total = sum(p.postings.total_length(fieldname) - p.stats.lengths.get(fieldname, 0) for p in self.parts)
+            total = sum(p.postings.total_length(fieldname) - p.stats.lengths[fieldname] for p in self.parts)
             self.average[fieldname] = (total / self.live if self.live else 0.0) or 1.0  # Whoosh: `or 1`
         self.tables = [{f: tf_table(p.postings.weights[f], self.average[f]) for f in FIELDS} for p in self.parts]
         self.deleted = np.concatenate([p.base + p.deleted for p in self.parts] or [np.zeros(0, np.int64)])
@@ -69,8 +69,12 @@ class Collection:
 
     def df(self, fieldname: str, term: str) -> int:
         """Live rows holding `term` in `fieldname`."""
-        return sum(p.postings.df(fieldname, term) - p.stats.df.get(fieldname, Counter()).get(term, 0)
-                   for p in self.parts)
+        total = 0
+        for part in self.parts:
+            slot = part.postings.slot(fieldname, term)
+            if slot is not None:
+                total += int(part.postings.offsets[slot + 1] - part.postings.offsets[slot]) - int(part.stats.df[slot])
+        return total
 
     def idf(self, fieldname: str, term: str) -> float:
         """Whoosh's BM25F idf with the live collection's counts."""
@@ -94,14 +98,15 @@ class Collection:
     def _accumulate(self, acc: np.ndarray, leaves: Sequence[Leaf]) -> None:
         """Add every leaf's BM25 contribution, segment by segment, into `acc` (global rows)."""
         for fieldname, term, boost in leaves:
-            if not any(p.postings.df(fieldname, term) for p in self.parts):
+            found = [(part, tables, *part.postings.postings(fieldname, term))
+                     for part, tables in zip(self.parts, self.tables)]
+            found = [f for f in found if len(f[2])]
+            if not found:
                 continue
             idf = self.idf(fieldname, term)
-            for part, tables in zip(self.parts, self.tables):
-                rows, codes = part.postings.postings(fieldname, term)
-                if not len(rows):
-                    continue
-                scores = idf * tables[fieldname][codes]
+            for part, tables, rows, codes in found:
+                scores = tables[fieldname][codes]  # a fresh array: scaled in place
+                scores *= idf  # Whoosh's idf * tf_part, element by element
                 if boost != 1.0:
                     scores *= boost
                 acc[part.base:part.base + part.postings.size][rows] += scores  # a term's rows are distinct
@@ -131,6 +136,5 @@ class Collection:
             kth = np.partition(values, found - k)[found - k]
             keep = values >= kth
             matched, values = matched[keep], values[keep]
-        ranked = sorted(((self.id_of(int(r)), float(v)) for r, v in zip(matched, values)),
-                        key=lambda pair: (-pair[1], pair[0]))[:k]
+        ranked = sorted(zip(self.ids_of(matched), values.tolist()), key=lambda pair: (-pair[1], pair[0]))[:k]
         return ranked, found if count else len(ranked)

@@ -16,7 +16,7 @@ import numpy as np
 
 from index.model.embed import Encoder
 from index.store.sentence_store import SentenceStore
-from index.store.vector_store import VectorStore
+from index.store.vector_store import Exclusion, VectorStore
 from search.fusion import Ranked, ordered
 
 SENTENCE_DEPTH = 2  # sentences fetched per paragraph asked for: several may share a paragraph
@@ -33,21 +33,29 @@ def blend(paragraph: np.ndarray, sentence: np.ndarray, weight: float) -> np.ndar
 
 
 class SegmentDense:
-    """query vectors, k -> one segment's paragraphs ranked by cosine (blended with their sentences')."""
+    """query vectors, k -> one segment's paragraphs ranked by cosine (blended with their sentences').
 
-    def __init__(self, store: VectorStore, sentences: SentenceStore | None = None, sentence_weight: float = 0.0) -> None:
+    `deleted` rows are never returned; their exclusions (FAISS selectors) are built here, once.
+    """
+
+    def __init__(self, store: VectorStore, sentences: SentenceStore | None = None, sentence_weight: float = 0.0,
+                 deleted: np.ndarray | None = None) -> None:
         self.store = store
         self.sentences = sentences if sentences is not None and len(sentences) and sentence_weight > 0 else None
         self.sentence_weight = sentence_weight
+        deleted = np.zeros(0, dtype=np.int64) if deleted is None else np.asarray(deleted, dtype=np.int64)
+        self.deleted = deleted
+        self.excluded = Exclusion.of(deleted)
+        self.excluded_sentences = self.sentences.exclusion(deleted) if self.sentences is not None else None
 
-    def search_vectors(self, vectors: np.ndarray, k: int, rows: np.ndarray | None = None,
-                       exclude: np.ndarray | None = None) -> list[Ranked]:
-        """Ranked paragraphs for each query vector: only among `rows` when given, never `exclude`'s."""
+    def search_vectors(self, vectors: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[Ranked]:
+        """Ranked paragraphs for each query vector: only among `rows` when given (which must hold no deleted
+        row), else among every row not deleted."""
         if self.sentences is None:
-            return self.store.search(vectors, k, rows, exclude)
+            return self.store.search(vectors, k, rows, self.excluded)
         depth = max(k, MIN_CANDIDATES)
-        by_paragraph = self.store.search_rows(vectors, depth, rows, exclude)
-        by_sentence = self.sentences.candidates(vectors, SENTENCE_DEPTH * depth, rows, exclude)
+        by_paragraph = self.store.search_rows(vectors, depth, rows, self.excluded)
+        by_sentence = self.sentences.candidates(vectors, SENTENCE_DEPTH * depth, rows, self.excluded_sentences)
         return [self._rescored(vector, np.union1d(found, owners), k)
                 for vector, found, owners in zip(vectors, by_paragraph, by_sentence)]
 
@@ -62,12 +70,16 @@ class SegmentDense:
 
 @dataclass(frozen=True)
 class DensePart:
-    """One segment's dense search within a snapshot: where its rows start and which are deleted."""
+    """One segment's dense search within a snapshot: where its rows start (its deletions are in `search`)."""
 
     search: SegmentDense
     base: int
     size: int
-    deleted: np.ndarray  # sorted segment rows
+    deleted_key: object = None  # the snapshot's Deletions it was built for (reused while they are the same)
+
+    @property
+    def live(self) -> int:
+        return self.size - len(self.search.deleted)
 
 
 class DenseRetriever:
@@ -76,7 +88,7 @@ class DenseRetriever:
     def __init__(self, encoder: Encoder, parts: Sequence[DensePart]) -> None:
         self.encoder = encoder
         self.parts = list(parts)
-        self.live = sum(p.size - len(p.deleted) for p in self.parts)
+        self.live = sum(p.live for p in self.parts)
         # The weight in use: that of the segments searched with sentence vectors (0 when none is).
         self.sentence_weight = max((p.search.sentence_weight for p in self.parts if p.search.sentences is not None),
                                    default=0.0)
@@ -90,7 +102,7 @@ class DenseRetriever:
         merged: list[list[tuple[str, float]]] = [[] for _ in range(len(vectors))]
         for part in self.parts:
             if allowed is None:
-                found = part.search.search_vectors(vectors, k, None, part.deleted if len(part.deleted) else None)
+                found = part.search.search_vectors(vectors, k)
             else:
                 rows = np.flatnonzero(allowed[part.base:part.base + part.size])
                 if not len(rows):

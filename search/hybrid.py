@@ -84,6 +84,13 @@ class SearchResult:
     took_ms: float
 
 
+@lru_cache(maxsize=1)
+def leg_pool() -> ThreadPoolExecutor:
+    """The threads BM25 legs run in, one pool per process: searchers are replaced at every commit, and a pool
+    of their own would outlive each (threads held until a garbage collection)."""
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="zhsearch-leg")
+
+
 class Searcher:
     """Holds the retrievers of one snapshot; safe to share across threads.
 
@@ -98,7 +105,7 @@ class Searcher:
         self.dense = dense
         self.defaults = FusionParams(settings.fusion, settings.alpha, settings.rrf_k, settings.k0,
                                      settings.alpha_min, settings.alpha_max, settings.article_weight)
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="zhsearch-leg")
+        self._pool = leg_pool()
         # Per-instance caches: they die with this snapshot's searcher when a new commit point lands.
         self.tokens = lru_cache(maxsize=20_000)(self._tokens)
         self.title_terms = lru_cache(maxsize=20_000)(self._title_terms)

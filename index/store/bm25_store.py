@@ -1,4 +1,4 @@
-"""Whoosh index of paragraphs: schema, build, open, add, delete."""
+"""Whoosh index of a segment's paragraphs: schema, build, open (written once: segments never change)."""
 
 from __future__ import annotations
 
@@ -154,14 +154,6 @@ class BM25Store:
     def open(cls, folder: Path) -> "BM25Store":
         """Open the Whoosh index in `folder/whoosh`."""
         return cls(whoosh_index.open_dir(str(folder / WHOOSH_DIR)))
-
-    def replace(self, delete_articles: Iterable[str], add: Iterable[Paragraph]) -> None:
-        """Delete every paragraph of `delete_articles`, then add `add`, in one commit."""
-        with self.index.writer() as writer:
-            for article_id in delete_articles:
-                writer.delete_by_term("article_id", article_id)
-            for paragraph in add:
-                writer.add_document(**_document(paragraph))
 
     def doc_count(self) -> int:
         return self.index.doc_count()

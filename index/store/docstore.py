@@ -32,7 +32,7 @@ def _article_from_row(row: dict) -> Article:
 
 @dataclass
 class DocStore:
-    """Every article and paragraph of one index generation, by id.
+    """Every article and paragraph of one segment, by id.
 
     Invariant: `paragraph_ids[article_id]` lists that article's paragraph ids in reading order.
     """

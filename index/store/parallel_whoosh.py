@@ -125,7 +125,7 @@ def write_parallel(ix: Index, documents: Iterable[dict[str, object]], procs: int
     """Add `documents` to `ix` through `procs` writer processes, one segment each; how many were added.
 
     Raises ParallelWriteError when a process failed or a document is missing: the index is then
-    incomplete, and the build that wrote it fails before its generation becomes current.
+    incomplete, and the build that wrote it fails before its segment is committed.
     """
     before = ix.doc_count_all()
     writer = _Writer(ix, procs=procs, batchsize=batchsize, multisegment=True, limitmb=limitmb)

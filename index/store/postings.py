@@ -15,7 +15,6 @@ totals are sums of these).
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,22 +29,6 @@ LENGTH_CODES = 256  # Whoosh stores a field length as one byte
 MAX_DOCS = int(np.iinfo(np.int32).max) + 1  # rows are int32
 # byte -> the field length Whoosh scores with (its `doc_field_length`)
 QUANTISED_LENGTHS = np.array([byte_to_length(b) for b in range(LENGTH_CODES)], dtype=np.float64)
-
-
-@dataclass(frozen=True)
-class DeletedStats:
-    """What a segment's deleted rows still contribute to its postings: rows, field lengths, document frequencies."""
-
-    rows: int = 0
-    lengths: dict[str, int] = field(default_factory=dict)
-    df: dict[str, Counter] = field(default_factory=dict)
-
-    def plus(self, other: "DeletedStats") -> "DeletedStats":
-        return DeletedStats(
-            self.rows + other.rows,
-            {f: self.lengths.get(f, 0) + other.lengths.get(f, 0) for f in FIELDS},
-            {f: self.df.get(f, Counter()) + other.df.get(f, Counter()) for f in FIELDS},
-        )
 
 
 class TooManyDocuments(ValueError):
@@ -63,10 +46,22 @@ class SegmentPostings:
     weights: dict[str, np.ndarray]  # field -> the distinct posting weights (float64), by weight index
     lengths: np.ndarray  # int32 (rows, len(FIELDS)): exact token count of each field
 
+    totals: dict[str, int] = field(default_factory=dict)  # per field: the sum of `lengths` (computed once)
+
+    def __post_init__(self) -> None:
+        self.totals = {f: int(self.lengths[:, i].sum(dtype=np.int64)) for i, f in enumerate(FIELDS)}
+
     @property
     def size(self) -> int:
         """Rows of the segment (deleted ones included)."""
         return len(self.lengths)
+
+    @property
+    def slot_count(self) -> int:
+        return len(self.offsets) - 1
+
+    def slot(self, fieldname: str, term: str) -> int | None:
+        return self.slots.get(fieldname, {}).get(term)
 
     def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(rows, codes) of one term (empty when the segment lacks it)."""
@@ -83,12 +78,12 @@ class SegmentPostings:
 
     def total_length(self, fieldname: str) -> int:
         """Sum of the exact lengths of `fieldname` over every row (Whoosh's `field_length`)."""
-        return int(self.lengths[:, FIELDS.index(fieldname)].sum(dtype=np.int64))
+        return self.totals[fieldname]
 
     def save(self, folder: Path) -> None:
         """Write the postings into `folder/bm25/`, each file fsynced."""
         out = folder / POSTINGS_DIR
-        out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(exist_ok=True)  # (not parents: a segment folder removed meanwhile must not come back empty)
         terms = {f: sorted(slots, key=slots.__getitem__) for f, slots in self.slots.items()}
         meta = {"fields": list(FIELDS), "terms": terms,
                 "weights": {f: w.tolist() for f, w in self.weights.items()}}
@@ -108,7 +103,8 @@ class SegmentPostings:
         for fieldname, terms in meta["terms"].items():
             start = sum(len(s) for s in slots.values())
             slots[fieldname] = {term: start + i for i, term in enumerate(terms)}
-        arrays = {name: np.load(src / f"{name}.npy", mmap_mode="r")
+        # Plain ndarray views of the maps (np.memmap's own subclass adds overhead to every slice and gather).
+        arrays = {name: np.asarray(np.load(src / f"{name}.npy", mmap_mode="r"))
                   for name in ("offsets", "rows", "codes", "lengths")}
         weights = {f: np.asarray(w, dtype=np.float64) for f, w in meta["weights"].items()}
         return cls(slots, np.asarray(arrays["offsets"]), arrays["rows"], arrays["codes"], weights,
@@ -195,6 +191,8 @@ def read_postings(ix, row_of: dict[str, int], boosts: dict[str, float]) -> Segme
                     rows = rows_of_doc[docs]
                     keep = rows >= 0
                     rows, weights, dl = rows[keep], weights[keep], length_bytes[docs[keep]]
+                    if not len(rows):  # only documents that are not ours (deleted in Whoosh itself)
+                        continue
                     parts.setdefault((fieldname, term), []).append((rows, weights, dl))
     return _flatten(parts, size, boosts)
 
@@ -225,14 +223,14 @@ def _flatten(parts: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray, np.
         codes_out[at:at + len(rows)] = (weight_index * LENGTH_CODES + dl)[order]
         at += len(rows)
         offsets[slot + 1] = at
-    postings = SegmentPostings(slots, offsets, rows_out, codes_out, weights_of, np.zeros((size, len(FIELDS)), np.int32))
+    lengths = np.zeros((size, len(FIELDS)), np.int32)
     for f, fieldname in enumerate(FIELDS):
         start = offsets[min(slots[fieldname].values())] if slots[fieldname] else 0
         end = offsets[max(slots[fieldname].values()) + 1] if slots[fieldname] else 0
         codes = codes_out[start:end].astype(np.int64)
         freqs = np.rint(weights_of[fieldname][codes // LENGTH_CODES] / boosts.get(fieldname, 1.0))
-        postings.lengths[:, f] = np.rint(np.bincount(rows_out[start:end], weights=freqs, minlength=size))
-    return postings
+        lengths[:, f] = np.rint(np.bincount(rows_out[start:end], weights=freqs, minlength=size))
+    return SegmentPostings(slots, offsets, rows_out, codes_out, weights_of, lengths)
 
 
 def field_boosts(schema) -> dict[str, float]:

@@ -82,7 +82,9 @@ class Segment:
 
     @classmethod
     def open(cls, folder: Path) -> "Segment":
-        """Open a segment folder; SegmentError names what is missing or inconsistent."""
+        """Open a segment folder; SegmentError names what is missing or inconsistent (FileNotFoundError: no folder)."""
+        if not folder.is_dir():
+            raise FileNotFoundError(f"segment folder {folder} is gone (removed after a newer commit)")
         if not postings_files.exists(folder):
             raise SegmentError(f"{folder} has no BM25 postings (an index from before segments): "
                                "run `zhsearch upgrade --index-dir DIR` or rebuild with `zhsearch index`")
@@ -161,8 +163,3 @@ def write_vectors(folder: Path, vectors: np.ndarray, ids: list[str], files: tupl
     store = VectorStore.build(vectors, ids, ann_threshold, trained=trained)
     store.save(folder, files)
     return store
-
-
-def segment_names(index_dir: Path) -> list[str]:
-    """Segment folders present in `index_dir` (listed or not)."""
-    return sorted(p.name for p in index_dir.glob(f"{SEGMENT_PREFIX}*") if p.is_dir())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.store.vector_store import SENTENCE_FILES, VectorStore, VectorStoreError
+from index.store.vector_store import SENTENCE_FILES, Exclusion, VectorStore, VectorStoreError
 
 
 class SentenceStore:
@@ -62,13 +62,18 @@ class SentenceStore:
         out[:, has] = np.maximum.reduceat(scores, np.r_[0, np.cumsum(counts[has])[:-1]], axis=1)
         return out
 
+    def exclusion(self, paragraph_rows: np.ndarray) -> Exclusion | None:
+        """The sentence rows of those paragraph rows (deleted ones), as an Exclusion built once (None: none)."""
+        if not len(paragraph_rows) or not len(self.owner):
+            return None
+        return Exclusion.of(self._rows_among(np.asarray(paragraph_rows, dtype=np.int64)))
+
     def candidates(self, queries: np.ndarray, k: int, paragraph_rows: np.ndarray | None,
-                   exclude: np.ndarray | None = None) -> list[np.ndarray]:
+                   exclude: Exclusion | None = None) -> list[np.ndarray]:
         """For each query, the paragraph rows owning its `k` best sentences (among `paragraph_rows` when
-        given; never those of the paragraph rows in `exclude`, used only without `paragraph_rows`)."""
+        given; else never the sentences in `exclude`, see `exclusion`)."""
         rows = None if paragraph_rows is None else self._rows_among(paragraph_rows)
         if rows is not None and not len(rows):
             return [np.zeros(0, dtype=np.int64) for _ in queries]
-        excluded = self.rows_of(exclude) if rows is None and exclude is not None and len(exclude) else None
-        found = self.store.search_rows(queries, k, rows, excluded)
+        found = self.store.search_rows(queries, k, rows, exclude if rows is None else None)
         return [np.unique(self.owner[hit]) for hit in found]

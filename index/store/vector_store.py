@@ -85,6 +85,24 @@ def faiss_threads(n: int) -> Iterator[None]:
         faiss.omp_set_num_threads(before)
 
 
+@dataclass(frozen=True)
+class Exclusion:
+    """Rows a search leaves out (deleted ones), with the FAISS selector that does it, built once."""
+
+    rows: np.ndarray  # int64, sorted
+    selector: object  # faiss.IDSelectorNot over the batch below
+    batch: object  # faiss.IDSelectorBatch of `rows` (referenced here: the Not selector does not own it)
+
+    @classmethod
+    def of(cls, rows: np.ndarray) -> "Exclusion | None":
+        """None when there is nothing to leave out."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return None
+        batch = faiss.IDSelectorBatch(rows)
+        return cls(rows, faiss.IDSelectorNot(batch), batch)
+
+
 class VectorStoreError(RuntimeError):
     """The vector files are missing, unreadable or disagree with each other."""
 
@@ -132,35 +150,34 @@ class VectorStore:
         return min(self.nprobe or default_nprobe(self.index.nlist), self.index.nlist)
 
     def search(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None,
-               exclude: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
+               exclude: Exclusion | None = None) -> list[list[tuple[str, float]]]:
         """For each query row, up to `k` (paragraph id, cosine) pairs, best first, ties by id.
 
         `rows`, when given, restricts the search to those row numbers (a filter); `exclude` leaves
-        those rows out (deleted ones; ignored when `rows` is given, which must not hold them).
+        its rows out (deleted ones; ignored when `rows` is given, which must not hold them).
         """
         return [sorted(((self.ids[r], float(s)) for s, r in zip(scores, found)), key=lambda p: (-p[1], p[0]))
                 for scores, found in self._top(queries, k, rows, exclude)]
 
     def search_rows(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None,
-                    exclude: np.ndarray | None = None) -> list[np.ndarray]:
+                    exclude: Exclusion | None = None) -> list[np.ndarray]:
         """For each query row, the row numbers of its (up to) `k` best vectors (among `rows`, without `exclude`)."""
         return [found for _, found in self._top(queries, k, rows, exclude)]
 
     def _top(self, queries: np.ndarray, k: int, rows: np.ndarray | None,
-             exclude: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+             exclude: Exclusion | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """(cosines, row numbers) of each query's top `k`; rows FAISS could not fill are left out."""
-        if rows is None and exclude is not None and len(exclude):
-            available = self.index.ntotal - len(exclude)
-        else:
-            exclude, available = None, self.index.ntotal if rows is None else len(rows)
+        if rows is not None:
+            exclude = None
+        available = (self.index.ntotal - (len(exclude.rows) if exclude is not None else 0)) if rows is None \
+            else len(rows)
         k = min(k, available)
         if k <= 0:
             return [(np.zeros(0, np.float32), np.zeros(0, np.int64)) for _ in range(len(queries))]
         if rows is not None and isinstance(self.index, faiss.IndexIVF) and len(rows) <= ANN_THRESHOLD:
             return [self._exact_among(query, k, rows) for query in queries]  # probed lists may miss a narrow filter
         if exclude is not None:
-            excluded = faiss.IDSelectorBatch(exclude.astype(np.int64))
-            selector = faiss.IDSelectorNot(excluded)  # (`excluded` stays referenced until the search is done)
+            selector = exclude.selector
         else:
             selector = None if rows is None else faiss.IDSelectorBatch(rows.astype(np.int64))
         if isinstance(self.index, faiss.IndexIVF):

@@ -171,3 +171,21 @@ def test_a_merge_without_room_is_not_started_and_one_that_fills_the_disk_gives_u
     assert sorted(p.name for p in written.index_dir.iterdir()) == listing
     monkeypatch.undo()
     assert run_merges(written.index_dir, everything=True) == 1  # retried later: it runs
+
+
+def test_an_article_replaced_or_deleted_and_added_again_mid_merge_is_its_latest_version(written, fake_encoder):
+    tokenizer = tokenizer_from(written)
+    _, manifest = read_current(written.index_dir)
+
+    def write_meanwhile(stage: str) -> None:
+        if stage == "merge-written":
+            apply_update(written.index_dir, [article(3, "劳模工匠")], [], tokenizer, fake_encoder)  # replaced
+            apply_update(written.index_dir, [], ["m4"], tokenizer, fake_encoder)
+            apply_update(written.index_dir, [article(4, "法律援助")], [], tokenizer, fake_encoder)  # and back
+
+    merge_segments(written.index_dir, [s.name for s in manifest.segments], checkpoint=write_meanwhile)
+    snapshot, live = state(written, fake_encoder)
+    assert snapshot.article("m3").title == "第3篇劳模工匠" and snapshot.article("m4").title == "第4篇法律援助"
+    assert [p.text for p in snapshot.article_paragraphs("m3")] == [t for t in article(3, "劳模工匠").paragraphs]
+    assert sum(1 for pid in live if pid.startswith("m3.")) == 2 and sum(1 for pid in live if pid.startswith("m4.")) == 2
+    assert check_index(written.index_dir)[1] == []

@@ -90,3 +90,21 @@ def test_nprobe_settings_reach_both_ivf_indexes(settings, fake_encoder):
     assert dense.store.kind.startswith("ivf") and dense.sentences.store.kind.startswith("ivf")
     assert (dense.store.nprobe, dense.sentences.store.nprobe) == (3, 2)
     assert searcher.search("职工培训", mode="dense", k=2).hits
+
+
+def test_segment_masks_meet_filters_as_the_row_by_row_rule_does(settings, fake_encoder):
+    """search/filters.py: the vectorised mask of a segment against `accepts`, paragraph by paragraph."""
+    from index.models import Article
+    from search.filters import Filter, accepts, segment_mask
+
+    dates = [None, "2025", "2025-03", "2025-03-09", "2025-12-31", "2026-01-05", "--12-18"]
+    articles = [Article(f"d{i}", f"标题{i}", (f"第{i}篇第一段。", f"第{i}篇第二段。"), source=f"s{i % 3}.txt",
+                        date=dates[i % len(dates)]) for i in range(21)]
+    build_index(settings.index_dir, articles, tokenizer_from(settings), fake_encoder, ["t"], quiet=True)
+    segment = open_searcher(settings, fake_encoder).snapshot.views[0].segment
+    filters = [Filter(), Filter(source="s1.txt"), Filter(source="none"), Filter(article_id="d4"),
+               Filter(article_id="d4", source="s2.txt"), Filter(date_from="2025-03"), Filter(date_to="2025-03"),
+               Filter(date_from="2025", date_to="2025-12"), Filter(date_to="2026"), Filter(date_from="2026-01-06")]
+    for flt in filters:
+        expected = [accepts(flt, p) for p in segment.paragraphs]
+        assert segment_mask(flt, segment).tolist() == expected, flt
