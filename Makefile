@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INDEX_DIR ?= .zhsearch/index
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install browser run test test-fast eval bench bench-scale clean
+.PHONY: install browser run test test-fast eval bench bench-scale bench-writes clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ bench-scale: $(BIN)/python
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/run.py --sizes 100000 --embed-limit 100000
 	ZHSEARCH_SENTENCE_VECTORS=false $(BIN)/python bench/run.py --sizes 1000000 --embed-limit 20000 --loop-seconds 30
+
+# Writes at scale (bench/write_load.py): one-article upserts' index work, ack-to-searchable over HTTP, a sustained
+# feed beside 8 searching clients, disk after 1,000 writes and a merge, recall; on copies (hard links) of the
+# bench indexes built by `make bench` (10k, real model); larger sizes need their bench/run.py build first.
+bench-writes: $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/write_load.py --sizes 10000
 
 clean:
 	rm -rf .zhsearch .pytest_cache

@@ -4,7 +4,7 @@ For each size: write the corpus (bench/corpus.py), build our index phase by phas
 bm25s peer in child processes (bench/build.py), time `Searcher.search` per mode in-process
 with the peers beside it, then serve the index on loopback and time `GET /search` with one
 client and with `--clients` concurrent ones. The table goes to stdout and, per size, to
-bench/results/<date>-<size>.md.
+bench/results/<date>-<size>.md (<date>-<size>-fake.md with the fake encoder).
 
 Usage: .venv/bin/python bench/run.py --sizes 10000 [--sizes 100000 ...] [--queries 200]
        [--embed-limit 2000] [--fake-encoder] [--clients 8] [--loop-seconds 60] [--work-dir DIR]
@@ -192,7 +192,7 @@ def main() -> None:
         result = measure_size(n, args)
         results.append(result)
         RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"{time.strftime('%Y-%m-%d')}-{n}.md"
+        path = RESULTS / f"{time.strftime('%Y-%m-%d')}-{n}{'-fake' if args.fake_encoder else ''}.md"
         path.write_text(f"# zhsearch bench, {n:,} paragraphs\n\n{table([result])}\n\n{notes([result], ctx)}\n",
                         encoding="utf-8")
         log(f"wrote {path}")

@@ -47,7 +47,7 @@ from corpus import recombined_articles, sample_queries  # noqa: E402
 from encoders import load_encoder  # noqa: E402
 from http_load import running_server, run_clients  # noqa: E402
 from latency import Timings  # noqa: E402
-from memory import rss_bytes  # noqa: E402
+from memory import peak_rss_bytes, rss_bytes  # noqa: E402
 
 from index.builder import build_index  # noqa: E402
 from index.commits import read_current  # noqa: E402
@@ -180,7 +180,9 @@ def http_visibility(index_dir: Path, fake: bool, work: Path, writes: int) -> dic
             hits = client.get("/search", params={"q": marker, "mode": "bm25", "k": 3}).json()["hits"]
             searches.append((time.perf_counter() - started) * 1000)
             found += any(h["article_id"] == article.id for h in hits)
-    return {"post": summary(posts), "search": summary(searches), "found_first_time": found, "writes": len(articles)}
+        peak, ready = peak_rss_bytes(server.process.pid), server.ready_seconds
+    return {"post": summary(posts), "search": summary(searches), "found_first_time": found, "writes": len(articles),
+            "server_peak_rss": peak, "ready_seconds": ready}
 
 
 def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) -> dict[str, Any]:
@@ -276,7 +278,9 @@ def rows(size: int, r: dict[str, Any], base: dict[str, Any] | None) -> list[tupl
         out += [("HTTP: POST one article (embedding included), p50 / p99", f"{h['post']['p50']:.0f} / {h['post']['p99']:.0f} ms"),
                 ("HTTP: found by the first search after the answer", f"{h['found_first_time']} of {h['writes']}"),
                 ("HTTP: acknowledged to searchable", "0 ms: a write answers once visible" if h["found_first_time"] == h["writes"]
-                 else "not always at once")]
+                 else "not always at once"),
+                ("HTTP: server start to healthy; its peak RSS over the writes",
+                 f"{h['ready_seconds']:.0f} s; {mb(h['server_peak_rss'])}")]
     if "feed" in r:
         f = r["feed"]
         out += [("feed: 8 clients hybrid without writes, p50 / p99, q/s",

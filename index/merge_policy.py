@@ -7,7 +7,7 @@ smallest merge into one, which lands in a tier above. So an index of n rows keep
 about `per_tier - 1` segments per tier, log_per_tier(n / floor) tiers, and every row is
 rewritten once per tier it climbs: a write costs O(log n) amortised, never a copy of the index.
 A segment whose deleted share passes `max_deleted` is rewritten (alone, or with its tier's
-merge) to drop them. No merge builds a segment over `max_rows` live rows.
+merge) to drop them. No merge builds a segment over `max_rows` live rows (it bounds a merge's memory).
 
 Pure functions over SegmentInfo: no I/O, so the policy is tested on numbers alone.
 """
@@ -24,7 +24,10 @@ from index.manifest import SegmentInfo
 class MergePolicy:
     floor: int = 1_000  # rows a small segment counts as
     per_tier: int = 8  # segments a tier holds before its smallest merge
-    max_rows: int = 20_000_000  # live rows a merged segment may hold at most
+    # Live rows a merged segment may hold at most: reading a merged segment's postings back from Whoosh
+    # holds about 13 bytes a posting (~90 a paragraph) at once, ~2.5 GB at this size; larger
+    # indexes keep several segments of about this size, each searched, none rewritten by merges.
+    max_rows: int = 2_000_000
     max_deleted: float = 0.25  # a segment with more deleted rows than this share of its rows is rewritten
 
 
@@ -55,7 +58,8 @@ def choose_merge(segments: list[SegmentInfo], policy: MergePolicy = MergePolicy(
                 chosen = chosen[:-1]
             if len(chosen) > 1:
                 return sorted((s.name for s in chosen), key=order.__getitem__)
-    worst = max(segments, key=deleted_share, default=None)
+    rewritable = [s for s in segments if s.live_rows <= policy.max_rows]
+    worst = max(rewritable, key=deleted_share, default=None)
     if worst is not None and deleted_share(worst) > policy.max_deleted:
         return [worst.name]
     return []

@@ -43,6 +43,7 @@ def test_deleted_rows_are_reclaimed_past_the_threshold():
 def test_no_merge_grows_past_max_rows():
     segments = [info(f"s{i}", 4000) for i in range(4)]
     assert choose_merge(segments, POLICY) == ["s0", "s1"]  # 3 x 4000 would pass 10,000
+    assert choose_merge([info("huge", 40_000, deleted=20_000)], POLICY) == []  # optimize only: too big to rewrite
     assert merge_all([info("one", 10)]) == [] and merge_all([info("one", 10, deleted=1)]) == ["one"]
 
 
