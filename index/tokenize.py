@@ -14,6 +14,7 @@ import opencc
 
 from index.settings import Settings
 
+RECENT = 1024  # texts whose tokens a tokenizer keeps (a few MB)
 TOKENIZER_VERSION = 1  # bump when the rules below change: indexes built before must be rebuilt
 
 
@@ -98,19 +99,27 @@ class Tokenizer:
             cache_dir.mkdir(parents=True, exist_ok=True)
             self._jieba.tmp_dir = str(cache_dir)
         self._jieba.initialize()
+        self._recent = lru_cache(maxsize=RECENT)(self._tokenize)
         if user_dict is not None:
             if not user_dict.is_file():
                 raise FileNotFoundError(f"user dictionary {user_dict} not found: fix ZHSEARCH_USER_DICT")
             self._jieba.load_userdict(str(user_dict))
 
     def __call__(self, text: str) -> list[Token]:
-        """Tokens of `text` in order of position, offsets into the original `text`."""
+        """Tokens of `text` in order of position, offsets into the original `text`.
+
+        The last RECENT texts are remembered: a write tokenises each paragraph for Whoosh and again
+        for its postings, and every paragraph of an article repeats its title.
+        """
+        return list(self._recent(text))
+
+    def _tokenize(self, text: str) -> tuple[Token, ...]:
         norm = normalize(text, self.fold_traditional)
-        return [
+        return tuple(
             Token(word, start, end)
             for word, start, end in self._jieba.tokenize(norm, mode="search")
             if is_word(word) and not word.isspace()
-        ]
+        )
 
     def words(self, text: str) -> list[str]:
         """jieba's default-mode words of the normalised text, no sub-words (for dictionary building)."""

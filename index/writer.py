@@ -243,7 +243,7 @@ def _write_segment(index_dir: Path, upserts: list[PreparedArticle], tokenizer: T
         write_docs(folder, [a.article for a in upserts], paragraphs)
         checkpoint("docs")
         store = write_whoosh(folder, tokenizer, paragraphs)
-        write_postings(folder, store, ids)
+        write_postings(folder, store, ids, paragraphs)  # from the text (its tokens are cached): no Whoosh read-back
         checkpoint("whoosh")
         dim = upserts[0].vectors.shape[1]
         vectors = write_vectors(folder, np.vstack([a.vectors for a in upserts]).reshape(-1, dim), ids,

@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from index.store.durable import fsync_file
 
 FIELDS = ("title", "text")  # the BM25F fields: a paragraph's article title and its own text
 POSTINGS_DIR = "bm25"
@@ -41,7 +40,7 @@ class SegmentPostings:
 
     slots: dict[str, dict[str, int]]  # field -> term -> slot; a slot's postings are [offsets[s], offsets[s + 1])
     offsets: np.ndarray  # int64, slots + 1
-    rows: np.ndarray  # int32 segment rows, ascending within a slot
+    rows: np.ndarray  # int32 segment rows (a slot's rows are distinct, in no particular order)
     codes: np.ndarray  # uint16 or uint32: weight index * 256 + length byte
     weights: dict[str, np.ndarray]  # field -> the distinct posting weights (float64), by weight index
     lengths: np.ndarray  # int32 (rows, len(FIELDS)): exact token count of each field
@@ -81,7 +80,7 @@ class SegmentPostings:
         return self.totals[fieldname]
 
     def save(self, folder: Path) -> None:
-        """Write the postings into `folder/bm25/`, each file fsynced."""
+        """Write the postings into `folder/bm25/` (not fsynced: the segment is, whole, before it is listed)."""
         out = folder / POSTINGS_DIR
         out.mkdir(exist_ok=True)  # (not parents: a segment folder removed meanwhile must not come back empty)
         terms = {f: sorted(slots, key=slots.__getitem__) for f, slots in self.slots.items()}
@@ -91,8 +90,6 @@ class SegmentPostings:
         for name, array in (("offsets", self.offsets), ("rows", self.rows), ("codes", self.codes),
                             ("lengths", self.lengths)):
             np.save(out / f"{name}.npy", np.ascontiguousarray(array))
-        for path in out.iterdir():
-            fsync_file(path)
 
     @classmethod
     def open(cls, folder: Path) -> "SegmentPostings":
@@ -170,67 +167,114 @@ def whoosh_rows(ix, row_of: dict[str, int]) -> list[np.ndarray]:
     return maps
 
 
+@dataclass
+class _LeafField:
+    """One Whoosh segment's postings of one field, read flat: its terms in order, how many postings each has,
+    and per posting its row (int32), term frequency (uint32) and length byte (uint8), as raw bytes.
+
+    Flat byte buffers, not an array per term: at 1M paragraphs (88M postings, ~1.5M terms) a few
+    numpy arrays per term cost more in object headers than the postings themselves.
+    """
+
+    terms: list[str] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    rows: bytearray = field(default_factory=bytearray)
+    freqs: bytearray = field(default_factory=bytearray)
+    lengths: bytearray = field(default_factory=bytearray)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (np.frombuffer(self.rows, dtype=np.int32), np.frombuffer(self.freqs, dtype=np.uint32),
+                np.frombuffer(self.lengths, dtype=np.uint8))
+
+
+def _read_leaf_field(leaf, fieldname: str, rows_of_doc: np.ndarray, boost: float) -> _LeafField:
+    """Every posting of `fieldname` in one Whoosh segment, mapped to rows (documents that are not ours dropped)."""
+    out = _LeafField()
+    length_bytes = _length_bytes(leaf, fieldname, len(rows_of_doc))
+    for term in leaf.field_terms(fieldname):
+        docs, weights = _term_postings(leaf.postings(fieldname, term))
+        rows = rows_of_doc[docs]
+        keep = rows >= 0
+        count = int(keep.sum())
+        if not count:  # only documents that are not ours (deleted in Whoosh itself)
+            continue
+        out.terms.append(term)
+        out.counts.append(count)
+        out.rows += rows[keep].astype(np.int32).tobytes()
+        out.freqs += np.rint(weights[keep] / boost).astype(np.uint32).tobytes()  # Whoosh: weight = freq * boost
+        out.lengths += length_bytes[docs[keep]].tobytes()
+    return out
+
+
+def _merged(parts: list[_LeafField]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One field's postings of every Whoosh segment: (terms sorted, postings per term, rows, freqs, length
+    bytes), a term's postings from all segments together (in no particular row order)."""
+    if len(parts) == 1 and parts[0].terms == sorted(parts[0].terms):
+        rows, freqs, lengths = parts[0].arrays()
+        return parts[0].terms, np.asarray(parts[0].counts, dtype=np.int64), rows, freqs, lengths
+    where = []
+    for part in parts:
+        starts = np.concatenate([[0], np.cumsum(part.counts, dtype=np.int64)])
+        where.append({term: (int(starts[i]), int(starts[i + 1])) for i, term in enumerate(part.terms)})
+    terms = sorted(set().union(*(part.terms for part in parts)))
+    total = sum(sum(part.counts) for part in parts)
+    rows, freqs, lengths = np.empty(total, np.int32), np.empty(total, np.uint32), np.empty(total, np.uint8)
+    counts = np.zeros(len(terms), dtype=np.int64)
+    sources = [part.arrays() for part in parts]
+    at = 0
+    for t, term in enumerate(terms):
+        for found, (part_rows, part_freqs, part_lengths) in zip(where, sources):
+            span = found.get(term)
+            if span is None:
+                continue
+            n = span[1] - span[0]
+            rows[at:at + n] = part_rows[span[0]:span[1]]
+            freqs[at:at + n] = part_freqs[span[0]:span[1]]
+            lengths[at:at + n] = part_lengths[span[0]:span[1]]
+            at += n
+            counts[t] += n
+    return terms, counts, rows, freqs, lengths
+
+
 def read_postings(ix, row_of: dict[str, int], boosts: dict[str, float]) -> SegmentPostings:
     """Every posting of FIELDS in Whoosh index `ix`, in segment rows (`row_of`: paragraph id -> row).
 
-    `boosts` are the fields' index-time boosts (Whoosh multiplies term frequencies by them), used
-    to recover exact lengths from the weights.
+    `boosts` are the fields' index-time boosts: Whoosh's posting weight is the term frequency times
+    the boost, so the frequency (hence each row's exact length) comes back from the weight. Memory:
+    about 9 bytes a posting while reading, twice that while a field's segments are joined.
     """
     size = len(row_of)
     if size > MAX_DOCS:
         raise TooManyDocuments(f"a segment of {size} paragraphs: at most {MAX_DOCS} fit int32 rows; "
                                "index the corpus as several segments")
     maps = whoosh_rows(ix, row_of)
-    parts: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
-    with ix.reader() as reader:
-        for (leaf, _), rows_of_doc in zip(reader.leaf_readers(), maps):
-            for fieldname in FIELDS:
-                length_bytes = _length_bytes(leaf, fieldname, len(rows_of_doc))
-                for term in leaf.field_terms(fieldname):
-                    docs, weights = _term_postings(leaf.postings(fieldname, term))
-                    rows = rows_of_doc[docs]
-                    keep = rows >= 0
-                    rows, weights, dl = rows[keep], weights[keep], length_bytes[docs[keep]]
-                    if not len(rows):  # only documents that are not ours (deleted in Whoosh itself)
-                        continue
-                    parts.setdefault((fieldname, term), []).append((rows, weights, dl))
-    return _flatten(parts, size, boosts)
-
-
-def _flatten(parts: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray, np.ndarray]]], size: int,
-             boosts: dict[str, float]) -> SegmentPostings:
-    """Slots in FIELDS order, terms sorted within a field; each slot's rows ascending; exact lengths
-    summed from the term frequencies (weight / field boost)."""
-    slots: dict[str, dict[str, int]] = {f: {} for f in FIELDS}
-    keys = sorted(parts, key=lambda key: (FIELDS.index(key[0]), key[1]))
-    weights_of = {f: np.unique(np.concatenate([w for key in keys if key[0] == f for _, w, _ in parts[key]]
-                                              or [np.zeros(0)])) for f in FIELDS}
-    wide = any(len(w) > (np.iinfo(np.uint16).max + 1) // LENGTH_CODES for w in weights_of.values())
-    total = sum(len(r) for chunks in parts.values() for r, _, _ in chunks)
-    offsets = np.zeros(len(keys) + 1, dtype=np.int64)
-    rows_out = np.empty(total, dtype=np.int32)
-    codes_out = np.empty(total, dtype=np.uint32 if wide else np.uint16)
-    at = 0
-    for slot, key in enumerate(keys):
-        fieldname, term = key
-        slots[fieldname][term] = slot
-        chunks = parts.pop(key)
-        rows = np.concatenate([r for r, _, _ in chunks])
-        weight_index = np.searchsorted(weights_of[fieldname], np.concatenate([w for _, w, _ in chunks]))
-        dl = np.concatenate([d for _, _, d in chunks]).astype(np.int64)
-        order = np.argsort(rows, kind="stable")
-        rows_out[at:at + len(rows)] = rows[order]
-        codes_out[at:at + len(rows)] = (weight_index * LENGTH_CODES + dl)[order]
-        at += len(rows)
-        offsets[slot + 1] = at
+    slots: dict[str, dict[str, int]] = {}
+    offsets, rows_out, codes_out, weights_of = [np.zeros(1, np.int64)], [], [], {}
     lengths = np.zeros((size, len(FIELDS)), np.int32)
-    for f, fieldname in enumerate(FIELDS):
-        start = offsets[min(slots[fieldname].values())] if slots[fieldname] else 0
-        end = offsets[max(slots[fieldname].values()) + 1] if slots[fieldname] else 0
-        codes = codes_out[start:end].astype(np.int64)
-        freqs = np.rint(weights_of[fieldname][codes // LENGTH_CODES] / boosts.get(fieldname, 1.0))
-        lengths[:, f] = np.rint(np.bincount(rows_out[start:end], weights=freqs, minlength=size))
-    return SegmentPostings(slots, offsets, rows_out, codes_out, weights_of, lengths)
+    total = 0  # postings of the fields before this one: where this field's first term starts
+    with ix.reader() as reader:
+        leaves = [leaf for leaf, _ in reader.leaf_readers()]
+        for f, fieldname in enumerate(FIELDS):
+            boost = boosts.get(fieldname, 1.0)
+            parts = [_read_leaf_field(leaf, fieldname, rows_of_doc, boost) for leaf, rows_of_doc in zip(leaves, maps)]
+            terms, counts, rows, freqs, length_bytes = _merged(parts)
+            del parts
+            first = sum(len(s) for s in slots.values())
+            slots[fieldname] = {term: first + i for i, term in enumerate(terms)}
+            distinct = np.unique(freqs)
+            weights_of[fieldname] = distinct.astype(np.float64) * boost
+            field_codes = np.searchsorted(distinct, freqs).astype(np.uint32)  # weight index, then the code in place
+            field_codes *= LENGTH_CODES
+            field_codes += length_bytes
+            codes_out.append(field_codes)
+            rows_out.append(rows)
+            offsets.append(total + np.cumsum(counts, dtype=np.int64))
+            total += len(rows)
+            lengths[:, f] = np.bincount(rows, weights=freqs, minlength=size).astype(np.int64)
+    wide = any(len(w) > (np.iinfo(np.uint16).max + 1) // LENGTH_CODES for w in weights_of.values())
+    codes = np.concatenate(codes_out).astype(np.uint32 if wide else np.uint16)
+    return SegmentPostings(slots, np.concatenate(offsets), np.concatenate(rows_out).astype(np.int32, copy=False),
+                           codes, weights_of, lengths)
 
 
 def field_boosts(schema) -> dict[str, float]:
@@ -238,17 +282,54 @@ def field_boosts(schema) -> dict[str, float]:
     return {f: float(getattr(schema[f].format, "field_boost", 1.0)) for f in FIELDS}
 
 
-def document_terms(schema, values: dict[str, str]) -> dict[str, tuple[set[str], int]]:
-    """For each field of one document, its distinct terms and exact length, as Whoosh indexed them.
+def field_terms(schema, fieldname: str, value: str) -> list[tuple[str, int]]:
+    """(term, frequency) of one field value, as Whoosh's writer indexes it (the schema's own analyzer and format)."""
+    return [(term.decode("utf-8") if isinstance(term, bytes) else term, freq)
+            for term, freq, _weight, _value in schema[fieldname].index(value)]
 
-    Uses the schema's own analyzer and format (what Whoosh's writer calls), so the terms are
-    exactly those in the postings.
-    """
+
+def document_terms(schema, values: dict[str, str]) -> dict[str, tuple[set[str], int]]:
+    """For each field of one document, its distinct terms and exact length, as Whoosh indexed them."""
     out = {}
     for fieldname in FIELDS:
-        terms, length = set(), 0
-        for term_bytes, freq, _weight, _value in schema[fieldname].index(values.get(fieldname, "")):
-            terms.add(term_bytes.decode("utf-8") if isinstance(term_bytes, bytes) else term_bytes)
-            length += freq
-        out[fieldname] = (terms, length)
+        pairs = field_terms(schema, fieldname, values.get(fieldname, ""))
+        out[fieldname] = ({term for term, _ in pairs}, sum(freq for _, freq in pairs))
     return out
+
+
+def postings_of_text(schema, values: list[dict[str, str]], boosts: dict[str, float]) -> SegmentPostings:
+    """The postings of documents `values` (row i: values[i], each {"title", "text"}), computed from their text
+    exactly as Whoosh indexes it, without reading a Whoosh index back: what a write's small segment uses.
+
+    Equal to `read_postings` of the same documents in Whoosh (tested): the same terms and frequencies
+    (the schema's own analyzer), and Whoosh's length byte of each field's exact length.
+    """
+    size = len(values)
+    slots: dict[str, dict[str, int]] = {}
+    offsets, rows_out, codes_out, weights_of = [np.zeros(1, np.int64)], [], [], {}
+    lengths = np.zeros((size, len(FIELDS)), np.int32)
+    total = 0  # postings of the fields before this one: where this field's first term starts
+    for f, fieldname in enumerate(FIELDS):
+        per_term: dict[str, list[tuple[int, int, int]]] = {}
+        for row, document in enumerate(values):
+            pairs = field_terms(schema, fieldname, document.get(fieldname, ""))
+            length = sum(freq for _, freq in pairs)
+            lengths[row, f] = length
+            for term, freq in pairs:
+                per_term.setdefault(term, []).append((row, freq, length_to_byte(length)))
+        terms = sorted(per_term)
+        first = sum(len(s) for s in slots.values())
+        slots[fieldname] = {term: first + i for i, term in enumerate(terms)}
+        flat = [posting for term in terms for posting in per_term[term]]
+        rows = np.array([r for r, _, _ in flat], dtype=np.int32)
+        freqs = np.array([q for _, q, _ in flat], dtype=np.uint32)
+        length_bytes = np.array([b for _, _, b in flat], dtype=np.uint32)
+        distinct = np.unique(freqs)
+        weights_of[fieldname] = distinct.astype(np.float64) * boosts.get(fieldname, 1.0)
+        codes_out.append(np.searchsorted(distinct, freqs).astype(np.uint32) * LENGTH_CODES + length_bytes)
+        rows_out.append(rows)
+        offsets.append(total + np.cumsum([len(per_term[t]) for t in terms], dtype=np.int64))
+        total += len(flat)
+    wide = any(len(w) > (np.iinfo(np.uint16).max + 1) // LENGTH_CODES for w in weights_of.values())
+    return SegmentPostings(slots, np.concatenate(offsets), np.concatenate(rows_out).astype(np.int32),
+                           np.concatenate(codes_out).astype(np.uint32 if wide else np.uint16), weights_of, lengths)

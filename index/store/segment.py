@@ -24,8 +24,7 @@ from index.models import Article, Paragraph, article_id_of
 from index.store import postings as postings_files
 from index.store.bm25_store import BM25Store
 from index.store.docstore import DocStore
-from index.store.durable import fsync_file
-from index.store.postings import SegmentPostings, field_boosts, read_postings
+from index.store.postings import SegmentPostings, field_boosts, postings_of_text, read_postings
 from index.store.sentence_store import SentenceStore
 from index.store.vector_store import PARAGRAPH_FILES, VectorStore, VectorStoreError
 from index.tokenize import Tokenizer
@@ -144,15 +143,20 @@ def write_whoosh(folder: Path, tokenizer: Tokenizer, paragraphs, procs: int = 1)
     return BM25Store.build(folder, tokenizer, paragraphs, procs=procs)
 
 
-def write_postings(folder: Path, store: BM25Store, ids: list[str]) -> SegmentPostings:
-    """Read the postings of the segment's Whoosh index into `folder/bm25/` (rows: `ids` order)."""
-    row_of = {pid: row for row, pid in enumerate(ids)}
-    found = read_postings(store.index, row_of, field_boosts(store.index.schema))
+def write_postings(folder: Path, store: BM25Store, ids: list[str], paragraphs: list[Paragraph] | None = None) -> SegmentPostings:
+    """The segment's postings into `folder/bm25/` (rows: `ids` order). With `paragraphs` (the rows' paragraphs,
+    written by one Whoosh process in row order), computed from their text; else read back from Whoosh."""
+    boosts = field_boosts(store.index.schema)
+    if paragraphs is not None:
+        found = postings_of_text(store.index.schema, [{"title": p.title, "text": p.text} for p in paragraphs], boosts)
+        rows = np.arange(len(ids), dtype=np.int32)  # one Whoosh writer numbers documents as they were added
+    else:
+        row_of = {pid: row for row, pid in enumerate(ids)}
+        found = read_postings(store.index, row_of, boosts)
+        maps = postings_files.whoosh_rows(store.index, row_of)
+        rows = np.concatenate(maps) if maps else np.zeros(0, np.int32)
     found.save(folder)
-    rows = postings_files.whoosh_rows(store.index, row_of)
-    path = folder / postings_files.POSTINGS_DIR / WHOOSH_ROWS
-    np.save(path, np.concatenate(rows) if rows else np.zeros(0, np.int32))
-    fsync_file(path)
+    np.save(folder / postings_files.POSTINGS_DIR / WHOOSH_ROWS, rows)
     return found
 
 

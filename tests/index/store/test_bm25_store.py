@@ -59,6 +59,17 @@ def seed_builds(tmp_path_factory):
     return tokenizer, paragraphs, serial, parallel
 
 
+def assert_same_postings(a, b) -> None:
+    """Equal postings: the same slots, weights, lengths, and per slot the same (row, code) pairs in any order."""
+    assert a.slots == b.slots
+    assert {f: w.tolist() for f, w in a.weights.items()} == {f: w.tolist() for f, w in b.weights.items()}
+    assert np.array_equal(a.offsets, b.offsets) and np.array_equal(a.lengths, b.lengths)
+    for slot in range(a.slot_count):
+        span = slice(a.offsets[slot], a.offsets[slot + 1])
+        assert sorted(zip(a.rows[span].tolist(), a.codes[span].tolist())) == \
+            sorted(zip(b.rows[span].tolist(), b.codes[span].tolist()))
+
+
 def whoosh_ranking(folder: Path, query: str) -> dict[str, float]:
     from whoosh.qparser import MultifieldParser, OrGroup
 
@@ -87,9 +98,7 @@ def test_parallel_build_ranks_scores_and_posts_as_serial(seed_builds):
     row_of = {p.id: row for row, p in enumerate(paragraphs)}
     ours = [read_postings(BM25Store.open(f).index, row_of, field_boosts(BM25Store.open(f).index.schema))
             for f in (serial, parallel)]
-    assert ours[0].slots == ours[1].slots  # the same postings in rows, whatever order Whoosh numbered them in
-    for name in ("offsets", "rows", "codes", "lengths"):
-        assert np.array_equal(getattr(ours[0], name), getattr(ours[1], name)), name
+    assert_same_postings(*ours)  # the same postings in rows, whatever order Whoosh numbered them in
     with BM25Store.open(serial).index.reader() as reader:
         assert ours[0].total_length("text") == reader.field_length("text")
         assert ours[0].total_length("title") == reader.field_length("title")
@@ -183,3 +192,34 @@ def test_writer_processes_end_when_their_parent_is_killed(tmp_path):
     while any(live(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(live(pid) for pid in children)
+
+
+def test_postings_from_the_text_are_the_postings_whoosh_reads_back(seed_builds):
+    from index.store.postings import postings_of_text, whoosh_rows
+
+    _, paragraphs, serial, _ = seed_builds
+    index = BM25Store.open(serial).index
+    row_of = {p.id: row for row, p in enumerate(paragraphs)}
+    read = read_postings(index, row_of, field_boosts(index.schema))
+    computed = postings_of_text(index.schema, [{"title": p.title, "text": p.text} for p in paragraphs],
+                                field_boosts(index.schema))
+    assert_same_postings(read, computed)
+    assert np.array_equal(np.concatenate(whoosh_rows(index, row_of)), np.arange(len(paragraphs)))  # one writer
+
+
+def test_postings_from_the_text_with_empty_fields_are_whoosh_s(seed_builds, tmp_path):
+    """A field without any term in a whole write (no title, a text of one digit or of punctuation only):
+    the fuzzer's `{"id": "0", "text": "0"}`. Its slots are empty and the next field's start where they would."""
+    from index.models import Paragraph
+    from index.store.postings import postings_of_text
+
+    tokenizer = seed_builds[0]
+    paragraphs = [Paragraph(id=f"a{i}.p000", article_id=f"a{i}", position=0, text=text, title=title)
+                  for i, (title, text) in enumerate([("", "0"), ("", "。，"), ("", "职工 培训 职工")])]
+    BM25Store.build(tmp_path, tokenizer, paragraphs, procs=1)
+    index = BM25Store.open(tmp_path).index
+    read = read_postings(index, {p.id: row for row, p in enumerate(paragraphs)}, field_boosts(index.schema))
+    computed = postings_of_text(index.schema, [{"title": p.title, "text": p.text} for p in paragraphs],
+                                field_boosts(index.schema))
+    assert not computed.slots["title"] and computed.slots["text"]
+    assert_same_postings(read, computed)
