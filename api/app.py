@@ -111,7 +111,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
     @app.get("/paragraphs/{paragraph_id}", response_model=ParagraphOut, responses=ERRORS)
     def get_paragraph(paragraph_id: str, searcher: SearcherDep) -> ParagraphOut:
         """One paragraph by id."""
-        paragraph = searcher.snapshot.paragraph(paragraph_id)
+        paragraph = searcher.corpus.paragraph(paragraph_id)
         if paragraph is None:
             raise ServiceError(404, "not found", f"no paragraph {paragraph_id!r}; ids look like '<article id>.p000'")
         return paragraph_out(paragraph)
@@ -119,14 +119,14 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
     @app.get("/articles/{article_id}", response_model=ArticleOut, responses=ERRORS)
     def get_article(article_id: str, searcher: SearcherDep) -> ArticleOut:
         """One article with its paragraphs."""
-        article = searcher.snapshot.article(article_id)
+        article = searcher.corpus.article(article_id)
         if article is None:
             raise ServiceError(404, "not found", f"no article {article_id!r}")
-        return article_out(article, searcher.snapshot.article_paragraphs(article_id))
+        return article_out(article, searcher.corpus.article_paragraphs(article_id))
 
     def write(searcher: Searcher, upserts: list, deletes: list[str]) -> str:
         """Embed, then commit with whatever else is being written; returns the commit point it is visible in."""
-        update = prepare(upserts, deletes, searcher.dense.encoder, searcher.snapshot.manifest.sentence_vectors)
+        update = prepare(upserts, deletes, searcher.dense.encoder, searcher.corpus.info.sentence_vectors)
         try:
             committer.submit(update)
         except (WriterBusyError, IndexChangedError, IndexMismatchError) as err:  # another writer, or a rebuild
@@ -138,7 +138,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         if holder.problem:
             raise ServiceError(503, "stored, not yet searchable", f"the write is stored but the new commit point "
                                f"could not be opened: {holder.problem}")
-        return holder.get().snapshot.name.removesuffix(".json")
+        return holder.get().corpus.info.version
 
     @app.post("/articles", response_model=WriteOut, responses=WRITE_ERRORS)
     def post_articles(_: WriterDep, body: ArticlesIn, searcher: SearcherDep) -> WriteOut:
@@ -151,7 +151,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
     @app.delete("/articles/{article_id}", response_model=DeleteOut, responses=WRITE_ERRORS)
     def delete_article(_: WriterDep, article_id: str, searcher: SearcherDep) -> DeleteOut:
         """Delete an article with all its paragraphs."""
-        count = len(searcher.snapshot.article_paragraphs(article_id))
+        count = len(searcher.corpus.article_paragraphs(article_id))
         try:
             generation = write(searcher, [], [article_id])
         except UnknownArticleError as err:  # unknown, or deleted by another writer meanwhile
@@ -170,9 +170,9 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         if found is None:
             body = HealthOut(status="unavailable", message=holder.problem or "starting")
             return JSONResponse(body.model_dump(), status_code=503)
-        manifest = found.snapshot.manifest
-        return HealthOut(status="ok", paragraphs=manifest.paragraphs, articles=manifest.articles,
-                         model=str(manifest.model.get("name", "")), index=str(found.snapshot.index_dir))
+        info = found.corpus.info
+        return HealthOut(status="ok", paragraphs=info.paragraphs, articles=info.articles,
+                         model=str(info.model.get("name", "")), index=info.location)
 
     return app
 

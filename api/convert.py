@@ -31,28 +31,16 @@ def search_response(result: SearchResult, offset: int, k: int) -> SearchResponse
                           offset=offset, k=k, hits=hits)
 
 
-def index_bytes(snapshot) -> int:
-    """Bytes on disk of what the snapshot's commit point lists (its segments and tombstones)."""
-    total = 0
-    for view in snapshot.views:
-        total += sum(path.stat().st_size for path in view.segment.folder.rglob("*") if path.is_file())
-        if view.info.deletes:
-            total += (snapshot.index_dir / view.info.deletes).stat().st_size
-    return total
-
-
 def stats_out(searcher: Searcher) -> StatsOut:
-    snapshot = searcher.snapshot
-    manifest = snapshot.manifest
-    largest = max(snapshot.views, key=lambda v: v.segment.size, default=None)
-    return StatsOut(articles=manifest.articles, paragraphs=manifest.paragraphs, sources=snapshot.sources(),
-                    model=manifest.model, tokenizer=manifest.tokenizer, index=str(snapshot.index_dir),
-                    index_bytes=index_bytes(snapshot), built_at=manifest.created_at,
-                    build_seconds=manifest.build_seconds,
-                    vector_index=largest.segment.vectors.kind if largest is not None else "exact",
-                    sentence_vectors=manifest.sentences, segments=len(snapshot.views),
-                    deleted_paragraphs=sum(v.info.deleted_rows for v in snapshot.views),
-                    commit=snapshot.name.removesuffix(".json"))
+    corpus = searcher.corpus
+    info = corpus.info
+    return StatsOut(articles=info.articles, paragraphs=info.paragraphs, sources=corpus.sources(), model=info.model,
+                    tokenizer=info.tokenizer, index=info.location, index_bytes=corpus.disk_bytes(),
+                    built_at=info.created_at, build_seconds=info.build_seconds,
+                    vector_index=str(info.details.get("vector_index", "")), sentence_vectors=info.sentences,
+                    segments=int(info.details.get("segments", 0)),
+                    deleted_paragraphs=int(info.details.get("deleted_paragraphs", 0)), commit=info.version,
+                    backend=info.backend)
 
 
 def to_article(item: ArticleIn) -> Article:

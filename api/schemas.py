@@ -116,6 +116,7 @@ class StatsOut(BaseModel):
     segments: int = Field(description="Segments the index is made of (merges fold them together).")
     deleted_paragraphs: int = Field(description="Deleted or replaced paragraphs still in segments, until a merge drops them.")
     commit: str = Field(description="The commit point served.")
+    backend: str = Field("embedded", description="The engine holding the index.")
 
 
 class ArticleIn(BaseModel):

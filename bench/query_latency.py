@@ -35,7 +35,7 @@ def main() -> None:
     queries = load_queries(args.queries, args.limit)
     for query in queries[:5]:  # warm-up: first calls allocate and fill caches
         searcher.search(query, "hybrid")
-    print(f"index {searcher.snapshot.folder} ({searcher.snapshot.manifest.paragraphs} paragraphs), {len(queries)} queries")
+    print(f"index {searcher.corpus.info.location} ({searcher.corpus.info.paragraphs} paragraphs), {len(queries)} queries")
     for mode in MODES:
         times = []
         for query in queries:

@@ -66,7 +66,7 @@ def measure_in_process(index_dir: Path, work: Path, texts: list[str], args: argp
     settings = Settings().model_copy(update={"index_dir": index_dir})
     encoder = load_encoder(settings, args.fake_encoder)
     searcher = open_searcher(settings, encoder)
-    ids = searcher.snapshot.views[0].segment.ids  # a bench index is one segment
+    ids = searcher.corpus.snapshot.views[0].segment.ids  # a bench index is one segment (embedded)
     vectors = np.load(work / VECTORS_FILE)
     sentences = np.load(work / SENTENCES_FILE)
     bm25_peer = BM25sPeer(work / PEER_DIR, work / PEER_IDS, searcher.tokenizer)
@@ -101,7 +101,7 @@ def measure_in_process(index_dir: Path, work: Path, texts: list[str], args: argp
         scores = dense_peer.scores(queries[i])
         recalls.append(recall_at_k(dense.search_vectors(queries[i:i + 1], K)[0], top_rows(scores, K), scores, row_of, K))
     out["recall_mean"], out["recall_min"] = float(np.mean(recalls)), float(np.min(recalls))
-    out["probes"] = dense.parts[0].search.store.probes
+    out["probes"] = searcher.corpus.parts[0].search.store.probes
     return out
 
 

@@ -58,7 +58,8 @@ from index.settings import Settings  # noqa: E402
 from index.snapshot import open_snapshot  # noqa: E402
 from index.tokenize import tokenizer_from  # noqa: E402
 from index.writer import commit_prepared, prepare  # noqa: E402
-from search.engine import dense_retriever  # noqa: E402
+from search.embedded import EmbeddedCorpus  # noqa: E402
+from search.filters import NO_FILTER  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-write-token"
@@ -154,11 +155,9 @@ def recall(snapshot, encoder, settings: Settings, queries: int = 100) -> dict[st
     """Dense recall@10 of the served search against exact search (every IVF list of every segment probed)."""
     texts = [text for _, text in sample_queries(queries, seed=3)]
     vectors = encoder.encode_queries(texts)
-    served = dense_retriever(snapshot, encoder, settings)
-    found = served.search_vectors(vectors, 10)
     exact_settings = settings.model_copy(update={"ivf_nprobe": 1 << 30, "sentence_nprobe": 1 << 30})
-    exact = dense_retriever(snapshot, encoder, exact_settings).search_vectors(vectors, 10)
-    dense_retriever(snapshot, encoder, settings)  # the probes back as served
+    exact = EmbeddedCorpus(snapshot, exact_settings).dense(vectors, 10, NO_FILTER)
+    found = EmbeddedCorpus(snapshot, settings).dense(vectors, 10, NO_FILTER)  # (the probes back as served)
     hits = [len({p for p, _ in a} & {p for p, _ in b}) / max(len(b), 1) for a, b in zip(found, exact)]
     return {"mean": float(np.mean(hits)), "min": float(np.min(hits))}
 
@@ -187,7 +186,7 @@ def http_visibility(index_dir: Path, fake: bool, work: Path, writes: int) -> dic
 
 def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) -> dict[str, Any]:
     """8 searching clients without writes, then with one writer posting an article a second."""
-    texts = [text for _, text in sample_queries(200, seed=5)]
+    texts = [text for _, text in sample_queries(200, seed=5)] * 1000  # loops are bounded by time, not by queries
     acked: list[str] = []
     errors: list[str] = []
     with running_server(index_dir, fake, work / "server-feed.log") as server:

@@ -86,7 +86,7 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     runs = mode_runs(legs, params, unit)
     chosen = modes or list(MODES)
     scores = {m: score(dataset.qrels, runs[m], m) for m in chosen}
-    sentence_weight = searcher.dense.sentence_weight
+    sentence_weight = searcher.corpus.info.sentence_weight
     setup = {"fusion": asdict(params), "model": encoder.config(), "sentence_weight": sentence_weight,
              "index_dir": str(settings.index_dir)}
     return Evaluation(dataset, params, scores, {m: runs[m] for m in chosen}, legs, unit, setup)

@@ -51,7 +51,7 @@ def leg_rankings(searcher: Searcher, queries: dict[str, str], k0: int, quiet: bo
     covered = {qid: searcher.coverage(queries[qid], sparse[qid]) for qid in ids}
     vectors = searcher.dense.encode([queries[qid] for qid in ids])
     dense = dict(zip(ids, searcher.dense.search_vectors(vectors, k0)))
-    articles = {paragraph.id: paragraph.article_id for paragraph in searcher.snapshot.live_paragraphs()}
+    articles = {paragraph.id: paragraph.article_id for paragraph in searcher.corpus.live_paragraphs()}
     return Legs(sparse, dense, covered, articles)
 
 

@@ -24,10 +24,10 @@ import numpy as np
 
 from index.store.deleted_stats import DeletedStats
 from index.store.postings import FIELDS, QUANTISED_LENGTHS, SegmentPostings
+from search.query_leaves import Leaf
 
 K1 = 1.2
 B = 0.75
-Leaf = tuple[str, str, float]  # (field, term, boost): one clause of a query's positive terms
 
 
 def tf_table(weights: np.ndarray, average: float) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Dense retriever: the query encoded once, nearest paragraphs by cosine in each segment's FAISS indexes, merged.
+"""Dense retrieval: the query encoded once; nearest paragraphs by cosine, a segment's FAISS indexes at a time.
 
 With sentence vectors, a paragraph scores (1 - w) * cos(paragraph) + w * max(cos(paragraph),
 cos(its best sentence)): a question about one sentence of a long paragraph finds it, and a
@@ -17,7 +17,9 @@ import numpy as np
 from index.model.embed import Encoder
 from index.store.sentence_store import SentenceStore
 from index.store.vector_store import Exclusion, VectorStore
-from search.fusion import Ranked, ordered
+from search.corpus import Corpus
+from search.filters import NO_FILTER, Filter
+from search.fusion import Ranked
 
 SENTENCE_DEPTH = 2  # sentences fetched per paragraph asked for: several may share a paragraph
 # Candidates fetched from each FAISS index at least, however few results are asked for: the
@@ -83,35 +85,19 @@ class DensePart:
 
 
 class DenseRetriever:
-    """query, k -> paragraphs of every segment ranked by their (blended) cosine."""
+    """query, k -> paragraphs of a corpus ranked by their (blended) cosine: the model encodes, the corpus searches."""
 
-    def __init__(self, encoder: Encoder, parts: Sequence[DensePart]) -> None:
+    def __init__(self, encoder: Encoder, corpus: Corpus) -> None:
         self.encoder = encoder
-        self.parts = list(parts)
-        self.live = sum(p.live for p in self.parts)
-        # The weight in use: that of the segments searched with sentence vectors (0 when none is).
-        self.sentence_weight = max((p.search.sentence_weight for p in self.parts if p.search.sentences is not None),
-                                   default=0.0)
+        self.corpus = corpus
 
     def encode(self, queries: Sequence[str]) -> np.ndarray:
         return self.encoder.encode_queries(list(queries))
 
-    def search_vectors(self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[Ranked]:
-        """Ranked paragraphs for each query vector, among the global rows where `allowed` is True when given
-        (a bool mask that excludes deleted rows itself), else among every live row."""
-        merged: list[list[tuple[str, float]]] = [[] for _ in range(len(vectors))]
-        for part in self.parts:
-            if allowed is None:
-                found = part.search.search_vectors(vectors, k)
-            else:
-                rows = np.flatnonzero(allowed[part.base:part.base + part.size])
-                if not len(rows):
-                    continue
-                found = part.search.search_vectors(vectors, k, rows)
-            for into, ranked in zip(merged, found):
-                into.extend(ranked)
-        return merged if len(self.parts) == 1 else [ordered(ranked)[:k] for ranked in merged]
+    def search_vectors(self, vectors: np.ndarray, k: int, flt: Filter = NO_FILTER) -> list[Ranked]:
+        """Ranked paragraphs meeting `flt` for each query vector."""
+        return self.corpus.dense(vectors, k, flt)
 
-    def search(self, text: str, k: int, allowed: np.ndarray | None = None) -> Ranked:
-        """The top `k` paragraphs for one query (only among `allowed` rows when given)."""
-        return self.search_vectors(self.encode([text]), k, allowed)[0]
+    def search(self, text: str, k: int, flt: Filter = NO_FILTER) -> Ranked:
+        """The top `k` paragraphs meeting `flt` for one query."""
+        return self.search_vectors(self.encode([text]), k, flt)[0]

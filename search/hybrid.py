@@ -1,4 +1,4 @@
-"""The searcher: bm25, dense or hybrid (candidates from each leg, fused), paged, with highlights."""
+"""The searcher: bm25, dense or hybrid (candidates from each leg, fused), paged, with highlights, over a Corpus."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
-import numpy as np
-
+from index.model.embed import Encoder
 from index.models import Paragraph, article_id_of
 from index.settings import FusionMethod, Settings
-from index.snapshot import Snapshot
 from index.tokenize import Token, Tokenizer, normalize
 from search.article_context import ArticleOf, with_article_context
 from search.bm25 import BM25Retriever
+from search.corpus import Corpus
 from search.dense import DenseRetriever
-from search.filters import NO_FILTER, Filter, segment_mask
+from search.filters import NO_FILTER, Filter
 from search.fusion import Ranked, adaptive_alpha, coverage, rrf, weighted_sum
 from search.highlight import Span, highlight
 
@@ -92,61 +91,50 @@ def leg_pool() -> ThreadPoolExecutor:
 
 
 class Searcher:
-    """Holds the retrievers of one snapshot; safe to share across threads.
+    """Queries one corpus view in every mode; safe to share across threads.
 
     Paging is stable: every page is a slice of one deterministic ranking. In hybrid
     mode that ranking is the fusion of each leg's top k0, so `total` is at most 2 * k0.
     """
 
-    def __init__(self, snapshot: Snapshot, tokenizer: Tokenizer, dense: DenseRetriever, settings: Settings) -> None:
-        self.snapshot = snapshot
+    def __init__(self, corpus: Corpus, tokenizer: Tokenizer, encoder: Encoder, settings: Settings) -> None:
+        self.corpus = corpus
         self.tokenizer = tokenizer
-        self.bm25 = BM25Retriever(snapshot, tokenizer)
-        self.dense = dense
+        self.bm25 = BM25Retriever(corpus, tokenizer)
+        self.dense = DenseRetriever(encoder, corpus)
         self.defaults = FusionParams(settings.fusion, settings.alpha, settings.rrf_k, settings.k0,
                                      settings.alpha_min, settings.alpha_max, settings.article_weight)
         self._pool = leg_pool()
-        # Per-instance caches: they die with this snapshot's searcher when a new commit point lands.
+        # Per-instance caches: they die with this view's searcher when a new commit point lands.
         self.tokens = lru_cache(maxsize=20_000)(self._tokens)
         self.title_terms = lru_cache(maxsize=20_000)(self._title_terms)
         self.folded = lru_cache(maxsize=20_000)(self._folded)
-        self._allowed_rows = lru_cache(maxsize=256)(self._rows_meeting)
-
-    def allowed_rows(self, flt: Filter) -> np.ndarray | None:
-        """Global rows whose paragraphs are live and meet `flt`, as a bool mask (None: every live row). Cached."""
-        return None if flt.is_empty() else self._allowed_rows(flt)
-
-    def _rows_meeting(self, flt: Filter) -> np.ndarray:
-        return np.concatenate([segment_mask(flt, v.segment) & v.live() for v in self.snapshot.views]
-                              or [np.zeros(0, dtype=bool)])
 
     def rank(self, query: str, mode: Mode, limit: int, params: FusionParams,
              flt: Filter = NO_FILTER) -> tuple[Ranked, int]:
         """The ranking (at least `limit` long where there are enough) and the total available."""
-        rows = self.allowed_rows(flt)
         if mode == "bm25":
-            return self.bm25.search(query, limit, rows)
+            return self.bm25.search(query, limit, flt)
         if mode == "dense":
-            ranked = self.dense.search(query, limit, rows)
-            return ranked, self.dense.live if rows is None else int(rows.sum())
+            return self.dense.search(query, limit, flt), self.corpus.dense_total(flt)
         # The legs run side by side: the model releases the GIL while BM25 scores. The model runs
         # in the calling thread: torch's 2-thread OpenMP team encodes at half speed in a pool thread.
-        sparse_future = self._pool.submit(self._sparse_leg, query, params, rows)
-        dense = self.dense.search(query, params.k0, rows)
+        sparse_future = self._pool.submit(self._sparse_leg, query, params, flt)
+        dense = self.dense.search(query, params.k0, flt)
         sparse, covered = sparse_future.result()
         fused = fuse(sparse, dense, params, covered, article_id_of)
         return fused, len(fused)
 
     def paragraph(self, paragraph_id: str) -> Paragraph:
-        """A live paragraph of this snapshot (KeyError for another id)."""
-        found = self.snapshot.paragraph(paragraph_id)
+        """A live paragraph of this view (KeyError for another id)."""
+        found = self.corpus.paragraph(paragraph_id)
         if found is None:
             raise KeyError(paragraph_id)
         return found
 
-    def _sparse_leg(self, query: str, params: FusionParams, rows: np.ndarray | None) -> tuple[Ranked, float]:
+    def _sparse_leg(self, query: str, params: FusionParams, flt: Filter) -> tuple[Ranked, float]:
         """BM25's top k0 and how much of the query its best hit covers (for adaptive fusion)."""
-        sparse, _ = self.bm25.search(query, params.k0, rows, count=False)
+        sparse, _ = self.bm25.search(query, params.k0, flt, count=False)
         return sparse, self.coverage(query, sparse) if params.method == "adaptive" else 0.5
 
     def _tokens(self, paragraph_id: str) -> tuple[Token, ...]:

@@ -26,7 +26,7 @@ def test_loaded_index_is_frozen_and_a_replaced_searcher_is_freed(settings, tiny_
         second = holder.get()
         holder.settle.flush()
         assert second is not None and first() is None
-        assert {a for a in ("a1", "a2", "a3") if second.snapshot.article(a)} == {"a1", "a2"}
+        assert {a for a in ("a1", "a2", "a3") if second.corpus.snapshot.article(a)} == {"a1", "a2"}
     finally:
         gc.unfreeze()
 
@@ -35,12 +35,12 @@ def test_a_refresh_reuses_the_open_segments(settings, tiny_articles, fake_encode
     build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
     holder = SearcherHolder(settings, fake_encoder)
     holder.load()
-    before = holder.get().snapshot.views[0].segment
+    before = holder.get().corpus.snapshot.views[0].segment
     apply_update(settings.index_dir, [Article("n", "新", ("新的一段。",))], ["a3"], tokenizer_from(settings), fake_encoder)
     holder.refresh()
-    views = holder.get().snapshot.views
+    views = holder.get().corpus.snapshot.views
     assert views[0].segment is before and len(views) == 2 and sorted(views[0].deleted_rows) == [3]
-    assert holder.get().snapshot.article("n") is not None and holder.get().snapshot.article("a3") is None
+    assert holder.get().corpus.snapshot.article("n") is not None and holder.get().corpus.snapshot.article("a3") is None
     gc.unfreeze()
 
 
@@ -52,9 +52,9 @@ def test_the_watcher_picks_up_another_process_s_write(settings, tiny_articles, f
     try:
         apply_update(settings.index_dir, [Article("n", "新", ("新的一段。",))], [], tokenizer_from(settings), fake_encoder)
         deadline = time.monotonic() + 30  # the watcher polls every 10 ms; a loaded machine may take far longer
-        while holder.get().snapshot.article("n") is None and time.monotonic() < deadline:
+        while holder.get().corpus.snapshot.article("n") is None and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert holder.get().snapshot.article("n") is not None
+        assert holder.get().corpus.snapshot.article("n") is not None
     finally:
         holder.stop()
         gc.unfreeze()

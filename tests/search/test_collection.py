@@ -19,7 +19,8 @@ from index.models import Article
 from index.store.bm25_store import BM25Store
 from index.tokenize import tokenizer_from
 from index.writer import apply_update
-from search.bm25 import BM25Retriever, flat_leaves
+from search.bm25 import BM25Retriever
+from search.query_leaves import flat_leaves
 from search.engine import open_searcher
 from search.filters import Filter
 
@@ -82,7 +83,7 @@ def test_accumulators_are_clean_and_reused_between_queries(seeds):
     _, searcher, _ = seeds
     for query in QUERIES + SYNTAX:
         searcher.bm25.search(query, 10)
-    spare = searcher.bm25.collection._spare
+    spare = searcher.corpus.collection._spare
     assert len(spare) == 1 and not spare[0].any()
 
 
@@ -91,7 +92,7 @@ def test_a_filter_keeps_the_scores_and_only_its_rows(seeds):
     full = dict(searcher.bm25.search("职工", 1000)[0])
     article = next(iter(full)).rsplit(".p", 1)[0]
     flt = Filter(article_id=article)
-    ranked, _ = searcher.bm25.search("职工", 50, searcher.allowed_rows(flt))
+    ranked, _ = searcher.bm25.search("职工", 50, flt)
     assert ranked and all(pid.startswith(article + ".") for pid, _ in ranked)
     assert all(full[pid] == score for pid, score in ranked)
 

@@ -86,7 +86,7 @@ def test_nprobe_settings_reach_both_ivf_indexes(settings, fake_encoder):
     build_index(settings.index_dir, articles, tokenizer_from(settings), fake_encoder, ["t"], quiet=True,
                 ann_threshold=2)
     searcher = open_searcher(settings.model_copy(update={"ivf_nprobe": 3, "sentence_nprobe": 2}), fake_encoder)
-    dense = searcher.dense.parts[0].search
+    dense = searcher.corpus.parts[0].search
     assert dense.store.kind.startswith("ivf") and dense.sentences.store.kind.startswith("ivf")
     assert (dense.store.nprobe, dense.sentences.store.nprobe) == (3, 2)
     assert searcher.search("职工培训", mode="dense", k=2).hits
@@ -101,7 +101,7 @@ def test_segment_masks_meet_filters_as_the_row_by_row_rule_does(settings, fake_e
     articles = [Article(f"d{i}", f"标题{i}", (f"第{i}篇第一段。", f"第{i}篇第二段。"), source=f"s{i % 3}.txt",
                         date=dates[i % len(dates)]) for i in range(21)]
     build_index(settings.index_dir, articles, tokenizer_from(settings), fake_encoder, ["t"], quiet=True)
-    segment = open_searcher(settings, fake_encoder).snapshot.views[0].segment
+    segment = open_searcher(settings, fake_encoder).corpus.snapshot.views[0].segment
     filters = [Filter(), Filter(source="s1.txt"), Filter(source="none"), Filter(article_id="d4"),
                Filter(article_id="d4", source="s2.txt"), Filter(date_from="2025-03"), Filter(date_to="2025-03"),
                Filter(date_from="2025", date_to="2025-12"), Filter(date_to="2026"), Filter(date_from="2026-01-06")]

@@ -1,0 +1,166 @@
+"""The embedded engine as a Corpus: one commit point's segments, BM25 from their postings, dense from their FAISS.
+
+BM25: a flat OR of terms is scored from the postings with the live collection's statistics
+(search/collection.py); phrases, AND, NOT and parentheses are matched by Whoosh in each segment
+and the matching paragraphs scored the same way, by their positive terms. Dense: each segment's
+FAISS indexes (search/dense.py `SegmentDense`), merged by score. Filters are row masks over all
+segments' rows (deleted rows never allowed), cached per filter.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Iterator, Sequence
+
+import numpy as np
+from whoosh.query import Query
+
+from index.models import Article, Paragraph
+from index.settings import Settings
+from index.snapshot import Snapshot
+from search.corpus import CorpusInfo
+from search.collection import Collection, Part
+from search.dense import DensePart, SegmentDense
+from search.filters import Filter, segment_mask
+from search.fusion import Ranked, ordered
+from search.query_leaves import flat_leaves, positive_leaves
+
+FILTER_CACHE = 256  # filters whose row masks are kept
+
+
+class EmbeddedCorpus:
+    """A Corpus over one snapshot of the embedded index; thread-safe."""
+
+    def __init__(self, snapshot: Snapshot, settings: Settings, previous: "EmbeddedCorpus | None" = None) -> None:
+        self.snapshot = snapshot
+        self.collection = Collection([Part(v.segment.postings, v.base, v.deleted, v.stats) for v in snapshot.views],
+                                     snapshot.ids_of)
+        self.parts = dense_parts(snapshot, settings, previous.parts if previous is not None else None)
+        self.live = sum(p.live for p in self.parts)
+        # The weight in use: that of the segments searched with sentence vectors (0 when none is).
+        self.sentence_weight = max((p.search.sentence_weight for p in self.parts if p.search.sentences is not None),
+                                   default=0.0)
+        self.info = corpus_info(snapshot, self.sentence_weight)
+        self._masks = lru_cache(maxsize=FILTER_CACHE)(self._rows_meeting)
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ documents
+
+    def paragraph(self, paragraph_id: str) -> Paragraph | None:
+        return self.snapshot.paragraph(paragraph_id)
+
+    def article(self, article_id: str) -> Article | None:
+        return self.snapshot.article(article_id)
+
+    def article_paragraphs(self, article_id: str) -> list[Paragraph]:
+        return self.snapshot.article_paragraphs(article_id)
+
+    def live_paragraphs(self) -> Iterator[Paragraph]:
+        return self.snapshot.live_paragraphs()
+
+    def sources(self) -> list[str]:
+        return self.snapshot.sources()
+
+    def disk_bytes(self) -> int:
+        """Bytes on disk of what the commit point lists (its segments and tombstones)."""
+        total = 0
+        for view in self.snapshot.views:
+            total += sum(path.stat().st_size for path in view.segment.folder.rglob("*") if path.is_file())
+            if view.info.deletes:
+                total += (self.snapshot.index_dir / view.info.deletes).stat().st_size
+        return total
+
+    # ------------------------------------------------------------------ filters
+
+    def allowed(self, flt: Filter) -> np.ndarray | None:
+        """Global rows live and meeting `flt` as a bool mask (None: every live row). Cached per filter."""
+        return None if flt.is_empty() else self._masks(flt)
+
+    def _rows_meeting(self, flt: Filter) -> np.ndarray:
+        return np.concatenate([segment_mask(flt, v.segment) & v.live() for v in self.snapshot.views]
+                              or [np.zeros(0, dtype=bool)])
+
+    # ------------------------------------------------------------------ BM25
+
+    def _searcher(self, segment):
+        """One Whoosh searcher per thread and segment, opened once (segments never change)."""
+        searchers = getattr(self._local, "searchers", None)
+        if searchers is None:
+            searchers = self._local.searchers = {}
+        if segment.name not in searchers:
+            searchers[segment.name] = segment.bm25.index.searcher()
+        return searchers[segment.name]
+
+    def matching(self, query: Query) -> np.ndarray:
+        """Global rows Whoosh matches `query` in (deleted ones too: scoring leaves them out), as a bool mask."""
+        mask = np.zeros(self.snapshot.rows, dtype=bool)
+        for view in self.snapshot.views:
+            docs = np.fromiter(self._searcher(view.segment).docs_for_query(query), dtype=np.int64)
+            rows = view.segment.whoosh_rows[docs] if len(docs) else docs
+            mask[view.base + rows[rows >= 0]] = True
+        return mask
+
+    def bm25(self, query: Query, k: int, flt: Filter, count: bool = True) -> tuple[Ranked, int]:
+        allowed = self.allowed(flt)
+        leaves = flat_leaves(query)
+        if leaves is None:  # phrases, AND, NOT: Whoosh decides which paragraphs match
+            matched = self.matching(query)
+            allowed = matched if allowed is None else allowed & matched
+            leaves = positive_leaves(query)
+        return self.collection.top(leaves, k, count, allowed)
+
+    def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
+        return {term: self.collection.term_weight(term) for term in terms}
+
+    # ------------------------------------------------------------------ dense
+
+    def dense(self, vectors: np.ndarray, k: int, flt: Filter) -> list[Ranked]:
+        allowed = self.allowed(flt)
+        merged: list[list[tuple[str, float]]] = [[] for _ in range(len(vectors))]
+        for part in self.parts:
+            if allowed is None:
+                found = part.search.search_vectors(vectors, k)
+            else:
+                rows = np.flatnonzero(allowed[part.base:part.base + part.size])
+                if not len(rows):
+                    continue
+                found = part.search.search_vectors(vectors, k, rows)
+            for into, ranked in zip(merged, found):
+                into.extend(ranked)
+        return merged if len(self.parts) == 1 else [ordered(ranked)[:k] for ranked in merged]
+
+    def dense_total(self, flt: Filter) -> int:
+        allowed = self.allowed(flt)
+        return self.live if allowed is None else int(allowed.sum())
+
+
+def dense_parts(snapshot: Snapshot, settings: Settings, previous: Sequence[DensePart] | None = None) -> list[DensePart]:
+    """Each segment's dense search, with the settings' probes and sentence weight; a segment whose deletions
+    `previous` already searched keeps its part (and the FAISS selectors built for them)."""
+    reuse = {(id(p.search.store), id(p.deleted_key)): p.search for p in previous} if previous is not None else {}
+    parts = []
+    for view in snapshot.views:
+        segment = view.segment
+        segment.vectors.nprobe = settings.ivf_nprobe
+        if segment.sentences is not None:
+            segment.sentences.store.nprobe = settings.sentence_nprobe
+        search = reuse.get((id(segment.vectors), id(view.deletions)))
+        if search is None or search.sentence_weight != settings.sentence_weight:
+            search = SegmentDense(segment.vectors, segment.sentences, settings.sentence_weight, view.deleted)
+        parts.append(DensePart(search, view.base, segment.size, view.deletions))
+    return parts
+
+
+def corpus_info(snapshot: Snapshot, sentence_weight: float) -> CorpusInfo:
+    manifest = snapshot.manifest
+    largest = max(snapshot.views, key=lambda v: v.segment.size, default=None)
+    return CorpusInfo(
+        backend="embedded", version=snapshot.name.removesuffix(".json"), location=str(snapshot.index_dir),
+        articles=manifest.articles, paragraphs=manifest.paragraphs, sentences=manifest.sentences,
+        sentence_vectors=manifest.sentence_vectors, model=manifest.model, tokenizer=manifest.tokenizer,
+        sentence_weight=sentence_weight,
+        created_at=manifest.created_at, build_seconds=manifest.build_seconds,
+        details={"segments": len(snapshot.views), "deleted_paragraphs": sum(v.info.deleted_rows for v in snapshot.views),
+                 "vector_index": largest.segment.vectors.kind if largest is not None else "exact"},
+    )
