@@ -4,6 +4,7 @@ searching clients, disk after many writes and a merge, dense recall throughout.
 Usage (each size needs bench/run.py's index of it, built with the same encoder, in --work-dir/N/index):
   .venv/bin/python bench/write_load.py --sizes 10000 --sizes 100000 [--fake-encoder] [--writes 200]
       [--feed-seconds 60] [--disk-writes 1000] [--skip http --skip feed --skip disk]
+      [--feed-at 100000] [--disk-at 10000]
 
 The bench index is copied with hard links (segments never change once written, so the original
 stays as it was) and the copy is written to. Phases, each on a fresh copy:
@@ -319,6 +320,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--disk-writes", type=int, default=1000)
     parser.add_argument("--skip", action="append", default=[], choices=["upserts", "http", "feed", "disk"])
+    parser.add_argument("--feed-at", type=int, action="append",
+                        help="sizes that get the feed phase (repeat; default: every size)")
+    parser.add_argument("--disk-at", type=int, action="append",
+                        help="sizes that get the disk phase (repeat; default: every size). Its fresh build embeds "
+                             "every paragraph: with the model, hours at 1M")
     args = parser.parse_args()
     os.environ["ZHSEARCH_WRITE_TOKEN"] = TOKEN
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -334,7 +340,8 @@ def main() -> None:
         copy = work / "writes-index"
         result: dict[str, Any] = {"size": size}
         for phase in ("upserts", "http", "feed", "disk"):
-            if phase in args.skip:
+            only = {"feed": args.feed_at, "disk": args.disk_at}.get(phase)
+            if phase in args.skip or (only and size not in only):
                 continue
             log(f"{size:,}: {phase}")
             hardlink_copy(source, copy)
