@@ -38,6 +38,7 @@ from memory import peak_rss_bytes, rss_bytes
 from peers import BM25sPeer, ExactDense, HybridPeer, recall_at_k, top_rows
 from report import MODES, notes, table
 from index.settings import Settings
+from search.embedded import EmbeddedCorpus
 from search.engine import open_searcher
 
 BENCH = Path(__file__).resolve().parent
@@ -66,7 +67,9 @@ def measure_in_process(index_dir: Path, work: Path, texts: list[str], args: argp
     settings = Settings().model_copy(update={"index_dir": index_dir})
     encoder = load_encoder(settings, args.fake_encoder)
     searcher = open_searcher(settings, encoder)
-    ids = searcher.corpus.snapshot.views[0].segment.ids  # a bench index is one segment (embedded)
+    corpus = searcher.corpus
+    assert isinstance(corpus, EmbeddedCorpus), "bench/run.py times the embedded engine's parts"
+    ids = corpus.snapshot.views[0].segment.ids  # a bench index is one segment
     vectors = np.load(work / VECTORS_FILE)
     sentences = np.load(work / SENTENCES_FILE)
     bm25_peer = BM25sPeer(work / PEER_DIR, work / PEER_IDS, searcher.tokenizer)
@@ -101,7 +104,7 @@ def measure_in_process(index_dir: Path, work: Path, texts: list[str], args: argp
         scores = dense_peer.scores(queries[i])
         recalls.append(recall_at_k(dense.search_vectors(queries[i:i + 1], K)[0], top_rows(scores, K), scores, row_of, K))
     out["recall_mean"], out["recall_min"] = float(np.mean(recalls)), float(np.min(recalls))
-    out["probes"] = searcher.corpus.parts[0].search.store.probes
+    out["probes"] = corpus.parts[0].search.store.probes
     return out
 
 

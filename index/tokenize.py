@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +16,8 @@ import opencc
 
 from index.settings import Settings
 
-RECENT = 1024  # texts whose tokens a tokenizer keeps (a few MB)
+RECENT_TOKENS = 200_000  # tokens of recent texts a tokenizer keeps (~250 bytes each: at most ~50 MB)
+LONGEST_KEPT = RECENT_TOKENS // 16  # a text of more tokens is never kept (it would push out many others)
 TOKENIZER_VERSION = 1  # bump when the rules below change: indexes built before must be rebuilt
 
 
@@ -25,6 +28,35 @@ class Token:
     term: str
     start: int
     end: int
+
+
+class RecentTokens:
+    """The tokens of recently tokenised texts, least recently used out first; bounded by their total
+    token count, not by the number of texts (a paragraph may be 200,000 characters). Thread-safe."""
+
+    def __init__(self, budget: int, longest: int) -> None:
+        self.budget, self.longest, self.size = budget, longest, 0
+        self._kept: OrderedDict[str, tuple[Token, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> tuple[Token, ...] | None:
+        with self._lock:
+            tokens = self._kept.get(text)
+            if tokens is not None:
+                self._kept.move_to_end(text)
+            return tokens
+
+    def put(self, text: str, tokens: tuple[Token, ...]) -> None:
+        if len(tokens) > self.longest:
+            return
+        with self._lock:
+            if text in self._kept:
+                return
+            self._kept[text] = tokens
+            self.size += max(len(tokens), 1)  # an empty result still takes an entry
+            while self.size > self.budget:
+                _, dropped = self._kept.popitem(last=False)
+                self.size -= max(len(dropped), 1)
 
 
 def file_digest(path: Path) -> str:
@@ -99,7 +131,7 @@ class Tokenizer:
             cache_dir.mkdir(parents=True, exist_ok=True)
             self._jieba.tmp_dir = str(cache_dir)
         self._jieba.initialize()
-        self._recent = lru_cache(maxsize=RECENT)(self._tokenize)
+        self._recent = RecentTokens(RECENT_TOKENS, LONGEST_KEPT)
         if user_dict is not None:
             if not user_dict.is_file():
                 raise FileNotFoundError(f"user dictionary {user_dict} not found: fix ZHSEARCH_USER_DICT")
@@ -108,10 +140,14 @@ class Tokenizer:
     def __call__(self, text: str) -> list[Token]:
         """Tokens of `text` in order of position, offsets into the original `text`.
 
-        The last RECENT texts are remembered: a write tokenises each paragraph for Whoosh and again
-        for its postings, and every paragraph of an article repeats its title.
+        Recent texts are remembered (RECENT_TOKENS in all): a write tokenises each paragraph for
+        Whoosh and again for its postings, and every paragraph of an article repeats its title.
         """
-        return list(self._recent(text))
+        tokens = self._recent.get(text)
+        if tokens is None:
+            tokens = self._tokenize(text)
+            self._recent.put(text, tokens)
+        return list(tokens)
 
     def _tokenize(self, text: str) -> tuple[Token, ...]:
         norm = normalize(text, self.fold_traditional)

@@ -10,6 +10,10 @@ Invariants for every implementation: one view is one version of the corpus (a co
 a mix; rankings are lists of (paragraph id, score) sorted by (-score, id); BM25 scores are BM25F
 over title and text with the live corpus's statistics; dense scores are cosines blended with the
 paragraph's best sentence as search/dense.py describes; a filter is applied before the top k.
+
+A query reaches `bm25` parsed, as a whoosh.query tree (the query language's syntax tree: terms,
+phrases, AND, OR, NOT, field names); an engine without Whoosh translates the tree, it does not
+need Whoosh's index.
 """
 
 from __future__ import annotations

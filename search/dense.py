@@ -1,10 +1,12 @@
-"""Dense retrieval: the query encoded once; nearest paragraphs by cosine, a segment's FAISS indexes at a time.
+"""Dense retrieval: the query encoded once; nearest paragraphs by cosine, through the Corpus.
 
-With sentence vectors, a paragraph scores (1 - w) * cos(paragraph) + w * max(cos(paragraph),
-cos(its best sentence)): a question about one sentence of a long paragraph finds it, and a
-paragraph is never ranked below its own vector's cosine times (1 - w) + w. Candidates come from
-both FAISS indexes of a segment and are then scored exactly from their stored vectors; scores are
-absolute, so each segment's top k merged by score is the top k of them all.
+`DenseRetriever` encodes and asks the corpus; `SegmentDense` is how the embedded engine searches
+one segment's FAISS indexes (search/embedded.py merges segments by score). With sentence vectors,
+a paragraph scores (1 - w) * cos(paragraph) + w * max(cos(paragraph), cos(its best sentence)): a
+question about one sentence of a long paragraph finds it, and a paragraph is never ranked below
+its own vector's cosine times (1 - w) + w. Candidates come from both FAISS indexes of a segment
+and are then scored exactly from their stored vectors; scores are absolute, so each segment's top
+k merged by score is the top k of them all.
 """
 
 from __future__ import annotations

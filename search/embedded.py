@@ -78,8 +78,10 @@ class EmbeddedCorpus:
         return None if flt.is_empty() else self._masks(flt)
 
     def _rows_meeting(self, flt: Filter) -> np.ndarray:
-        return np.concatenate([segment_mask(flt, v.segment) & v.live() for v in self.snapshot.views]
+        mask = np.concatenate([segment_mask(flt, v.segment) & v.live() for v in self.snapshot.views]
                               or [np.zeros(0, dtype=bool)])
+        mask.flags.writeable = False  # shared by every query with this filter
+        return mask
 
     # ------------------------------------------------------------------ BM25
 

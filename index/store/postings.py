@@ -1,4 +1,5 @@
-"""A segment's BM25 postings, read once from its Whoosh index and kept as numpy files beside it.
+"""A segment's BM25 postings, kept as numpy files beside its Whoosh index: read back from it once (a build, a
+merge, an upgrade) or computed from the text through the same analyzer (a write's small segment).
 
 For every (field, term): the segment rows holding it and, per posting, a code for what BM25
 needs of it besides collection statistics: its term weight (Whoosh's boosted term frequency) and
@@ -20,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 from whoosh.util.numeric import byte_to_length, length_to_byte
-
 
 FIELDS = ("title", "text")  # the BM25F fields: a paragraph's article title and its own text
 POSTINGS_DIR = "bm25"
@@ -236,22 +236,58 @@ def _merged(parts: list[_LeafField]) -> tuple[list[str], np.ndarray, np.ndarray,
     return terms, counts, rows, freqs, lengths
 
 
+class _Assembly:
+    """A segment's postings put together field by field (FIELDS order): its slots, offsets, rows and codes.
+
+    Both ways of getting postings (read back from Whoosh, computed from the text) end here, so that
+    they lay slots, weights and codes out alike by construction.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.slots: dict[str, dict[str, int]] = {}
+        self.weights: dict[str, np.ndarray] = {}
+        self.offsets, self.rows, self.codes = [np.zeros(1, np.int64)], [], []
+        self.lengths = np.zeros((size, len(FIELDS)), np.int32)
+        self.total = 0  # postings of the fields added so far: where the next field's first term starts
+
+    def add(self, fieldname: str, terms: list[str], counts: np.ndarray, rows: np.ndarray, freqs: np.ndarray,
+            length_bytes: np.ndarray, boost: float) -> None:
+        """One field: `terms` sorted, `counts[i]` postings of terms[i], then per posting its row, frequency
+        and length byte (a term's postings together)."""
+        first = sum(len(s) for s in self.slots.values())
+        self.slots[fieldname] = {term: first + i for i, term in enumerate(terms)}
+        distinct = np.unique(freqs)
+        self.weights[fieldname] = distinct.astype(np.float64) * boost
+        codes = np.searchsorted(distinct, freqs).astype(np.uint32)  # the weight's index, then the code in place
+        codes *= LENGTH_CODES
+        codes += length_bytes
+        self.codes.append(codes)
+        self.rows.append(rows.astype(np.int32, copy=False))
+        self.offsets.append(self.total + np.cumsum(counts, dtype=np.int64))
+        self.total += len(rows)
+
+    def done(self) -> SegmentPostings:
+        wide = any(len(w) > (np.iinfo(np.uint16).max + 1) // LENGTH_CODES for w in self.weights.values())
+        codes = np.concatenate(self.codes).astype(np.uint32 if wide else np.uint16)
+        self.codes.clear()
+        rows = np.concatenate(self.rows)
+        self.rows.clear()
+        return SegmentPostings(self.slots, np.concatenate(self.offsets), rows, codes, self.weights, self.lengths)
+
+
 def read_postings(ix, row_of: dict[str, int], boosts: dict[str, float]) -> SegmentPostings:
     """Every posting of FIELDS in Whoosh index `ix`, in segment rows (`row_of`: paragraph id -> row).
 
     `boosts` are the fields' index-time boosts: Whoosh's posting weight is the term frequency times
     the boost, so the frequency (hence each row's exact length) comes back from the weight. Memory:
-    about 9 bytes a posting while reading, twice that while a field's segments are joined.
+    about 9 bytes a posting while reading, up to twice that while a field's segments are joined.
     """
     size = len(row_of)
     if size > MAX_DOCS:
         raise TooManyDocuments(f"a segment of {size} paragraphs: at most {MAX_DOCS} fit int32 rows; "
                                "index the corpus as several segments")
     maps = whoosh_rows(ix, row_of)
-    slots: dict[str, dict[str, int]] = {}
-    offsets, rows_out, codes_out, weights_of = [np.zeros(1, np.int64)], [], [], {}
-    lengths = np.zeros((size, len(FIELDS)), np.int32)
-    total = 0  # postings of the fields before this one: where this field's first term starts
+    out = _Assembly(size)
     with ix.reader() as reader:
         leaves = [leaf for leaf, _ in reader.leaf_readers()]
         for f, fieldname in enumerate(FIELDS):
@@ -259,22 +295,9 @@ def read_postings(ix, row_of: dict[str, int], boosts: dict[str, float]) -> Segme
             parts = [_read_leaf_field(leaf, fieldname, rows_of_doc, boost) for leaf, rows_of_doc in zip(leaves, maps)]
             terms, counts, rows, freqs, length_bytes = _merged(parts)
             del parts
-            first = sum(len(s) for s in slots.values())
-            slots[fieldname] = {term: first + i for i, term in enumerate(terms)}
-            distinct = np.unique(freqs)
-            weights_of[fieldname] = distinct.astype(np.float64) * boost
-            field_codes = np.searchsorted(distinct, freqs).astype(np.uint32)  # weight index, then the code in place
-            field_codes *= LENGTH_CODES
-            field_codes += length_bytes
-            codes_out.append(field_codes)
-            rows_out.append(rows)
-            offsets.append(total + np.cumsum(counts, dtype=np.int64))
-            total += len(rows)
-            lengths[:, f] = np.bincount(rows, weights=freqs, minlength=size).astype(np.int64)
-    wide = any(len(w) > (np.iinfo(np.uint16).max + 1) // LENGTH_CODES for w in weights_of.values())
-    codes = np.concatenate(codes_out).astype(np.uint32 if wide else np.uint16)
-    return SegmentPostings(slots, np.concatenate(offsets), np.concatenate(rows_out).astype(np.int32, copy=False),
-                           codes, weights_of, lengths)
+            out.add(fieldname, terms, counts, rows, freqs, length_bytes, boost)
+            out.lengths[:, f] = np.bincount(rows, weights=freqs, minlength=size).astype(np.int64)
+    return out.done()
 
 
 def field_boosts(schema) -> dict[str, float]:
@@ -304,32 +327,18 @@ def postings_of_text(schema, values: list[dict[str, str]], boosts: dict[str, flo
     Equal to `read_postings` of the same documents in Whoosh (tested): the same terms and frequencies
     (the schema's own analyzer), and Whoosh's length byte of each field's exact length.
     """
-    size = len(values)
-    slots: dict[str, dict[str, int]] = {}
-    offsets, rows_out, codes_out, weights_of = [np.zeros(1, np.int64)], [], [], {}
-    lengths = np.zeros((size, len(FIELDS)), np.int32)
-    total = 0  # postings of the fields before this one: where this field's first term starts
+    out = _Assembly(len(values))
     for f, fieldname in enumerate(FIELDS):
         per_term: dict[str, list[tuple[int, int, int]]] = {}
         for row, document in enumerate(values):
             pairs = field_terms(schema, fieldname, document.get(fieldname, ""))
             length = sum(freq for _, freq in pairs)
-            lengths[row, f] = length
+            out.lengths[row, f] = length
             for term, freq in pairs:
                 per_term.setdefault(term, []).append((row, freq, length_to_byte(length)))
         terms = sorted(per_term)
-        first = sum(len(s) for s in slots.values())
-        slots[fieldname] = {term: first + i for i, term in enumerate(terms)}
-        flat = [posting for term in terms for posting in per_term[term]]
-        rows = np.array([r for r, _, _ in flat], dtype=np.int32)
-        freqs = np.array([q for _, q, _ in flat], dtype=np.uint32)
-        length_bytes = np.array([b for _, _, b in flat], dtype=np.uint32)
-        distinct = np.unique(freqs)
-        weights_of[fieldname] = distinct.astype(np.float64) * boosts.get(fieldname, 1.0)
-        codes_out.append(np.searchsorted(distinct, freqs).astype(np.uint32) * LENGTH_CODES + length_bytes)
-        rows_out.append(rows)
-        offsets.append(total + np.cumsum([len(per_term[t]) for t in terms], dtype=np.int64))
-        total += len(flat)
-    wide = any(len(w) > (np.iinfo(np.uint16).max + 1) // LENGTH_CODES for w in weights_of.values())
-    return SegmentPostings(slots, np.concatenate(offsets), np.concatenate(rows_out).astype(np.int32),
-                           np.concatenate(codes_out).astype(np.uint32 if wide else np.uint16), weights_of, lengths)
+        flat = np.array([posting for term in terms for posting in per_term[term]], dtype=np.int64).reshape(-1, 3)
+        out.add(fieldname, terms, np.array([len(per_term[t]) for t in terms], dtype=np.int64),
+                flat[:, 0].astype(np.int32), flat[:, 1].astype(np.uint32), flat[:, 2].astype(np.uint32),
+                boosts.get(fieldname, 1.0))
+    return out.done()

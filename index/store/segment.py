@@ -143,13 +143,14 @@ def write_whoosh(folder: Path, tokenizer: Tokenizer, paragraphs, procs: int = 1)
     return BM25Store.build(folder, tokenizer, paragraphs, procs=procs)
 
 
-def write_postings(folder: Path, store: BM25Store, ids: list[str], paragraphs: list[Paragraph] | None = None) -> SegmentPostings:
-    """The segment's postings into `folder/bm25/` (rows: `ids` order). With `paragraphs` (the rows' paragraphs,
-    written by one Whoosh process in row order), computed from their text; else read back from Whoosh."""
+def write_postings(folder: Path, store: BM25Store, ids: list[str],
+                   paragraphs: list[Paragraph] | None = None) -> SegmentPostings:
+    """The segment's postings into `folder/bm25/` (rows: `ids` order). With `paragraphs` (row i's paragraph),
+    computed from their text where one Whoosh writer added them in row order; else read back from Whoosh."""
     boosts = field_boosts(store.index.schema)
-    if paragraphs is not None:
+    if paragraphs is not None and added_in_order(store, ids, paragraphs):
         found = postings_of_text(store.index.schema, [{"title": p.title, "text": p.text} for p in paragraphs], boosts)
-        rows = np.arange(len(ids), dtype=np.int32)  # one Whoosh writer numbers documents as they were added
+        rows = np.arange(len(ids), dtype=np.int32)
     else:
         row_of = {pid: row for row, pid in enumerate(ids)}
         found = read_postings(store.index, row_of, boosts)
@@ -158,6 +159,19 @@ def write_postings(folder: Path, store: BM25Store, ids: list[str], paragraphs: l
     found.save(folder)
     np.save(folder / postings_files.POSTINGS_DIR / WHOOSH_ROWS, rows)
     return found
+
+
+def added_in_order(store: BM25Store, ids: list[str], paragraphs: list[Paragraph]) -> bool:
+    """Whether Whoosh document n is row n: one Whoosh segment of exactly these paragraphs, first and last in
+    row order (one writer numbers documents as they were added; several writer processes do not)."""
+    segments = store.index._segments()
+    if len(paragraphs) != len(ids) or len(segments) != 1 or segments[0].doc_count_all() != len(ids):
+        return False
+    if not ids:
+        return True
+    with store.index.searcher() as searcher:
+        return (searcher.stored_fields(0)["paragraph_id"] == ids[0]
+                and searcher.stored_fields(len(ids) - 1)["paragraph_id"] == ids[-1])
 
 
 def write_vectors(folder: Path, vectors: np.ndarray, ids: list[str], files: tuple[str, str],

@@ -37,3 +37,19 @@ def test_search_mode_adds_sub_words(settings):
 def test_traditional_query_meets_simplified_text(settings):
     tok = Tokenizer(cache_dir=settings.cache_dir / "jieba")
     assert set(tok.terms("遊戲開發")) == set(tok.terms("游戏开发"))
+
+
+def test_recent_tokens_are_bounded_by_their_count_of_tokens():
+    from index.tokenize import RecentTokens, Token
+
+    recent = RecentTokens(budget=10, longest=4)
+    tokens = lambda n: tuple(Token("词", i, i + 1) for i in range(n))  # noqa: E731
+    recent.put("long", tokens(5))
+    assert recent.get("long") is None  # over `longest`: never kept
+    for name in "abc":
+        recent.put(name, tokens(4))
+    assert recent.get("a") is None and recent.get("b") and recent.get("c") and recent.size == 8
+    recent.get("b")  # b is now the most recent: c goes first
+    recent.put("d", tokens(3))
+    recent.put("e", tokens(3))
+    assert recent.get("c") is None and recent.get("b") and recent.size <= 10

@@ -223,3 +223,35 @@ def test_postings_from_the_text_with_empty_fields_are_whoosh_s(seed_builds, tmp_
                                 field_boosts(index.schema))
     assert not computed.slots["title"] and computed.slots["text"]
     assert_same_postings(read, computed)
+
+
+def test_postings_from_the_text_with_many_distinct_frequencies_are_whoosh_s(seed_builds, tmp_path):
+    """Over 256 distinct frequencies in a field widen the codes to uint32; long fields saturate the length byte."""
+    from index.models import Paragraph
+    from index.store.postings import postings_of_text
+
+    tokenizer = seed_builds[0]
+    paragraphs = [Paragraph(id=f"a{n}.p000", article_id=f"a{n}", position=0, text="职工 " * n + "培训", title="工会")
+                  for n in range(1, 300)]
+    BM25Store.build(tmp_path, tokenizer, paragraphs, procs=1)
+    index = BM25Store.open(tmp_path).index
+    read = read_postings(index, {p.id: row for row, p in enumerate(paragraphs)}, field_boosts(index.schema))
+    computed = postings_of_text(index.schema, [{"title": p.title, "text": p.text} for p in paragraphs],
+                                field_boosts(index.schema))
+    assert computed.codes.dtype == np.uint32 and len(computed.weights["text"]) > 256
+    assert_same_postings(read, computed)
+
+
+def test_a_segment_of_several_writers_reads_its_rows_back_from_whoosh(seed_builds, tmp_path):
+    """Whoosh numbers a several-process build's documents in its own order: the rows are read back, never assumed."""
+    from index.store.postings import POSTINGS_DIR, whoosh_rows
+    from index.store.segment import WHOOSH_ROWS, added_in_order, write_postings
+
+    _, paragraphs, serial, parallel = seed_builds
+    ids = [p.id for p in paragraphs]
+    assert added_in_order(BM25Store.open(serial), ids, paragraphs)
+    store = BM25Store.open(parallel)
+    assert not added_in_order(store, ids, paragraphs)
+    write_postings(tmp_path, store, ids, paragraphs)
+    expected = np.concatenate(whoosh_rows(store.index, {pid: row for row, pid in enumerate(ids)}))
+    assert np.array_equal(np.load(tmp_path / POSTINGS_DIR / WHOOSH_ROWS), expected)
