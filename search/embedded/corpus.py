@@ -1,9 +1,9 @@
 """The embedded engine as a Corpus: one commit point's segments, BM25 from their postings, dense from their FAISS.
 
 BM25: a flat OR of terms is scored from the postings with the live collection's statistics
-(search/collection.py); phrases, AND, NOT and parentheses are matched by Whoosh in each segment
+(search/embedded/collection.py); phrases, AND, NOT and parentheses are matched by Whoosh in each segment
 and the matching paragraphs scored the same way, by their positive terms. Dense: each segment's
-FAISS indexes (search/dense.py `SegmentDense`), merged by score. Filters are row masks over all
+FAISS indexes (search/embedded/segment_dense.py), merged by score. Filters are row masks over all
 segments' rows (deleted rows never allowed), cached per filter.
 """
 
@@ -20,9 +20,10 @@ from index.models import Article, Paragraph
 from index.settings import Settings
 from index.snapshot import Snapshot
 from search.corpus import CorpusInfo
-from search.collection import Collection, Part
-from search.dense import DensePart, SegmentDense
-from search.filters import Filter, segment_mask
+from search.embedded.collection import Collection, Part
+from search.embedded.masks import segment_mask
+from search.embedded.segment_dense import DensePart, SegmentDense
+from search.filters import Filter
 from search.fusion import Ranked, ordered
 from search.query_leaves import flat_leaves, positive_leaves
 
