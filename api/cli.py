@@ -283,8 +283,11 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
              alpha: Annotated[Optional[float], typer.Option(min=0.0, max=1.0)] = None,
              fusion: Annotated[Optional[str], typer.Option(help="adaptive, weighted or rrf")] = None,
              k0: Annotated[Optional[int], typer.Option(min=1, max=10000)] = None,
+             condensed: Annotated[bool, typer.Option(
+                 "--condensed", help="Metrics over judged documents only (unjudged hits dropped from each run).")] = False,
              index_dir: IndexDir = None, quiet: Quiet = False) -> None:
-    """Evaluate each mode on a BEIR dataset (its corpus index is built once and reused)."""
+    """Evaluate each mode on a BEIR dataset (its corpus index is built once and reused). Beside the metrics,
+    judged@10: the share of each mode's top 10 that the qrels judge."""
     from index.model.passage_vectors import bound_model_caches
 
     bound_model_caches()  # it may index a corpus: before torch loads
@@ -301,7 +304,7 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
         folder = index_dir or eval_index_dir(settings, load_dataset(dataset))
         settings = settings.model_copy(update={"index_dir": folder})
         modes = None if mode is EvalMode.all else [mode.value]
-        result = evaluate_dataset(dataset, settings, modes, quiet=quiet)
+        result = evaluate_dataset(dataset, settings, modes, quiet=quiet, condense=condensed)
         out = summarize(result, Extras(compare, per_query, run_dir, report, tune, folds))
     except (DatasetError, *KNOWN_ERRORS) as err:
         fail(err)

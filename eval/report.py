@@ -72,8 +72,11 @@ def describe_setup(setup: dict[str, object]) -> str:
         how = f"RRF k {fusion.get('rrf_k')}"
     else:
         how = f"weighted, dense weight {fusion.get('alpha')}"
+    condensed = " Metrics over judged documents only (condensed lists); judged@10 of the runs as served." \
+        if setup.get("condensed") else ""
     return (f"Hybrid: {how}, k0 {fusion.get('k0')}, article weight {fusion.get('article_weight')}; "
-            f"model {model.get('name')} ({model.get('dtype')}); sentence weight {setup.get('sentence_weight')}.")
+            f"model {model.get('name')} ({model.get('dtype')}); sentence weight {setup.get('sentence_weight')}."
+            + condensed)
 
 
 def write_report(folder: Path, dataset: str, queries: int, scores: dict[str, dict[str, float]],
