@@ -285,6 +285,8 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
              k0: Annotated[Optional[int], typer.Option(min=1, max=10000)] = None,
              condensed: Annotated[bool, typer.Option(
                  "--condensed", help="Metrics over judged documents only (unjudged hits dropped from each run).")] = False,
+             url: Annotated[Optional[str], typer.Option(
+                 help="Evaluate the running service at this address (its corpus indexed) instead of a local index.")] = None,
              index_dir: IndexDir = None, quiet: Quiet = False) -> None:
     """Evaluate each mode on a BEIR dataset (its corpus index is built once and reused). Beside the metrics,
     judged@10: the share of each mode's top 10 that the qrels judge."""
@@ -299,6 +301,19 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
         fail(ValueError(f"--fusion {fusion!r}: use adaptive, weighted or rrf"))
     if (per_query or tune) and mode is not EvalMode.all:
         fail(ValueError("--per-query and --tune compare modes: use --mode all"))
+    if url is not None:
+        if tune or index_dir is not None or k0 is not None:
+            fail(ValueError("--url evaluates the service as it answers: --tune, --index-dir and --k0 need a local index"))
+        from eval.remote import evaluate_service
+
+        try:
+            result = evaluate_service(load_dataset(dataset), url, None if mode is EvalMode.all else [mode.value],
+                                      quiet=quiet, condense=condensed, alpha=alpha, fusion=fusion)
+            out = summarize(result, Extras(compare, per_query, run_dir, report, False, folds))
+        except (DatasetError, *KNOWN_ERRORS) as err:
+            fail(err)
+        emit(result, out, as_json)
+        return
     settings = load_settings(None, alpha=alpha, fusion=fusion, k0=k0)
     try:
         folder = index_dir or eval_index_dir(settings, load_dataset(dataset))
@@ -308,6 +323,11 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
         out = summarize(result, Extras(compare, per_query, run_dir, report, tune, folds))
     except (DatasetError, *KNOWN_ERRORS) as err:
         fail(err)
+    emit(result, out, as_json)
+
+
+def emit(result, out: dict, as_json: bool) -> None:
+    """An evaluation's summary: one JSON object, or a table for people."""
     if as_json:
         typer.echo(json.dumps(out, ensure_ascii=False))
         return

@@ -31,7 +31,7 @@ class Evaluation:
     params: FusionParams
     scores: dict[str, dict[str, float]]
     runs: dict[str, Run]
-    legs: Legs
+    legs: Legs | None  # None: a service evaluated over HTTP (eval/remote.py), whose legs are not seen
     unit: Unit
     setup: dict[str, object] = field(default_factory=dict)  # what was measured: fusion, model, sentences
 

@@ -58,3 +58,20 @@ def test_eval_reports_judged_at_10_and_condenses_on_request(dataset, tmp_path, m
     text = runner.invoke(app, ["eval", str(dataset), "--condensed", "--index-dir", str(tmp_path / "eval-index"),
                                "--quiet"]).stdout
     assert "judged@10" in text and "condensed lists" in text
+
+
+def test_eval_of_a_running_service(dataset, settings, fake_encoder):
+    import json
+
+    from eval.datasets import load_dataset
+    from eval.evaluate import ensure_corpus_index
+    from live_server import serving
+
+    refused = runner.invoke(app, ["eval", str(dataset), "--url", "http://127.0.0.1:9", "--tune"])
+    assert refused.exit_code == 2 and "need a local index" in refused.output
+    ensure_corpus_index(load_dataset(dataset), settings, fake_encoder, quiet=True)
+    with serving(settings, fake_encoder) as url:
+        out = json.loads(runner.invoke(app, ["eval", str(dataset), "--url", url, "--json", "--quiet"]).stdout)
+        text = runner.invoke(app, ["eval", str(dataset), "--url", url, "--mode", "bm25", "--quiet"]).stdout
+    assert out["bm25"]["ndcg@10"] == 1.0 and out["setup"]["url"] == url
+    assert f"Service {url} (embedded" in text and "judged@10" in text

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-import uvicorn
 
-from api.app import create_app
 from fakes import FakeEncoder
-from conftest import CACHE_DIR, free_port
+from conftest import CACHE_DIR
+from live_server import serving
 from index.builder import build_index
 from index.models import Article
 from index.settings import Settings
@@ -80,25 +78,8 @@ def server(tmp_path_factory) -> str:
     """A real uvicorn server in a thread over the tiny index; its base URL."""
     settings = Settings(index_dir=tmp_path_factory.mktemp("web") / "index", cache_dir=CACHE_DIR)
     build_index(settings.index_dir, CORPUS, tokenizer_from(settings), FakeEncoder(), list(SOURCES), quiet=True)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, encoder=FakeEncoder()), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="web-page-server", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not become healthy in 30 s")
-        time.sleep(0.1)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(settings, FakeEncoder(), "web-page-server") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
