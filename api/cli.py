@@ -334,6 +334,52 @@ def emit(result, out: dict, as_json: bool) -> None:
     print_summary(result.dataset.name, len(result.dataset.judged_queries()), out)
 
 
+class PoolModes(str, Enum):
+    all = "all"
+    bm25 = "bm25"
+    dense = "dense"
+    hybrid = "hybrid"
+
+
+@app.command("pool")
+def pool_command(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset folder.")],
+                 out: Annotated[Path, typer.Option("--out", help="The pool, one JSON object a line.")],
+                 depth: Annotated[int, typer.Option(min=1, max=100, help="Top results of each mode pooled.")] = 10,
+                 modes: Annotated[list[PoolModes], typer.Option("--modes", help="Modes pooled (repeat).")] = [PoolModes.all],
+                 run: Annotated[Optional[list[Path]], typer.Option(
+                     "--run", help="A TREC run file whose top results are pooled too (repeat).")] = None,
+                 level: Annotated[Optional[str], typer.Option(
+                     help="paragraph or article (default: the qrels' own; paragraphs when nothing is judged yet)")] = None,
+                 index_dir: IndexDir = None, quiet: Quiet = False) -> None:
+    """Pool every mode's top results that the qrels do not judge yet, for judging (`zhsearch judge`)."""
+    from index.model.passage_vectors import bound_model_caches
+
+    bound_model_caches()  # it may index a corpus: before torch loads
+    from eval.datasets import DatasetError, load_dataset
+    from eval.evaluate import ensure_corpus_index, eval_index_dir
+    from eval.pool import pool, read_trec_runs, write_pool
+    from search.engine import open_searcher
+
+    if level not in (None, "paragraph", "article"):
+        fail(ValueError(f"--level {level!r}: use paragraph or article"))
+    chosen = None if PoolModes.all in modes else [m.value for m in modes]
+    settings = load_settings(None)
+    try:
+        data = load_dataset(dataset)
+        extra = read_trec_runs(run or [])
+        settings = settings.model_copy(update={"index_dir": index_dir or eval_index_dir(settings, data)})
+        from index.model.embed import SentenceTransformerEncoder
+
+        encoder = SentenceTransformerEncoder(settings)
+        ensure_corpus_index(data, settings, encoder, quiet)
+        items = pool(data, open_searcher(settings, encoder), depth, chosen, extra, level)
+        write_pool(items, out)
+    except (DatasetError, *KNOWN_ERRORS) as err:
+        fail(err)
+    queries = len({item.query_id for item in items})
+    typer.echo(f"{len(items)} unjudged results of {queries} queries pooled into {out}")
+
+
 def print_summary(name: str, queries: int, out: dict) -> None:
     """The evaluation as a table and short notes, for people."""
     scores = {mode: values for mode, values in out.items() if mode in ("bm25", "dense", "hybrid")}

@@ -67,7 +67,7 @@ def missing(client: httpx.Client, ids: list[str], route: str) -> list[str]:
     return [doc for doc, ok in zip(ids, found) if not ok]
 
 
-def judged_level(client: httpx.Client, qrels: dict[str, dict[str, int]]) -> str:
+def service_level(client: httpx.Client, qrels: dict[str, dict[str, int]]) -> str:
     """"paragraph" when the service holds every judged id as a paragraph, "article" when as an article;
     else a ServiceError with the ids it lacks (a service over another corpus)."""
     judged = sorted({doc for docs in qrels.values() for doc in docs})
@@ -121,7 +121,7 @@ def evaluate_service(dataset: Dataset, url: str, modes: list[str] | None = None,
     overrides = {key: value for key, value in (("alpha", alpha), ("fusion", fusion)) if value is not None}
     with httpx.Client(base_url=url.rstrip("/"), timeout=TIMEOUT_S) as client:
         stats = get_json(client, "/stats")
-        level = judged_level(client, dataset.qrels)
+        level = service_level(client, dataset.qrels)
         served, rejected = service_runs(client, dataset.judged_queries(), chosen, level, overrides, quiet)
     runs = {m: condensed(dataset.qrels, served[m]) if condense else served[m] for m in chosen}
     scores = {m: {**score(dataset.qrels, runs[m], m), f"judged@{JUDGED_DEPTH}": judged_at(dataset.qrels, served[m])}
