@@ -380,6 +380,48 @@ def pool_command(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dat
     typer.echo(f"{len(items)} unjudged results of {queries} queries pooled into {out}")
 
 
+@app.command("judge")
+def judge_command(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset folder: grades go to its qrels.")],
+                  pool_file: Annotated[Optional[Path], typer.Option(
+                      "--pool", help="A pool from `zhsearch pool` (default: pool every mode's top 10 now).")] = None,
+                  host: Annotated[str, typer.Option(help="Address to serve the page on (loopback: no login).")] = "127.0.0.1",
+                  port: Annotated[int, typer.Option(min=1, max=65535)] = 8001,
+                  index_dir: IndexDir = None, quiet: Quiet = False) -> None:
+    """Serve a page that shows one pooled result at a time and appends each grade (0/1/2 by key) to the qrels."""
+    import uvicorn
+
+    from api.judge_app import create_judge_app
+    from eval.datasets import DatasetError, load_dataset
+    from eval.judging import Judging, JudgeBusyError
+    from eval.pool import read_pool
+
+    try:
+        data = load_dataset(dataset)
+        if pool_file is not None:
+            items = read_pool(pool_file)
+        else:
+            from index.model.embed import SentenceTransformerEncoder
+            from eval.evaluate import ensure_corpus_index, eval_index_dir
+            from eval.pool import pool
+            from search.engine import open_searcher
+
+            settings = load_settings(None)
+            settings = settings.model_copy(update={"index_dir": index_dir or eval_index_dir(settings, data)})
+            encoder = SentenceTransformerEncoder(settings)
+            ensure_corpus_index(data, settings, encoder, quiet)
+            items = pool(data, open_searcher(settings, encoder))
+        judging = Judging.of_dataset(dataset, items)
+    except (DatasetError, JudgeBusyError, *KNOWN_ERRORS) as err:
+        fail(err)
+    state = judging.state()
+    typer.echo(f"judging {state['dataset']}: {state['total'] - state['graded']} of {state['total']} pooled results "
+               f"to grade; open http://{host}:{port}/ (grades go to {judging.qrels_path})")
+    try:
+        uvicorn.run(create_judge_app(judging), host=host, port=port, access_log=False, log_level="warning")
+    finally:
+        judging.close()
+
+
 def print_summary(name: str, queries: int, out: dict) -> None:
     """The evaluation as a table and short notes, for people."""
     scores = {mode: values for mode, values in out.items() if mode in ("bm25", "dense", "hybrid")}

@@ -32,6 +32,7 @@ class PoolItem:
     text: str
     found_by: list[str] = field(default_factory=list)  # modes and run names, in the order given
     best_rank: int = 0  # its best 1-based rank in any of them
+    date: str | None = None  # its article's
 
 
 def read_trec_runs(paths: list[Path]) -> dict[str, Run]:
@@ -65,13 +66,15 @@ def unjudged_top(runs: dict[str, Run], qrels: dict[str, dict[str, int]], depth: 
     return pooled
 
 
-def document_text(corpus: Corpus, doc_id: str, level: str) -> tuple[str, str]:
-    """(title, text) a judge reads: the paragraph's, or the article's paragraphs joined by line breaks."""
+def document_text(corpus: Corpus, doc_id: str, level: str) -> tuple[str, str, str | None]:
+    """(title, text, date) a judge reads: the paragraph's, or the article's paragraphs joined by line breaks."""
     if level == "paragraph":
         paragraph = corpus.paragraph(doc_id)
-        return (paragraph.title, paragraph.text) if paragraph else ("", "")
+        return (paragraph.title, paragraph.text, paragraph.date) if paragraph else ("", "", None)
     paragraphs = corpus.article_paragraphs(doc_id)
-    return (paragraphs[0].title if paragraphs else ""), "\n".join(p.text for p in paragraphs)
+    if not paragraphs:
+        return "", "", None
+    return paragraphs[0].title, "\n".join(p.text for p in paragraphs), paragraphs[0].date
 
 
 def pool(dataset: Dataset, searcher: Searcher, depth: int = 10, modes: list[str] | None = None,
@@ -88,8 +91,8 @@ def pool(dataset: Dataset, searcher: Searcher, depth: int = 10, modes: list[str]
     items = []
     for qid, docs in unjudged_top(runs, dataset.qrels, depth).items():
         for doc, (names, best) in docs.items():
-            title, text = document_text(searcher.corpus, doc, level)
-            items.append(PoolItem(qid, dataset.queries.get(qid, ""), doc, title, text, names, best))
+            title, text, date = document_text(searcher.corpus, doc, level)
+            items.append(PoolItem(qid, dataset.queries.get(qid, ""), doc, title, text, names, best, date))
     return sorted(items, key=lambda item: (item.query_id, item.best_rank, item.doc_id))
 
 
@@ -103,3 +106,21 @@ def write_pool(items: list[PoolItem], path: Path) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def read_pool(path: Path) -> list[PoolItem]:
+    """A pool file written by `write_pool` (or by hand: query_id, query, doc_id, title, text a line)."""
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such pool file (write one with `zhsearch pool`)")
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            items.append(PoolItem(**{k: row[k] for k in ("query_id", "query", "doc_id", "title", "text")},
+                                  found_by=list(row.get("found_by", [])), best_rank=int(row.get("best_rank", 0)),
+                                  date=row.get("date")))
+        except (ValueError, KeyError, TypeError) as err:
+            raise DatasetError(f"{path}, line {number}: not a pool item ({type(err).__name__}: {err})") from err
+    return items

@@ -1,4 +1,5 @@
-"""A real uvicorn server in a thread, on a free loopback port, over an index (tests' fake encoder by default)."""
+"""A real uvicorn server in a thread, on a free loopback port: the search service over an index (the tests'
+fake encoder by default), or any app."""
 
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from fakes import FakeEncoder
 from index.settings import Settings
 
 
+def serving(settings: Settings, encoder=None, name: str = "test-server"):
+    """The base URL of a healthy search service over `settings.index_dir`; stopped on exit."""
+    return serving_app(create_app(settings, encoder=encoder or FakeEncoder()), name)
+
+
 @contextmanager
-def serving(settings: Settings, encoder=None, name: str = "test-server") -> Iterator[str]:
-    """The base URL of a healthy server over `settings.index_dir`; stopped on exit."""
+def serving_app(app, name: str = "test-server", health: str = "/health") -> Iterator[str]:
+    """The base URL of `app` served on loopback once `health` answers 200; stopped on exit."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, encoder=encoder or FakeEncoder()), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
@@ -30,7 +35,7 @@ def serving(settings: Settings, encoder=None, name: str = "test-server") -> Iter
     try:
         while True:
             try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                if httpx.get(f"{base}{health}", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

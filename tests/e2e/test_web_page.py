@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -14,6 +12,7 @@ import pytest
 from fakes import FakeEncoder
 from conftest import CACHE_DIR
 from live_server import serving
+from chromium import SHOTS, WAIT_S, chromium, require_browser
 from index.builder import build_index
 from index.models import Article
 from index.settings import Settings
@@ -21,22 +20,11 @@ from index.tokenize import tokenizer_from
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--lang=zh-CN"]
-SHOTS = Path(__file__).resolve().parent / "screenshots"
-WAIT_S = 15
-
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-    pytest.skip(f"needs Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}): `make browser`",
-                allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium: pip install -e '.[test]'")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+require_browser()
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
 
 # (title, paragraphs); 25 articles over two pages, "职工" in well over 10 paragraphs so that bm25 pages.
 STORIES = [
@@ -84,20 +72,8 @@ def server(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium from Debian through its own chromedriver; nothing is downloaded."""
-    profile = tempfile.mkdtemp(prefix="zhsearch-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SE_OFFLINE", "true")
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture
