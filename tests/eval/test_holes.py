@@ -37,3 +37,11 @@ def test_an_evaluation_reports_judged_at_10_and_condenses_on_request(dataset, se
         assert short.scores[mode]["judged@10"] == full.scores[mode]["judged@10"]  # of the runs as served
         assert all(set(ranking) <= set(full.dataset.qrels[qid]) for qid, ranking in short.runs[mode].items())
     assert short.setup["condensed"] and not full.setup["condensed"]
+
+
+def test_condensed_ndcg_against_values_worked_out_by_hand():
+    import math
+
+    # q1: a (grade 1) second behind the unjudged x: DCG 1 / log2(3), ideal 1; q2: c first, 1.0
+    assert score(QRELS, RUN)["ndcg@10"] == round((1 / math.log2(3) + 1.0) / 2, 4) == 0.8155
+    assert score(QRELS, condensed(QRELS, RUN))["ndcg@10"] == 1.0  # a first once x is dropped
