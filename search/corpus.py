@@ -83,3 +83,7 @@ class Corpus(Protocol):
 
     def dense_total(self, flt: Filter) -> int:
         """How many paragraphs a dense ranking can page through: every live one meeting `flt`."""
+
+    def dense_parts(self, vector: np.ndarray, paragraph_ids: Sequence[str]) -> dict[str, tuple[float, float | None]]:
+        """For explanations: each live paragraph's own cosine with the query vector, and its best sentence's (None:
+        no sentence searched), the two numbers its dense score blends."""

@@ -137,6 +137,24 @@ class EmbeddedCorpus:
         allowed = self.allowed(flt)
         return self.live if allowed is None else int(allowed.sum())
 
+    def dense_parts(self, vector: np.ndarray, paragraph_ids: Sequence[str]) -> dict[str, tuple[float, float | None]]:
+        part_at = {part.base: part for part in self.parts}
+        out = {}
+        for pid in paragraph_ids:
+            found = self.snapshot.locate(pid)
+            if found is None:
+                continue
+            view, row = found
+            search = part_at[view.base].search
+            rows = np.array([row], dtype=np.int64)
+            own = float(search.store.vectors(rows)[0] @ vector)
+            best = None
+            if search.sentences is not None:
+                value = float(search.sentences.best(vector[None, :], rows)[0, 0])
+                best = value if np.isfinite(value) else None
+            out[pid] = (own, best)
+        return out
+
 
 def dense_parts(snapshot: Snapshot, settings: Settings, previous: Sequence[DensePart] | None = None) -> list[DensePart]:
     """Each segment's dense search, with the settings' probes and sentence weight; a segment whose deletions

@@ -262,6 +262,24 @@ def test_more_from_this_article_expands_and_collapses(page, server):
     assert not body.is_displayed() and more.get_attribute("aria-expanded") == "false"
 
 
+def test_a_hit_s_score_is_explained_on_request(page, server):
+    search(page, "职工 培训")
+    wait_for_state(page, "results", mode="hybrid")
+    hit = page.find_elements(By.CSS_SELECTOR, "#hits > li")[1]
+    why = hit.find_element(By.CSS_SELECTOR, ".why")
+    why.click()
+    box = hit.find_element(By.CSS_SELECTOR, ".explain")
+    wait_until(page, lambda d: box.find_elements(By.CSS_SELECTOR, "dl dt"), "the explanation")
+    expected = httpx.get(f"{server}/search", params={"q": "职工 培训", "explain": "true"}).json()["hits"][1]["explain"]
+    terms = [dt.text for dt in box.find_elements(By.CSS_SELECTOR, "dt")]
+    assert terms[0].startswith("关键词") and "融合得分 fused" in terms and terms[-1] == "得分 score"
+    details = [dd.text for dd in box.find_elements(By.CSS_SELECTOR, "dd")]
+    assert details[-1] == f"{expected['score']:.4f}" and expected["why"] in " ".join(details)
+    shoot(page, "desktop-explain.png")
+    why.click()
+    assert not box.is_displayed() and why.get_attribute("aria-expanded") == "false"
+
+
 def test_no_results_state(page):
     choose_mode(page, "关键词")
     search(page, "量子引力")
