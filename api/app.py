@@ -92,7 +92,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         response_model=SearchResponse, so the schema is the same."""
         params = with_overrides(searcher.defaults, req.fusion, req.alpha)
         flt = Filter(req.source, req.article_id, req.date_from, req.date_to)
-        result = searcher.search(req.q, req.mode, req.k, req.offset, params, flt)
+        result = searcher.search(req.q, req.mode, req.k, req.offset, params, flt, explain=req.explain)
         request.state.search = {"mode": req.mode, "took_ms": result.took_ms, "hits": len(result.hits),
                                 "total": result.total, "query": req.q}
         body = search_response(result, req.offset, req.k).model_dump_json(by_alias=True)

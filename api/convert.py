@@ -24,7 +24,8 @@ def search_response(result: SearchResult, offset: int, k: int) -> SearchResponse
         HitOut(rank=hit.rank, score=round(hit.score, 6), paragraph_id=hit.paragraph.id,
                article_id=hit.paragraph.article_id, title=hit.paragraph.title, text=hit.paragraph.text,
                source=hit.paragraph.source, position=hit.paragraph.position, date=hit.paragraph.date,
-               highlights=[HighlightOut(start=s.start, end=s.end, text=s.text) for s in hit.highlights])
+               highlights=[HighlightOut(start=s.start, end=s.end, text=s.text) for s in hit.highlights],
+               explain=hit.explain)
         for hit in result.hits
     ]
     return SearchResponse(query=result.query, mode=result.mode, took_ms=result.took_ms, total=result.total,

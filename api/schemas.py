@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -31,6 +31,8 @@ class SearchRequest(BaseModel):
     article_id: str | None = Field(None, max_length=256, description="Only hits from this article.")
     date_from: str | None = Field(None, pattern=DATE_PATTERN, description="Only articles dated on or after (YYYY[-MM[-DD]]).")
     date_to: str | None = Field(None, pattern=DATE_PATTERN, description="Only articles dated on or before (YYYY[-MM[-DD]]).")
+    explain: bool = Field(False, description="Each hit with why it ranks there: each leg's score, rank and normalised "
+                                             "value, the dense weight and why, what article context added.")
 
     @field_validator("q")
     @classmethod
@@ -57,6 +59,7 @@ class HitOut(BaseModel):
     position: int
     date: str | None = None
     highlights: list[HighlightOut]
+    explain: dict[str, Any] | None = Field(None, description="With explain=true: why this hit ranks here.")
 
 
 class SearchResponse(BaseModel):

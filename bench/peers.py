@@ -15,7 +15,7 @@ import numpy as np
 
 from index.model.embed import Encoder
 from index.tokenize import Tokenizer
-from search.dense import blend
+from search.embedded.segment_dense import blend
 from search.fusion import Ranked, ordered, weighted_sum
 
 

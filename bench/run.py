@@ -38,7 +38,7 @@ from memory import peak_rss_bytes, rss_bytes
 from peers import BM25sPeer, ExactDense, HybridPeer, recall_at_k, top_rows
 from report import MODES, notes, table
 from index.settings import Settings
-from search.embedded import EmbeddedCorpus
+from search.embedded.corpus import EmbeddedCorpus
 from search.engine import open_searcher
 
 BENCH = Path(__file__).resolve().parent

@@ -59,7 +59,7 @@ from index.settings import Settings  # noqa: E402
 from index.snapshot import open_snapshot  # noqa: E402
 from index.tokenize import tokenizer_from  # noqa: E402
 from index.writer import commit_prepared, prepare  # noqa: E402
-from search.embedded import EmbeddedCorpus  # noqa: E402
+from search.embedded.corpus import EmbeddedCorpus  # noqa: E402
 from search.filters import NO_FILTER  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

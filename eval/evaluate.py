@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from eval.datasets import Dataset, load_dataset
+from eval.holes import JUDGED_DEPTH, condensed, judged_at
 from eval.metrics import score
 from eval.runs import Legs, Run, Unit, judged_unit, leg_rankings, mode_runs
 from index.builder import build_index, fingerprint
@@ -30,7 +31,7 @@ class Evaluation:
     params: FusionParams
     scores: dict[str, dict[str, float]]
     runs: dict[str, Run]
-    legs: Legs
+    legs: Legs | None  # None: a service evaluated over HTTP (eval/remote.py), whose legs are not seen
     unit: Unit
     setup: dict[str, object] = field(default_factory=dict)  # what was measured: fusion, model, sentences
 
@@ -71,8 +72,9 @@ def ensure_corpus_index(dataset: Dataset, settings: Settings, encoder: Encoder, 
 
 def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None = None,
                      params: FusionParams | None = None, encoder: Encoder | None = None,
-                     quiet: bool = False, depth: int = 100) -> Evaluation:
-    """Scores of each requested mode (default: all) on the dataset in `folder`.
+                     quiet: bool = False, depth: int = 100, condense: bool = False) -> Evaluation:
+    """Scores of each requested mode (default: all) on the dataset in `folder`, with judged@10 of each mode's
+    run as served; with `condense`, the metrics (and the runs kept) over judged documents only (eval/holes.py).
 
     Legs are retrieved `max(k0, depth)` deep once, so tuning can try smaller k0 without re-querying.
     """
@@ -83,10 +85,12 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     params = params or searcher.defaults
     legs = leg_rankings(searcher, dataset.judged_queries(), max(params.k0, depth), quiet)
     unit = judged_unit(dataset.qrels, legs.article_of)
-    runs = mode_runs(legs, params, unit)
+    served = mode_runs(legs, params, unit)
     chosen = modes or list(MODES)
-    scores = {m: score(dataset.qrels, runs[m], m) for m in chosen}
+    runs = {m: condensed(dataset.qrels, served[m]) if condense else served[m] for m in chosen}
+    scores = {m: {**score(dataset.qrels, runs[m], m), f"judged@{JUDGED_DEPTH}": judged_at(dataset.qrels, served[m])}
+              for m in chosen}
     sentence_weight = searcher.corpus.info.sentence_weight
     setup = {"fusion": asdict(params), "model": encoder.config(), "sentence_weight": sentence_weight,
-             "index_dir": str(settings.index_dir)}
-    return Evaluation(dataset, params, scores, {m: runs[m] for m in chosen}, legs, unit, setup)
+             "index_dir": str(settings.index_dir), "condensed": condense}
+    return Evaluation(dataset, params, scores, runs, legs, unit, setup)

@@ -66,6 +66,14 @@ def describe_setup(setup: dict[str, object]) -> str:
     """One line naming what was measured: the hybrid's fusion, the model, the sentence weight."""
     fusion = setup.get("fusion") or {}
     model = setup.get("model") or {}
+    condensed = " Metrics over judged documents only (condensed lists); judged@10 of the runs as served." \
+        if setup.get("condensed") else ""
+    if setup.get("url"):
+        overrides = ", ".join(f"{k} {v}" for k, v in fusion.items()) or "its own defaults"
+        rejected = f"; {setup['rejected_queries']} requests rejected" if setup.get("rejected_queries") else ""
+        return (f"Service {setup['url']} ({setup.get('backend')}, commit {setup.get('commit')}, "
+                f"{setup.get('paragraphs')} paragraphs): model {model.get('name')} ({model.get('dtype')}); "
+                f"fusion: {overrides}{rejected}." + condensed)
     if fusion.get("method") == "adaptive":
         how = f"adaptive, dense weight {fusion.get('alpha_min')}–{fusion.get('alpha_max')}"
     elif fusion.get("method") == "rrf":
@@ -73,7 +81,8 @@ def describe_setup(setup: dict[str, object]) -> str:
     else:
         how = f"weighted, dense weight {fusion.get('alpha')}"
     return (f"Hybrid: {how}, k0 {fusion.get('k0')}, article weight {fusion.get('article_weight')}; "
-            f"model {model.get('name')} ({model.get('dtype')}); sentence weight {setup.get('sentence_weight')}.")
+            f"model {model.get('name')} ({model.get('dtype')}); sentence weight {setup.get('sentence_weight')}."
+            + condensed)
 
 
 def write_report(folder: Path, dataset: str, queries: int, scores: dict[str, dict[str, float]],

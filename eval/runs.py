@@ -15,16 +15,21 @@ Run = dict[str, dict[str, float]]
 Unit = Callable[[str], str]  # paragraph id -> the id the qrels judge (itself, or its article)
 
 
-def judged_unit(qrels: dict[str, dict[str, int]], paragraph_article: Mapping[str, str]) -> Unit:
-    """Paragraph level when every judged id is a paragraph id; else article (corpus document) level.
-
-    A BEIR document split into several paragraphs is judged as the document: it scores
-    its best paragraph's score.
-    """
+def judged_level(qrels: dict[str, dict[str, int]], paragraph_article: Mapping[str, str]) -> str:
+    """"paragraph" when every judged id is a paragraph id (or nothing is judged yet), else "article"."""
     judged = {doc for docs in qrels.values() for doc in docs}
-    if judged and judged <= paragraph_article.keys():
-        return lambda pid: pid
-    return lambda pid: paragraph_article[pid]
+    return "paragraph" if judged <= paragraph_article.keys() else "article"
+
+
+def unit_of(level: str, paragraph_article: Mapping[str, str]) -> Unit:
+    """paragraph id -> the id judged at `level`: itself, or its article (a BEIR document split into several
+    paragraphs is judged as the document: it scores its best paragraph's score)."""
+    return (lambda pid: pid) if level == "paragraph" else paragraph_article.__getitem__
+
+
+def judged_unit(qrels: dict[str, dict[str, int]], paragraph_article: Mapping[str, str]) -> Unit:
+    """The unit the qrels judge: paragraphs when every judged id is a paragraph id, else articles."""
+    return unit_of(judged_level(qrels, paragraph_article), paragraph_article)
 
 
 def to_run(ranked: Ranked, unit: Unit, depth: int) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """BM25 retriever: Whoosh query syntax, OR-grouped terms; the corpus scores the parsed query.
 
 The embedded corpus scores a query that is only ORs of terms (almost every question) from its
-segments' postings (search/collection.py); phrases, AND, NOT and parentheses are matched by Whoosh
+segments' postings (search/embedded/collection.py); phrases, AND, NOT and parentheses are matched by Whoosh
 in each segment and the matching paragraphs scored the same way, by BM25 over the query's positive
 terms (what Whoosh's BM25F gives an AND, a NOT or a phrase of one field).
 """

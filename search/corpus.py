@@ -3,13 +3,13 @@
 The searcher (search/hybrid.py) parses, encodes, fuses, adds article context, highlights and pages;
 everything it asks of the index goes through `Corpus`: documents by id, BM25 retrieval of a parsed
 query, dense retrieval of query vectors, and the counts and settings the index was built with.
-The embedded engine (segments of Whoosh postings and FAISS, search/embedded.py) implements it; so
+The embedded engine (segments of Whoosh postings and FAISS, search/embedded/) implements it; so
 can a distributed one, with the same tokenizer, model, fusion and API above it.
 
 Invariants for every implementation: one view is one version of the corpus (a commit point), never
 a mix; rankings are lists of (paragraph id, score) sorted by (-score, id); BM25 scores are BM25F
 over title and text with the live corpus's statistics; dense scores are cosines blended with the
-paragraph's best sentence as search/dense.py describes; a filter is applied before the top k.
+paragraph's best sentence as search/embedded/segment_dense.py describes; a filter is applied before the top k.
 
 A query reaches `bm25` parsed, as a whoosh.query tree (the query language's syntax tree: terms,
 phrases, AND, OR, NOT, field names); an engine without Whoosh translates the tree, it does not
@@ -83,3 +83,7 @@ class Corpus(Protocol):
 
     def dense_total(self, flt: Filter) -> int:
         """How many paragraphs a dense ranking can page through: every live one meeting `flt`."""
+
+    def dense_parts(self, vector: np.ndarray, paragraph_ids: Sequence[str]) -> dict[str, tuple[float, float | None]]:
+        """For explanations: each live paragraph's own cosine with the query vector, and its best sentence's (None:
+        no sentence searched), the two numbers its dense score blends."""

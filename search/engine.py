@@ -7,7 +7,7 @@ from index.model.embed import Encoder, SentenceTransformerEncoder
 from index.settings import Settings
 from index.snapshot import open_snapshot
 from index.tokenize import tokenizer_from
-from search.embedded import EmbeddedCorpus
+from search.embedded.corpus import EmbeddedCorpus
 from search.hybrid import Searcher
 
 

@@ -1,13 +1,10 @@
-"""Filters on hits: by source page, by article, by date range; as row masks of a segment."""
+"""Filters on hits: by source page, by article, by date range (what a paragraph must meet, row by row)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from index.models import Paragraph
-from index.store.segment import Segment
 
 
 @dataclass(frozen=True)
@@ -50,21 +47,3 @@ def accepts(flt: Filter, paragraph: Paragraph) -> bool:
     if flt.article_id and paragraph.article_id != flt.article_id:
         return False
     return date_accepted(flt, paragraph.date)
-
-
-def segment_mask(flt: Filter, segment: Segment) -> np.ndarray:
-    """Bool per row of `segment`: its paragraph meets `flt` (deletions not considered); `accepts` row by row."""
-    mask = np.ones(segment.size, dtype=bool)
-    columns = segment.columns
-    if flt.source:
-        code = columns.sources.index(flt.source) if flt.source in columns.sources else -1
-        mask &= columns.source_codes == code
-    if flt.article_id:
-        rows = segment.article_rows.get(flt.article_id)
-        article = np.zeros(segment.size, dtype=bool)
-        if rows is not None:
-            article[rows] = True
-        mask &= article
-    if flt.has_date():
-        mask &= np.array([date_accepted(flt, d) for d in columns.dates], dtype=bool)[columns.date_codes]
-    return mask

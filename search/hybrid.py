@@ -13,6 +13,7 @@ from index.models import Paragraph, article_id_of
 from index.settings import FusionMethod, Settings
 from index.tokenize import Token, Tokenizer, normalize
 from search.article_context import ArticleOf, with_article_context
+from search.explain import dense_weight, hybrid_explanations, leg_explanations
 from search.bm25 import BM25Retriever
 from search.corpus import Corpus
 from search.dense import DenseRetriever
@@ -72,6 +73,19 @@ class Hit:
     score: float
     paragraph: Paragraph
     highlights: list[Span] = field(default_factory=list)
+    explain: dict | None = None  # search/explain.py: why it ranks here (when asked for)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What a ranking was made from, kept for explanations: the legs' candidates, BM25's coverage of the query,
+    the hybrid ranking before article context, and the query vector."""
+
+    sparse: Ranked
+    dense: Ranked
+    covered: float
+    fused: Ranked
+    vector: object = None
 
 
 @dataclass(frozen=True)
@@ -113,17 +127,37 @@ class Searcher:
     def rank(self, query: str, mode: Mode, limit: int, params: FusionParams,
              flt: Filter = NO_FILTER) -> tuple[Ranked, int]:
         """The ranking (at least `limit` long where there are enough) and the total available."""
+        ranked, total, _ = self.traced(query, mode, limit, params, flt)
+        return ranked, total
+
+    def traced(self, query: str, mode: Mode, limit: int, params: FusionParams,
+               flt: Filter = NO_FILTER) -> tuple[Ranked, int, Trace]:
+        """`rank`, with what the ranking was made from."""
         if mode == "bm25":
-            return self.bm25.search(query, limit, flt)
+            ranked, total = self.bm25.search(query, limit, flt)
+            return ranked, total, Trace(ranked, [], 0.0, ranked)
+        vector = self.dense.encode([query])
         if mode == "dense":
-            return self.dense.search(query, limit, flt), self.corpus.dense_total(flt)
+            ranked = self.dense.search_vectors(vector, limit, flt)[0]
+            return ranked, self.corpus.dense_total(flt), Trace([], ranked, 0.0, ranked, vector[0])
         # The legs run side by side: the model releases the GIL while BM25 scores. The model runs
         # in the calling thread: torch's 2-thread OpenMP team encodes at half speed in a pool thread.
         sparse_future = self._pool.submit(self._sparse_leg, query, params, flt)
-        dense = self.dense.search(query, params.k0, flt)
+        dense = self.dense.search_vectors(vector, params.k0, flt)[0]
         sparse, covered = sparse_future.result()
-        fused = fuse(sparse, dense, params, covered, article_id_of)
-        return fused, len(fused)
+        fused = fuse(sparse, dense, params, covered)
+        final = with_article_context(fused, article_id_of, params.article_weight)
+        return final, len(final), Trace(sparse, dense, covered, fused, vector[0])
+
+    def explanations(self, mode: Mode, params: FusionParams, trace: Trace, page: Ranked,
+                     offset: int = 0) -> dict[str, dict]:
+        """Why each paragraph of `page` (the slice from `offset` of the ranking `trace` made) ranks where it does."""
+        parts = self.corpus.dense_parts(trace.vector, [pid for pid, _ in page]) if trace.vector is not None else None
+        if mode != "hybrid":
+            return leg_explanations(page, mode, parts, first_rank=offset + 1)
+        weight, why = dense_weight(params.method, params.alpha, trace.covered, params.alpha_min, params.alpha_max)
+        return hybrid_explanations(page, trace.sparse, trace.dense, trace.fused, params.method, weight, why,
+                                   params.rrf_k, article_id_of, parts)
 
     def paragraph(self, paragraph_id: str) -> Paragraph:
         """A live paragraph of this view (KeyError for another id)."""
@@ -157,15 +191,19 @@ class Searcher:
         return coverage(self.bm25.term_weights(query), held)
 
     def search(self, query: str, mode: Mode = "hybrid", k: int = 10, offset: int = 0,
-               params: FusionParams | None = None, flt: Filter = NO_FILTER) -> SearchResult:
-        """Hits `offset` .. `offset + k` of the ranking for `query` in `mode`, among paragraphs meeting `flt`."""
+               params: FusionParams | None = None, flt: Filter = NO_FILTER, explain: bool = False) -> SearchResult:
+        """Hits `offset` .. `offset + k` of the ranking for `query` in `mode`, among paragraphs meeting `flt`;
+        with `explain`, each with why it ranks there (search/explain.py)."""
         started = time.perf_counter()
         params = params or self.defaults
-        ranked, total = self.rank(query, mode, offset + k, params, flt)
+        ranked, total, trace = self.traced(query, mode, offset + k, params, flt)
+        page = ranked[offset:offset + k]
+        explained = self.explanations(mode, params, trace, page, offset) if explain else {}
         terms = self.bm25.query_terms(query)
         hits = []
-        for rank, (pid, score) in enumerate(ranked[offset:offset + k], start=offset + 1):
+        for rank, (pid, score) in enumerate(page, start=offset + 1):
             paragraph = self.paragraph(pid)
-            hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.folded(pid))))
+            hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.folded(pid)),
+                            explained.get(pid)))
         took = (time.perf_counter() - started) * 1000
         return SearchResult(query, mode, total, hits, round(took, 2))

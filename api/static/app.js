@@ -189,6 +189,9 @@
     const more = li.querySelector(".more");
     const body = li.querySelector(".article-body");
     more.addEventListener("click", () => toggleArticle(hit, more, body));
+    const why = li.querySelector(".why");
+    const explainBox = li.querySelector(".explain");
+    why.addEventListener("click", () => toggleExplain(hit, why, explainBox));
     const only = li.querySelector(".only");
     only.hidden = state.article_id === hit.article_id;
     only.addEventListener("click", () => {
@@ -196,6 +199,74 @@
       window.scrollTo(0, 0);
     });
     return li;
+  }
+
+  // ---- explain: the same search again with explain=true (once per page), the hit's numbers shown ----
+
+  let explained = null; // {url, request}: the explained version of the page shown
+
+  function loadExplained() {
+    const url = `${searchUrl(state)}&explain=true`;
+    if (!explained || explained.url !== url) {
+      const request = fetch(url, { headers: { Accept: "application/json" } }).then(async (response) => {
+        const body = await response.json().catch(() => null);
+        if (!response.ok || !body) throw new Error((body && body.message) || `HTTP ${response.status}`);
+        return body;
+      });
+      explained = { url, request };
+      request.catch(() => { explained = null; });
+    }
+    return explained.request;
+  }
+
+  function fmt(value) {
+    return value === null || value === undefined ? "—" : Number(value).toFixed(4);
+  }
+
+  function explainRows(why) {
+    const rows = [];
+    for (const leg of ["bm25", "dense"]) {
+      const part = why[leg];
+      if (!part) continue;
+      const name = leg === "bm25" ? "关键词 BM25" : "语义 dense";
+      let line = part.rank ? `${fmt(part.score)}，第 ${part.rank} 名` : "不在候选中 not a candidate";
+      if (part.normalised !== undefined) line += `；归一化 normalised ${fmt(part.normalised)}`;
+      if (part.paragraph_cosine !== undefined) {
+        line += `（段落 paragraph ${fmt(part.paragraph_cosine)}，最佳句子 best sentence ${fmt(part.best_sentence_cosine)}）`;
+      }
+      rows.push([name, line]);
+    }
+    if (why.fusion) {
+      rows.push(["融合 fusion", `${why.fusion}，语义权重 dense weight ${fmt(why.dense_weight)}：${why.why}`]);
+      rows.push(["融合得分 fused", fmt(why.fused)]);
+      rows.push(["文章上下文 article context", `+${fmt(why.article_context.added)}`]);
+    }
+    rows.push(["得分 score", fmt(why.score)]);
+    return rows;
+  }
+
+  async function toggleExplain(hit, button, box) {
+    const open = button.getAttribute("aria-expanded") === "true";
+    button.setAttribute("aria-expanded", String(!open));
+    box.hidden = open;
+    if (open) return;
+    box.textContent = "载入中… loading";
+    try {
+      const body = await loadExplained();
+      const found = body.hits.find((h) => h.paragraph_id === hit.paragraph_id);
+      if (!found || !found.explain) throw new Error("这条结果已不在本页 no longer on this page");
+      const list = document.createElement("dl");
+      for (const [term, detail] of explainRows(found.explain)) {
+        const dt = document.createElement("dt");
+        dt.textContent = term;
+        const dd = document.createElement("dd");
+        dd.textContent = detail;
+        list.append(dt, dd);
+      }
+      box.replaceChildren(list);
+    } catch (err) {
+      box.textContent = `无法载入评分说明：${err.message}`;
+    }
   }
 
   // Highlight offsets count Unicode code points; JS strings index UTF-16 units, so slice an array of code points.

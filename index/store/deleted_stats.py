@@ -1,7 +1,7 @@
 """What a segment's deleted rows still hold in its postings, to be left out of the collection statistics.
 
 Postings never change once written, so a deleted row's postings stay until a merge drops them.
-For BM25 with exact statistics (search/collection.py) the collection's counts leave them out: the
+For BM25 with exact statistics (search/embedded/collection.py) the collection's counts leave them out: the
 deleted rows' number, their field lengths, and per postings slot (field, term) how many deleted
 rows hold the term. Two ways to count the slots, equal by construction (tested):
 - from the postings, with numpy over every posting (`from_postings`): for many rows, a cold open;

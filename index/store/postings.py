@@ -5,7 +5,7 @@ For every (field, term): the segment rows holding it and, per posting, a code fo
 needs of it besides collection statistics: its term weight (Whoosh's boosted term frequency) and
 its field length (Whoosh's byte-quantised one), `code = weight_index * 256 + length_byte`. The
 collection statistics (document count, document frequencies, average field lengths) are applied
-when a query is scored (search/collection.py), so a segment's files never change once written.
+when a query is scored (search/embedded/collection.py), so a segment's files never change once written.
 
 Invariants: rows are the segment's paragraph rows (its vector rows), not Whoosh document
 numbers; a posting's term and length are exactly Whoosh's, so the BM25F score rebuilt from the

@@ -5,7 +5,7 @@
   folder already holds and fails the commit.
 - `a AND NOT b` when b's first document comes before a's. `AndNotMatcher._find_first` skips b
   forward only when both start on the same document, so with a = {5, 6, 7} and b = {3, 5, 6, 7}
-  it reported 5 as a match (found by tests/search/test_collection.py's property test). `_find_next`
+  it reported 5 as a match (found by tests/search/embedded/test_collection.py's property test). `_find_next`
   already handles b being behind; the fix calls it whenever both are active.
 """
 

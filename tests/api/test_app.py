@@ -129,3 +129,14 @@ def test_undecodable_body_says_what_to_send(client):
     response = client.post("/search", content=b'{"q": "\xff\xfe"}', headers={"content-type": "application/json"})
     assert 400 <= response.status_code < 500
     assert "UTF-8" in response.json()["message"] or "json" in response.json()["message"].lower()
+
+
+def test_explain_on_request_in_get_and_post(client):
+    plain = client.get("/search", params={"q": "职工", "k": 2}).json()
+    assert all(hit["explain"] is None for hit in plain["hits"])
+    got = client.get("/search", params={"q": "职工", "k": 2, "explain": "true", "fusion": "rrf"}).json()
+    posted = client.post("/search", json={"q": "职工", "k": 2, "explain": True, "fusion": "rrf"}).json()
+    assert [h["explain"] for h in got["hits"]] == [h["explain"] for h in posted["hits"]]
+    for hit in got["hits"]:
+        assert hit["explain"]["fusion"] == "rrf" and hit["explain"]["score"] == pytest.approx(hit["score"], abs=1e-6)
+    assert client.get("/search", params={"q": "职工", "explain": "maybe"}).status_code == 422

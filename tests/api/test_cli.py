@@ -42,3 +42,36 @@ def test_missing_index_names_the_fix(tmp_path):
 def test_index_refuses_unknown_sources(tmp_path):
     result = runner.invoke(app, ["index", str(tmp_path / "nothing.csv"), "--index-dir", str(tmp_path / "i")])
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_eval_reports_judged_at_10_and_condenses_on_request(dataset, tmp_path, monkeypatch):
+    import json
+
+    from fakes import FakeEncoder
+
+    monkeypatch.setattr("eval.evaluate.SentenceTransformerEncoder", lambda settings: FakeEncoder())
+    index = ["--index-dir", str(tmp_path / "eval-index"), "--quiet", "--json"]
+    full = json.loads(runner.invoke(app, ["eval", str(dataset), *index], catch_exceptions=False).stdout)
+    short = json.loads(runner.invoke(app, ["eval", str(dataset), "--condensed", *index]).stdout)
+    assert 0 < full["dense"]["judged@10"] == short["dense"]["judged@10"] <= 0.1
+    assert short["setup"]["condensed"] and not full["setup"]["condensed"]
+    text = runner.invoke(app, ["eval", str(dataset), "--condensed", "--index-dir", str(tmp_path / "eval-index"),
+                               "--quiet"]).stdout
+    assert "judged@10" in text and "condensed lists" in text
+
+
+def test_eval_of_a_running_service(dataset, settings, fake_encoder):
+    import json
+
+    from eval.datasets import load_dataset
+    from eval.evaluate import ensure_corpus_index
+    from live_server import serving
+
+    refused = runner.invoke(app, ["eval", str(dataset), "--url", "http://127.0.0.1:9", "--tune"])
+    assert refused.exit_code == 2 and "need a local index" in refused.output
+    ensure_corpus_index(load_dataset(dataset), settings, fake_encoder, quiet=True)
+    with serving(settings, fake_encoder) as url:
+        out = json.loads(runner.invoke(app, ["eval", str(dataset), "--url", url, "--json", "--quiet"]).stdout)
+        text = runner.invoke(app, ["eval", str(dataset), "--url", url, "--mode", "bm25", "--quiet"]).stdout
+    assert out["bm25"]["ndcg@10"] == 1.0 and out["setup"]["url"] == url
+    assert f"Service {url} (embedded" in text and "judged@10" in text

@@ -107,3 +107,25 @@ def test_cli_errors_name_the_fix(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "zhsearch index" in done.stderr
+
+
+def test_explain_gives_the_numbers_the_ranking_used(server):
+    """On the real model: each hybrid hit's dense score is its paragraph cosine blended with its best sentence's
+    (the default sentence weight), and the legs and article context add up to its score."""
+    from index.settings import Settings
+
+    weight = Settings().sentence_weight
+    body = httpx.post(f"{server}/search", json={"q": "送餐小哥春节怎么过", "k": 5, "explain": True}).json()
+    assert body["hits"]
+    blended = 0
+    for hit in body["hits"]:
+        why = hit["explain"]
+        assert why["fused"] + why["article_context"]["added"] == pytest.approx(hit["score"], abs=1e-5)
+        dense = why["dense"]
+        if dense["rank"] is not None and dense["best_sentence_cosine"] is not None:
+            own, sentence = dense["paragraph_cosine"], dense["best_sentence_cosine"]
+            assert dense["score"] == pytest.approx((1 - weight) * own + weight * max(own, sentence), abs=1e-5)
+            blended += 1
+        assert "adaptive" in why["why"]
+    assert blended  # the check above ran
+    assert httpx.get(f"{server}/search", params={"q": "工会", "k": 2}).json()["hits"][0]["explain"] is None

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-import uvicorn
 
-from api.app import create_app
 from fakes import FakeEncoder
-from conftest import CACHE_DIR, free_port
+from conftest import CACHE_DIR
+from live_server import serving
+from chromium import SHOTS, WAIT_S, chromium, require_browser
 from index.builder import build_index
 from index.models import Article
 from index.settings import Settings
@@ -23,22 +20,11 @@ from index.tokenize import tokenizer_from
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--lang=zh-CN"]
-SHOTS = Path(__file__).resolve().parent / "screenshots"
-WAIT_S = 15
-
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-    pytest.skip(f"needs Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}): `make browser`",
-                allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium: pip install -e '.[test]'")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+require_browser()
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
 
 # (title, paragraphs); 25 articles over two pages, "职工" in well over 10 paragraphs so that bm25 pages.
 STORIES = [
@@ -80,43 +66,14 @@ def server(tmp_path_factory) -> str:
     """A real uvicorn server in a thread over the tiny index; its base URL."""
     settings = Settings(index_dir=tmp_path_factory.mktemp("web") / "index", cache_dir=CACHE_DIR)
     build_index(settings.index_dir, CORPUS, tokenizer_from(settings), FakeEncoder(), list(SOURCES), quiet=True)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, encoder=FakeEncoder()), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="web-page-server", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not become healthy in 30 s")
-        time.sleep(0.1)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(settings, FakeEncoder(), "web-page-server") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium from Debian through its own chromedriver; nothing is downloaded."""
-    profile = tempfile.mkdtemp(prefix="zhsearch-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SE_OFFLINE", "true")
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture
@@ -303,6 +260,24 @@ def test_more_from_this_article_expands_and_collapses(page, server):
     shoot(page, "desktop-article.png")
     more.click()
     assert not body.is_displayed() and more.get_attribute("aria-expanded") == "false"
+
+
+def test_a_hit_s_score_is_explained_on_request(page, server):
+    search(page, "职工 培训")
+    wait_for_state(page, "results", mode="hybrid")
+    hit = page.find_elements(By.CSS_SELECTOR, "#hits > li")[1]
+    why = hit.find_element(By.CSS_SELECTOR, ".why")
+    why.click()
+    box = hit.find_element(By.CSS_SELECTOR, ".explain")
+    wait_until(page, lambda d: box.find_elements(By.CSS_SELECTOR, "dl dt"), "the explanation")
+    expected = httpx.get(f"{server}/search", params={"q": "职工 培训", "explain": "true"}).json()["hits"][1]["explain"]
+    terms = [dt.text for dt in box.find_elements(By.CSS_SELECTOR, "dt")]
+    assert terms[0].startswith("关键词") and "融合得分 fused" in terms and terms[-1] == "得分 score"
+    details = [dd.text for dd in box.find_elements(By.CSS_SELECTOR, "dd")]
+    assert details[-1] == f"{expected['score']:.4f}" and expected["why"] in " ".join(details)
+    shoot(page, "desktop-explain.png")
+    why.click()
+    assert not box.is_displayed() and why.get_attribute("aria-expanded") == "false"
 
 
 def test_no_results_state(page):

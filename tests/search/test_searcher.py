@@ -95,7 +95,8 @@ def test_nprobe_settings_reach_both_ivf_indexes(settings, fake_encoder):
 def test_segment_masks_meet_filters_as_the_row_by_row_rule_does(settings, fake_encoder):
     """search/filters.py: the vectorised mask of a segment against `accepts`, paragraph by paragraph."""
     from index.models import Article
-    from search.filters import Filter, accepts, segment_mask
+    from search.embedded.masks import segment_mask
+    from search.filters import Filter, accepts
 
     dates = [None, "2025", "2025-03", "2025-03-09", "2025-12-31", "2026-01-05", "--12-18"]
     articles = [Article(f"d{i}", f"标题{i}", (f"第{i}篇第一段。", f"第{i}篇第二段。"), source=f"s{i % 3}.txt",

@@ -1,9 +1,9 @@
 """The embedded engine as a Corpus: one commit point's segments, BM25 from their postings, dense from their FAISS.
 
 BM25: a flat OR of terms is scored from the postings with the live collection's statistics
-(search/collection.py); phrases, AND, NOT and parentheses are matched by Whoosh in each segment
+(search/embedded/collection.py); phrases, AND, NOT and parentheses are matched by Whoosh in each segment
 and the matching paragraphs scored the same way, by their positive terms. Dense: each segment's
-FAISS indexes (search/dense.py `SegmentDense`), merged by score. Filters are row masks over all
+FAISS indexes (search/embedded/segment_dense.py), merged by score. Filters are row masks over all
 segments' rows (deleted rows never allowed), cached per filter.
 """
 
@@ -20,9 +20,10 @@ from index.models import Article, Paragraph
 from index.settings import Settings
 from index.snapshot import Snapshot
 from search.corpus import CorpusInfo
-from search.collection import Collection, Part
-from search.dense import DensePart, SegmentDense
-from search.filters import Filter, segment_mask
+from search.embedded.collection import Collection, Part
+from search.embedded.masks import segment_mask
+from search.embedded.segment_dense import DensePart, SegmentDense
+from search.filters import Filter
 from search.fusion import Ranked, ordered
 from search.query_leaves import flat_leaves, positive_leaves
 
@@ -135,6 +136,24 @@ class EmbeddedCorpus:
     def dense_total(self, flt: Filter) -> int:
         allowed = self.allowed(flt)
         return self.live if allowed is None else int(allowed.sum())
+
+    def dense_parts(self, vector: np.ndarray, paragraph_ids: Sequence[str]) -> dict[str, tuple[float, float | None]]:
+        part_at = {part.base: part for part in self.parts}
+        out = {}
+        for pid in paragraph_ids:
+            found = self.snapshot.locate(pid)
+            if found is None:
+                continue
+            view, row = found
+            search = part_at[view.base].search
+            rows = np.array([row], dtype=np.int64)
+            own = float(search.store.vectors(rows)[0] @ vector)
+            best = None
+            if search.sentences is not None:
+                value = float(search.sentences.best(vector[None, :], rows)[0, 0])
+                best = value if np.isfinite(value) else None
+            out[pid] = (own, best)
+        return out
 
 
 def dense_parts(snapshot: Snapshot, settings: Settings, previous: Sequence[DensePart] | None = None) -> list[DensePart]:

@@ -7,7 +7,7 @@ from fakes import FakeEncoder
 from index.model.embed import as_unit_rows
 from index.store.sentence_store import SentenceStore
 from index.store.vector_store import SENTENCE_FILES, VectorStore, VectorStoreError
-from search.dense import SegmentDense, blend
+from search.embedded.segment_dense import SegmentDense, blend
 
 
 def corpus(n: int, dim: int, seed: int):

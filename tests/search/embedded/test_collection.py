@@ -24,7 +24,7 @@ from search.query_leaves import flat_leaves
 from search.engine import open_searcher
 from search.filters import Filter
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 QUERIES = [
     "外卖配送员", "职工 培训", "工会为职工办实事", "劳模工匠", "新就业形态劳动者权益保障",
     "冬季 安全生产", "职工^3 培训", "天津 工匠学院 直通车", "的", "没有这个词zzz", "中华全国总工会 领导", "title:工会",
