@@ -21,16 +21,21 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 class Action(BaseModel):
+    """A key pressed on the page, for the item at `position`."""
+
     model_config = ConfigDict(extra="forbid")
 
     position: int = Field(ge=0, description="The position shown when the key was pressed.")
 
 
 class GradeAction(Action):
+    """A grade given to the item at `position`."""
+
     grade: int = Field(ge=0, le=2, description="0 not relevant, 1 related, 2 answers it.")
 
 
 def create_judge_app(judging: Judging) -> FastAPI:
+    """The page and its four routes over one Judging."""
     app = FastAPI(title="zhsearch judge", docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from eval.datasets import DatasetError, read_qrels
+from index.store.durable import fsync_dir
 from eval.pool import PoolItem
 
 GRADES = {0: "not relevant", 1: "related", 2: "answers it"}
@@ -41,9 +42,15 @@ def append_grade(path: Path, query_id: str, doc_id: str, grade: int) -> None:
         else:
             handle.seek(size - 1)
             prefix = b"" if handle.read(1) == b"\n" else b"\n"
-        handle.write(prefix + f"{query_id}\t{doc_id}\t{grade}\n".encode("utf-8"))
-        handle.flush()
-        os.fsync(handle.fileno())
+        try:
+            handle.write(prefix + f"{query_id}\t{doc_id}\t{grade}\n".encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        except OSError:
+            handle.truncate(size)  # a torn line (a full disk) would corrupt the file for every later reader
+            raise
+    if size == 0:
+        fsync_dir(path.parent)  # a new file's name is durable too
 
 
 class Judging:
@@ -61,7 +68,11 @@ class Judging:
             self._lock_file.close()
             raise JudgeBusyError(f"another `zhsearch judge` is grading {self.name} ({qrels_path}): wait for it to "
                                  "finish, or judge another dataset") from None
-        qrels = read_qrels(qrels_path) if qrels_path.is_file() else {}
+        try:
+            qrels = read_qrels(qrels_path) if qrels_path.is_file() else {}
+        except DatasetError:
+            self.close()
+            raise
         self.grades = {(item.query_id, item.doc_id): qrels[item.query_id][item.doc_id] for item in items
                        if item.doc_id in qrels.get(item.query_id, {})}
         self.given = 0  # grades given in this session
@@ -75,8 +86,9 @@ class Judging:
         return cls(path, items, folder.resolve().name)
 
     def _next_ungraded(self, start: int) -> int:
-        """The first position from `start` whose pair has no grade (len(items): none left)."""
-        for position in range(start, len(self.items)):
+        """The first position from `start` whose pair has no grade, wrapping round to the items skipped before it
+        (len(items): every item is graded)."""
+        for position in [*range(start, len(self.items)), *range(0, min(start, len(self.items)))]:
             item = self.items[position]
             if (item.query_id, item.doc_id) not in self.grades:
                 return position
@@ -91,7 +103,8 @@ class Judging:
         item = self.items[self.position] if self.position < len(self.items) else None
         counts = {str(g): sum(1 for value in self.grades.values() if value == g) for g in GRADES}
         return {"dataset": self.name, "position": self.position, "total": len(self.items),
-                "graded": len(self.grades), "given": self.given, "counts": counts, "done": item is None,
+                "graded": len(self.grades), "given": self.given, "counts": counts,
+                "done": self._next_ungraded(0) == len(self.items),
                 "item": asdict(item) if item else None,
                 "grade": self.grades.get((item.query_id, item.doc_id)) if item else None}
 
@@ -115,10 +128,12 @@ class Judging:
             return self._state()
 
     def skip(self, position: int) -> dict[str, object]:
-        """Leave the item at `position` ungraded and show the next one (graded or not)."""
+        """Leave the item at `position` ungraded and show the next one (graded or not); past the last item, the
+        first one still ungraded (skipped items come back)."""
         with self._lock:
             self._check(position)
-            self.position = min(position + 1, len(self.items))
+            following = position + 1
+            self.position = following if following < len(self.items) else self._next_ungraded(0)
             return self._state()
 
     def back(self, position: int) -> dict[str, object]:

@@ -9,14 +9,15 @@ with the title and text a judge reads (a document's text is its paragraphs).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ranx import Run as RanxRun
 
 from eval.datasets import Dataset, DatasetError
+from eval.holes import ranked_ids
 from eval.runs import Run, judged_level, leg_rankings, mode_runs, unit_of
+from index.store.durable import write_atomic
 from search.corpus import Corpus
 from search.hybrid import MODES, Searcher
 
@@ -48,17 +49,13 @@ def read_trec_runs(paths: list[Path]) -> dict[str, Run]:
     return runs
 
 
-def ranked(run: dict[str, float]) -> list[str]:
-    return [doc for doc, _ in sorted(run.items(), key=lambda pair: (-pair[1], pair[0]))]
-
-
 def unjudged_top(runs: dict[str, Run], qrels: dict[str, dict[str, int]], depth: int) -> dict[str, dict[str, tuple]]:
     """query -> doc -> (names that retrieved it in their top `depth`, best rank), for docs the qrels do not judge."""
     pooled: dict[str, dict[str, tuple[list[str], int]]] = {}
     for name, run in runs.items():
         for qid, ranking in run.items():
             judged = qrels.get(qid, {})
-            for rank, doc in enumerate(ranked(ranking)[:depth], start=1):
+            for rank, doc in enumerate(ranked_ids(ranking)[:depth], start=1):
                 if doc in judged:
                     continue
                 names, best = pooled.setdefault(qid, {}).get(doc, ([], rank))
@@ -87,6 +84,9 @@ def pool(dataset: Dataset, searcher: Searcher, depth: int = 10, modes: list[str]
     level = level or judged_level(dataset.qrels, legs.article_of)
     unit = unit_of(level, legs.article_of)
     runs = {m: r for m, r in mode_runs(legs, searcher.defaults, unit, depth).items() if m in (modes or MODES)}
+    clash = sorted(set(extra_runs or {}) & set(MODES))
+    if clash:
+        raise DatasetError(f"a run file named {clash[0]}.trec would pass for the {clash[0]} mode: rename it")
     runs.update(extra_runs or {})
     items = []
     for qid, docs in unjudged_top(runs, dataset.qrels, depth).items():
@@ -97,15 +97,9 @@ def pool(dataset: Dataset, searcher: Searcher, depth: int = 10, modes: list[str]
 
 
 def write_pool(items: list[PoolItem], path: Path) -> None:
-    """The pool as JSONL, written whole or not at all (a temporary file renamed over `path`)."""
+    """The pool as JSONL, written whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, "".join(json.dumps(asdict(item), ensure_ascii=False) + "\n" for item in items))
 
 
 def read_pool(path: Path) -> list[PoolItem]:

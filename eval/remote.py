@@ -1,11 +1,12 @@
 """Evaluate a running zhsearch service: every judged query sent over HTTP, the answers scored as `zhsearch eval` scores.
 
 What is measured is what users meet: the service's own fusion, settings, backend and index
-(its corpus indexed beforehand). Each mode's run is the service's top `DEPTH` paragraphs for the
-query (one page: the API's largest), collapsed to the judged unit as a local evaluation does. The
+(its corpus indexed beforehand). Each mode's run is what a local evaluation ranks: bm25 and dense,
+the service's top `DEPTH` paragraphs (one page, the API's largest); hybrid, its whole fused list
+(paged: at most 2 x k0), each collapsed to the judged unit and cut at DEPTH units. The
 service must hold every judged id (as paragraphs or as articles), else it is refused with the
-ids it lacks. A query the service rejects (over its length limit) scores an empty ranking, and
-the number of such queries is reported. The API rounds scores to 6 places: hits closer than that
+ids it lacks. A query the service rejects as invalid (422: over its length limit) scores an empty
+ranking, and the number of such queries is reported; any other error stops the evaluation. The API rounds scores to 6 places: hits closer than that
 may be ordered by id where a local evaluation orders them by the unrounded score.
 """
 
@@ -28,6 +29,7 @@ from index.models import article_id_of
 from search.hybrid import MODES, FusionParams
 
 DEPTH = 100  # hits asked for per query and mode: the API's largest page
+MAX_OFFSET = 1000  # the API's largest offset
 WORKERS = 4  # queries in flight at once (the service batches concurrent queries itself)
 TIMEOUT_S = 60.0  # one request, the first query included (a service may still be warming its model)
 SAMPLE = 20  # judged ids looked up before deciding the level of the rest
@@ -37,10 +39,10 @@ class ServiceError(ValueError):
     """The service cannot be evaluated: unreachable, unhealthy, or without the qrels' documents; says which."""
 
 
-def get_json(client: httpx.Client, path: str, **params) -> dict:
+def get_json(client: httpx.Client, path: str) -> dict:
     """GET `path`, its JSON; a ServiceError naming the URL for anything but 200."""
     try:
-        answer = client.get(path, params=params)
+        answer = client.get(path)
     except httpx.HTTPError as err:
         raise ServiceError(f"cannot reach {client.base_url}{path} ({type(err).__name__}: {err}): start the service "
                            "(`zhsearch serve`) or fix --url") from err
@@ -50,6 +52,7 @@ def get_json(client: httpx.Client, path: str, **params) -> dict:
 
 
 def exists(client: httpx.Client, path: str) -> bool:
+    """Whether GET `path` finds it (200) or not (404); a ServiceError for anything else."""
     try:
         answer = client.get(path)
     except httpx.HTTPError as err:
@@ -71,7 +74,7 @@ def service_level(client: httpx.Client, qrels: dict[str, dict[str, int]]) -> str
     """"paragraph" when the service holds every judged id as a paragraph, "article" when as an article;
     else a ServiceError with the ids it lacks (a service over another corpus)."""
     judged = sorted({doc for docs in qrels.values() for doc in docs})
-    if not missing(client, judged[:SAMPLE], "/paragraphs") and not missing(client, judged, "/paragraphs"):
+    if not missing(client, judged[:SAMPLE], "/paragraphs") and not missing(client, judged[SAMPLE:], "/paragraphs"):
         return "paragraph"
     lacking = missing(client, judged, "/articles")
     if not lacking:
@@ -82,16 +85,22 @@ def service_level(client: httpx.Client, qrels: dict[str, dict[str, int]]) -> str
 
 
 def ask(client: httpx.Client, text: str, mode: str, fusion: dict[str, object]) -> list[dict] | None:
-    """The service's top DEPTH hits for one query (None: it rejected the query with a 4xx)."""
-    try:
-        answer = client.post("/search", json={"q": text, "k": DEPTH, "mode": mode, **fusion})
-    except httpx.HTTPError as err:
-        raise ServiceError(f"{client.base_url}/search failed ({type(err).__name__}: {err})") from err
-    if 400 <= answer.status_code < 500:
-        return None
-    if answer.status_code != 200:
-        raise ServiceError(f"{client.base_url}/search answered {answer.status_code}: {answer.text[:300]}")
-    return answer.json()["hits"]
+    """The service's ranking for one query as a local evaluation takes it: bm25 and dense, the top DEPTH
+    paragraphs; hybrid, every fused paragraph (paged). None: the service rejected the query as invalid (422)."""
+    hits: list[dict] = []
+    while True:
+        try:
+            answer = client.post("/search", json={"q": text, "k": DEPTH, "offset": len(hits), "mode": mode, **fusion})
+        except httpx.HTTPError as err:
+            raise ServiceError(f"{client.base_url}/search failed ({type(err).__name__}: {err})") from err
+        if answer.status_code == 422:
+            return None
+        if answer.status_code != 200:
+            raise ServiceError(f"{client.base_url}/search answered {answer.status_code}: {answer.text[:300]}")
+        body = answer.json()
+        hits += body["hits"]
+        if mode != "hybrid" or not body["hits"] or len(hits) >= body["total"] or len(hits) > MAX_OFFSET:
+            return hits
 
 
 def service_runs(client: httpx.Client, queries: dict[str, str], modes: list[str], level: str,
@@ -123,6 +132,8 @@ def evaluate_service(dataset: Dataset, url: str, modes: list[str] | None = None,
         stats = get_json(client, "/stats")
         level = service_level(client, dataset.qrels)
         served, rejected = service_runs(client, dataset.judged_queries(), chosen, level, overrides, quiet)
+    if rejected and rejected == len(dataset.judged_queries()) * len(chosen):
+        raise ServiceError(f"{url} rejected every query as invalid (422): is it a zhsearch service of this version?")
     runs = {m: condensed(dataset.qrels, served[m]) if condense else served[m] for m in chosen}
     scores = {m: {**score(dataset.qrels, runs[m], m), f"judged@{JUDGED_DEPTH}": judged_at(dataset.qrels, served[m])}
               for m in chosen}

@@ -66,7 +66,7 @@ def hybrid_explanations(final: Ranked, sparse: Ranked, dense: Ranked, fused: Ran
         if method == "rrf":
             explained["rrf"] = {"k": rrf_k, "bm25": 1 / (rrf_k + lexical.rank) if lexical.rank else 0.0,
                                 "dense": 1 / (rrf_k + semantic.rank) if semantic.rank else 0.0}
-        if sentence_parts is not None and pid in sentence_parts:
+        if sentence_parts is not None and pid in sentence_parts and semantic.rank is not None:
             explained["dense"]["paragraph_cosine"], explained["dense"]["best_sentence_cosine"] = sentence_parts[pid]
         out[pid] = explained
     return out

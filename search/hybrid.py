@@ -8,15 +8,17 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
+import numpy as np
+
 from index.model.embed import Encoder
 from index.models import Paragraph, article_id_of
 from index.settings import FusionMethod, Settings
 from index.tokenize import Token, Tokenizer, normalize
 from search.article_context import ArticleOf, with_article_context
-from search.explain import dense_weight, hybrid_explanations, leg_explanations
 from search.bm25 import BM25Retriever
 from search.corpus import Corpus
 from search.dense import DenseRetriever
+from search.explain import dense_weight, hybrid_explanations, leg_explanations
 from search.filters import NO_FILTER, Filter
 from search.fusion import Ranked, adaptive_alpha, coverage, rrf, weighted_sum
 from search.highlight import Span, highlight
@@ -85,7 +87,7 @@ class Trace:
     dense: Ranked
     covered: float
     fused: Ranked
-    vector: object = None
+    vector: np.ndarray | None = None  # the query's, where the model encoded it
 
 
 @dataclass(frozen=True)
@@ -124,25 +126,21 @@ class Searcher:
         self.title_terms = lru_cache(maxsize=20_000)(self._title_terms)
         self.folded = lru_cache(maxsize=20_000)(self._folded)
 
-    def rank(self, query: str, mode: Mode, limit: int, params: FusionParams,
-             flt: Filter = NO_FILTER) -> tuple[Ranked, int]:
-        """The ranking (at least `limit` long where there are enough) and the total available."""
-        ranked, total, _ = self.traced(query, mode, limit, params, flt)
-        return ranked, total
-
     def traced(self, query: str, mode: Mode, limit: int, params: FusionParams,
                flt: Filter = NO_FILTER) -> tuple[Ranked, int, Trace]:
-        """`rank`, with what the ranking was made from."""
+        """The ranking (at least `limit` long where there are enough), the total available, and what the
+        ranking was made from (for explanations)."""
         if mode == "bm25":
             ranked, total = self.bm25.search(query, limit, flt)
             return ranked, total, Trace(ranked, [], 0.0, ranked)
-        vector = self.dense.encode([query])
         if mode == "dense":
+            vector = self.dense.encode([query])
             ranked = self.dense.search_vectors(vector, limit, flt)[0]
             return ranked, self.corpus.dense_total(flt), Trace([], ranked, 0.0, ranked, vector[0])
         # The legs run side by side: the model releases the GIL while BM25 scores. The model runs
         # in the calling thread: torch's 2-thread OpenMP team encodes at half speed in a pool thread.
         sparse_future = self._pool.submit(self._sparse_leg, query, params, flt)
+        vector = self.dense.encode([query])
         dense = self.dense.search_vectors(vector, params.k0, flt)[0]
         sparse, covered = sparse_future.result()
         fused = fuse(sparse, dense, params, covered)

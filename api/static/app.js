@@ -21,6 +21,11 @@
 
   let state = blankState();
   let latest = 0; // number of the newest search; answers to older ones are dropped
+  // Invariant: `explained` belongs to the page rendered last (render() resets it): a click on a hit explains
+  // the search that hit came from, never a newer one, and an index change is picked up on the next search.
+  let shownUrl = ""; // the search the hits on screen came from
+  let explained = null; // that search again with explain=true, fetched on the first click
+
   const articleCache = new Map(); // article_id -> Promise of GET /articles/{id}
   const titles = new Map(); // article_id -> title, for the article chip
 
@@ -140,6 +145,8 @@
   }
 
   function render(body) {
+    shownUrl = searchUrl(state);
+    explained = null;
     ui.results.dataset.mode = body.mode;
     ui.results.dataset.offset = String(body.offset);
     if (body.hits.length === 0) {
@@ -203,20 +210,18 @@
 
   // ---- explain: the same search again with explain=true (once per page), the hit's numbers shown ----
 
-  let explained = null; // {url, request}: the explained version of the page shown
-
   function loadExplained() {
-    const url = `${searchUrl(state)}&explain=true`;
-    if (!explained || explained.url !== url) {
-      const request = fetch(url, { headers: { Accept: "application/json" } }).then(async (response) => {
-        const body = await response.json().catch(() => null);
-        if (!response.ok || !body) throw new Error((body && body.message) || `HTTP ${response.status}`);
-        return body;
-      });
-      explained = { url, request };
-      request.catch(() => { explained = null; });
+    if (!explained) {
+      const request = fetch(`${shownUrl}&explain=true`, { headers: { Accept: "application/json" } })
+        .then(async (response) => {
+          const body = await response.json().catch(() => null);
+          if (!response.ok || !body) throw new Error((body && body.message) || `HTTP ${response.status}`);
+          return body;
+        });
+      explained = request;
+      request.catch(() => { if (explained === request) explained = null; }); // a later click tries again
     }
-    return explained.request;
+    return explained;
   }
 
   function fmt(value) {

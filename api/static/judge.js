@@ -4,7 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 let shown = null; // the last state from the server
-let busy = false; // an action in flight: further keys wait for its answer
+let busy = false; // an action in flight: keys pressed meanwhile are dropped (never applied to the next item)
 
 function render(state) {
   shown = state;
@@ -71,7 +71,7 @@ function act(key) {
 }
 
 document.addEventListener("keydown", (event) => {
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return; // a held key grades once
   if (act(event.key)) event.preventDefault();
 });
 

@@ -37,7 +37,7 @@ class EmbeddedCorpus:
         self.snapshot = snapshot
         self.collection = Collection([Part(v.segment.postings, v.base, v.deleted, v.stats) for v in snapshot.views],
                                      snapshot.ids_of)
-        self.parts = dense_parts(snapshot, settings, previous.parts if previous is not None else None)
+        self.parts = segment_dense_parts(snapshot, settings, previous.parts if previous is not None else None)
         self.live = sum(p.live for p in self.parts)
         # The weight in use: that of the segments searched with sentence vectors (0 when none is).
         self.sentence_weight = max((p.search.sentence_weight for p in self.parts if p.search.sentences is not None),
@@ -138,6 +138,8 @@ class EmbeddedCorpus:
         return self.live if allowed is None else int(allowed.sum())
 
     def dense_parts(self, vector: np.ndarray, paragraph_ids: Sequence[str]) -> dict[str, tuple[float, float | None]]:
+        """Each live paragraph's own cosine and its best sentence's, from its segment's stored vectors (recomputed
+        row by row: equal to the ranking's to float32 rounding)."""
         part_at = {part.base: part for part in self.parts}
         out = {}
         for pid in paragraph_ids:
@@ -156,7 +158,7 @@ class EmbeddedCorpus:
         return out
 
 
-def dense_parts(snapshot: Snapshot, settings: Settings, previous: Sequence[DensePart] | None = None) -> list[DensePart]:
+def segment_dense_parts(snapshot: Snapshot, settings: Settings, previous: Sequence[DensePart] | None = None) -> list[DensePart]:
     """Each segment's dense search, with the settings' probes and sentence weight; a segment whose deletions
     `previous` already searched keeps its part (and the FAISS selectors built for them)."""
     reuse = {(id(p.search.store), id(p.deleted_key)): p.search for p in previous} if previous is not None else {}

@@ -72,20 +72,24 @@ def test_a_killed_judge_loses_no_grade_and_the_next_one_goes_on(dataset, tmp_pat
     write_pool(ITEMS, pool)
 
     def start() -> tuple[subprocess.Popen, str]:
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "api.cli", "judge", str(dataset), "--pool", str(pool),
-                                 "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/api/state", timeout=2).status_code == 200:
-                    return proc, base
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        proc.kill()
-        pytest.fail(f"the judge did not start: {proc.communicate()[0].decode()}")
+        """The judge in its own process on a free port (tried again if another process took the port first)."""
+        for attempt in range(3):
+            port = free_port()
+            log = open(tmp_path / f"judge-{port}.log", "w")
+            proc = subprocess.Popen([sys.executable, "-m", "api.cli", "judge", str(dataset), "--pool", str(pool),
+                                     "--port", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 90  # a loaded 2-core machine
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    if httpx.get(base + "/api/state", timeout=2).status_code == 200:
+                        return proc, base
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+            proc.kill()
+            proc.wait()
+        pytest.fail(f"the judge did not start: {(tmp_path / f'judge-{port}.log').read_text()}")
 
     proc, base = start()
     busy = subprocess.run([sys.executable, "-m", "api.cli", "judge", str(dataset), "--pool", str(pool),

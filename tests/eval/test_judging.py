@@ -39,10 +39,12 @@ def test_grades_go_to_the_qrels_at_once_and_judged_pairs_are_passed_over(dataset
         assert state["position"] == 1 and state["grade"] == 1  # the judged one, with its grade, when gone back to
         judging.grade(1, 0)  # a change of mind: a later line
         assert load_dataset(dataset).qrels["q1"]["d1"] == 0
-        state = judging.skip(2)
-        assert state["done"] and state["item"] is None and state["given"] == 2
+        state = judging.skip(2)  # the last item skipped: the first one still ungraded comes back (itself here)
+        assert state["position"] == 2 and not state["done"]
         with pytest.raises(ValueError, match="grade 3"):
-            judging.grade(3, 3)
+            judging.grade(2, 3)
+        state = judging.grade(2, 1)
+        assert state["done"] and state["item"] is None and state["given"] == 3
     finally:
         judging.close()
 
@@ -58,3 +60,15 @@ def test_one_judge_per_dataset_and_a_new_session_starts_where_the_last_left_off(
         assert again.state()["item"]["doc_id"] == "d3" and again.state()["graded"] == 2
     finally:
         again.close()
+
+
+def test_a_failed_append_leaves_no_torn_line(tmp_path, monkeypatch):
+    import os
+
+    path = tmp_path / "test.tsv"
+    append_grade(path, "q", "d", 2)
+    before = path.read_bytes()
+    monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(OSError):
+        append_grade(path, "q", "e", 1)
+    assert path.read_bytes() == before

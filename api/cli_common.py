@@ -1,0 +1,58 @@
+"""What every zhsearch command shares: the errors it reports in one line, its options, its settings."""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from index.builder import EmptyCorpusError
+from index.commits import IndexNotFoundError, UnreadableCommitError, WriterBusyError
+from index.ingest.sources import IngestError
+from index.manifest import IndexMismatchError
+from index.model.embed import ModelLoadError
+from index.settings import Settings
+from index.store.parallel_whoosh import ParallelWriteError
+from index.store.segment import SegmentError
+from index.writer import DiskFullError, IndexChangedError, UnknownArticleError
+
+err_console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and tests
+KNOWN_ERRORS = (IngestError, IndexNotFoundError, IndexMismatchError, ModelLoadError, EmptyCorpusError, ValueError,
+                WriterBusyError, FileNotFoundError, ParallelWriteError, SegmentError, DiskFullError, IndexChangedError,
+                UnknownArticleError, UnreadableCommitError)
+
+IndexDir = Annotated[Optional[Path], typer.Option("--index-dir", help="Index folder (default: $ZHSEARCH_INDEX_DIR or .zhsearch/index).")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+
+
+class ModeChoice(str, Enum):
+    bm25 = "bm25"
+    dense = "dense"
+    hybrid = "hybrid"
+
+
+class EvalMode(str, Enum):
+    all = "all"
+    bm25 = "bm25"
+    dense = "dense"
+    hybrid = "hybrid"
+
+
+def load_settings(index_dir: Path | None = None, **overrides: object) -> Settings:
+    """Settings from the environment, with the options given on the command line on top."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    settings = Settings()
+    update = {key: value for key, value in overrides.items() if value is not None}
+    if index_dir is not None:
+        update["index_dir"] = index_dir
+    return settings.model_copy(update=update) if update else settings
+
+
+def fail(err: Exception) -> None:
+    """Print a known error as one line and exit 2 (no traceback)."""
+    err_console.print(f"[red]error:[/] {err}")
+    raise typer.Exit(2)
