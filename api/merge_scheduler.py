@@ -28,8 +28,9 @@ class MergeScheduler:
     """Runs `python -m index.merge` for `index_dir` whenever asked (coalescing requests); `on_done` after each run."""
 
     def __init__(self, index_dir: Path, ann_threshold: int, on_done: Callable[[], None],
-                 policy: MergePolicy = MergePolicy()) -> None:
+                 policy: MergePolicy = MergePolicy(), niceness: int = 0) -> None:
         self.index_dir = index_dir
+        self.niceness = niceness  # the merge process's (api/priority.py)
         self.ann_threshold = ann_threshold
         self.on_done = on_done
         self.policy = policy
@@ -77,7 +78,7 @@ class MergeScheduler:
         if not self._due():
             return
         command = [sys.executable, "-m", "index.merge", "--index-dir", str(self.index_dir),
-                   "--ann-threshold", str(self.ann_threshold)]
+                   "--ann-threshold", str(self.ann_threshold), "--nice", str(self.niceness)]
         with self._starting:
             if self._stop.is_set():
                 return

@@ -64,6 +64,7 @@ from search.filters import NO_FILTER  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-write-token"
+EARLY_WRITES = 10  # the feed notes the server's memory after this many writes: what grows once, what per write
 
 
 def log(message: str) -> None:
@@ -190,6 +191,7 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
     texts = [text for _, text in sample_queries(200, seed=5)] * 1000  # loops are bounded by time, not by queries
     acked: list[str] = []
     errors: list[str] = []
+    early: list[int] = []  # the server's RSS after the first EARLY_WRITES writes
     with running_server(index_dir, fake, work / "server-feed.log") as server:
         quiet = run_clients(server.url, "hybrid", texts, clients, seconds)
         rss_before, disk_before = rss_bytes(server.process.pid), index_bytes(index_dir)
@@ -206,6 +208,8 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
                     answer = client.post("/articles", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
                     if answer.status_code == 200:
                         acked.append(article.id)
+                        if len(acked) == EARLY_WRITES:
+                            early.append(rss_bytes(server.process.pid))
                     else:
                         errors.append(f"{answer.status_code}: {answer.text[:200]}")
                     stop.wait(max(0.0, 1.0 - (time.perf_counter() - started)))
@@ -218,7 +222,9 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
         missing = [aid for aid in acked if httpx.get(f"{server.url}/articles/{aid}", timeout=30).status_code != 200]
         rss_after, disk_after = rss_bytes(server.process.pid), index_bytes(index_dir)
     return {"quiet": quiet, "busy": busy, "acked": len(acked), "write_errors": errors, "missing": missing,
-            "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before}
+            "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before,
+            "rss_early": (early[0] - rss_before) if early else None,
+            "write_nice": os.environ.get("ZHSEARCH_WRITE_NICE", "default")}
 
 
 def disk(index_dir: Path, corpus: Path, settings: Settings, encoder, writes: int, work: Path) -> dict[str, Any]:
@@ -290,7 +296,11 @@ def rows(size: int, r: dict[str, Any], base: dict[str, Any] | None) -> list[tupl
                  f"p99 ×{f['busy'].p99() / f['quiet'].p99():.2f}"),
                 ("feed: writes acknowledged / failed / acknowledged but not found",
                  f"{f['acked']} / {len(f['write_errors'])} / {len(f['missing'])}"),
-                ("feed: server RSS growth vs the index's growth on disk", f"{mb(f['rss_growth'])} vs {mb(f['disk_growth'])}")]
+                ("feed: server RSS growth vs the index's growth on disk", f"{mb(f['rss_growth'])} vs {mb(f['disk_growth'])}"),
+                (f"feed: of that RSS growth, after the first {EARLY_WRITES} writes / over the {f['acked'] - EARLY_WRITES} after",
+                 "n/a" if f.get("rss_early") is None else
+                 f"{mb(f['rss_early'])} / {mb(f['rss_growth'] - f['rss_early'])}"),
+                ("feed: the service's write niceness (ZHSEARCH_WRITE_NICE)", str(f.get("write_nice", "default")))]
     if "disk" in r:
         d = r["disk"]
         out += [(f"disk: {d['writes']} writes, most during / fresh build", f"{mb(d['most'])} / {mb(d['fresh'])} "

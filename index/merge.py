@@ -16,6 +16,7 @@ Python work does not compete with queries for the interpreter lock).
 from __future__ import annotations
 
 import argparse
+import os
 import copy
 import errno
 import logging
@@ -272,7 +273,10 @@ def main() -> None:
     parser.add_argument("--index-dir", type=Path, required=True)
     parser.add_argument("--ann-threshold", type=int, default=ANN_THRESHOLD)
     parser.add_argument("--everything", action="store_true", help="merge to one segment (zhsearch optimize)")
+    parser.add_argument("--nice", type=int, default=0, help="run this many steps nicer (a service's merges)")
     args = parser.parse_args()
+    if args.nice > 0 and hasattr(os, "nice"):
+        os.nice(args.nice)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     ran = run_merges(args.index_dir, ann_threshold=args.ann_threshold, everything=args.everything)
     log.info("merges: %d", ran)
