@@ -1,7 +1,6 @@
 """The FastAPI app: create_app(settings); routes stay thin, the searcher loads once at start-up."""
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +18,6 @@ from api.observe import install_observability
 from api.schemas import (ArticleOut, ArticlesIn, DeleteOut, ErrorOut, HealthOut, ParagraphOut, SearchRequest,
                          SearchResponse, StatsOut, WriteOut)
 from api.group_commit import GroupCommitter
-from api.priority import lower_thread_priority
 from api.merge_scheduler import MergeScheduler
 from index.commits import IndexNotFoundError, UnreadableCommitError, WriterBusyError, remove_unreferenced, write_lock
 from index.manifest import IndexMismatchError
@@ -43,7 +41,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
     background merges after writes."""
     holder = SearcherHolder(settings, encoder)
     scheduler = MergeScheduler(settings.index_dir, settings.ann_threshold, holder.refresh,
-                               niceness=settings.write_nice) if merges else None
+                               niceness=settings.merge_nice) if merges else None
 
     def commit(batch: list[PreparedUpdate]) -> list[Exception | None]:
         """One group commit, visible before any of its writers is answered (group_commit.py)."""
@@ -57,10 +55,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
             scheduler.request()
         return outcomes
 
-    committer = GroupCommitter(commit, niceness=settings.write_nice)
-    # New articles are embedded off the request threads, at the write work's priority (api/priority.py).
-    embedder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zhsearch-write-embed",
-                                  initializer=lower_thread_priority, initargs=(settings.write_nice,))
+    committer = GroupCommitter(commit)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -76,7 +71,6 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         if scheduler is not None:
             scheduler.stop()
         holder.stop()
-        embedder.shutdown(wait=False)
 
     app = FastAPI(title="zhsearch", version="0.1.0", lifespan=lifespan,
                   description="Full-text and semantic search over Chinese news articles.")
@@ -133,8 +127,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
 
     def write(searcher: Searcher, upserts: list, deletes: list[str]) -> str:
         """Embed, then commit with whatever else is being written; returns the commit point it is visible in."""
-        update = embedder.submit(prepare, upserts, deletes, searcher.dense.encoder,
-                                 searcher.corpus.info.sentence_vectors).result()
+        update = prepare(upserts, deletes, searcher.dense.encoder, searcher.corpus.info.sentence_vectors)
         try:
             committer.submit(update)
         except (WriterBusyError, IndexChangedError, IndexMismatchError) as err:  # another writer, or a rebuild

@@ -14,7 +14,6 @@ import threading
 from concurrent.futures import Future
 from typing import Callable
 
-from api.priority import lower_thread_priority
 from index.writer import PreparedUpdate
 
 MAX_BATCH = 64  # updates per commit at most (each holds at most 100 articles)
@@ -30,8 +29,7 @@ class GroupCommitter:
     an exception of the whole batch (disk full, another process holding the lock) answers each of its updates.
     """
 
-    def __init__(self, commit: Commit, max_batch: int = MAX_BATCH, niceness: int = 0) -> None:
-        self.niceness = niceness  # the committer thread's (api/priority.py)
+    def __init__(self, commit: Commit, max_batch: int = MAX_BATCH) -> None:
         self.commit = commit
         self.max_batch = max_batch
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
@@ -54,7 +52,6 @@ class GroupCommitter:
         return batch
 
     def _serve(self) -> None:
-        lower_thread_priority(self.niceness)
         while True:
             batch = self._next_batch()
             try:

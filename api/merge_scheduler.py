@@ -30,7 +30,7 @@ class MergeScheduler:
     def __init__(self, index_dir: Path, ann_threshold: int, on_done: Callable[[], None],
                  policy: MergePolicy = MergePolicy(), niceness: int = 0) -> None:
         self.index_dir = index_dir
-        self.niceness = niceness  # the merge process's (api/priority.py)
+        self.niceness = niceness  # how much nicer the merge process runs than the service
         self.ann_threshold = ann_threshold
         self.on_done = on_done
         self.policy = policy

@@ -224,7 +224,7 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
     return {"quiet": quiet, "busy": busy, "acked": len(acked), "write_errors": errors, "missing": missing,
             "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before,
             "rss_early": (early[0] - rss_before) if early else None,
-            "write_nice": os.environ.get("ZHSEARCH_WRITE_NICE", "default")}
+            "merge_nice": os.environ.get("ZHSEARCH_MERGE_NICE", "default")}
 
 
 def disk(index_dir: Path, corpus: Path, settings: Settings, encoder, writes: int, work: Path) -> dict[str, Any]:
@@ -300,7 +300,7 @@ def rows(size: int, r: dict[str, Any], base: dict[str, Any] | None) -> list[tupl
                 (f"feed: of that RSS growth, after the first {EARLY_WRITES} writes / over the {f['acked'] - EARLY_WRITES} after",
                  "n/a" if f.get("rss_early") is None else
                  f"{mb(f['rss_early'])} / {mb(f['rss_growth'] - f['rss_early'])}"),
-                ("feed: the service's write niceness (ZHSEARCH_WRITE_NICE)", str(f.get("write_nice", "default")))]
+                ("feed: the service's merge niceness (ZHSEARCH_MERGE_NICE)", str(f.get("merge_nice", "default")))]
     if "disk" in r:
         d = r["disk"]
         out += [(f"disk: {d['writes']} writes, most during / fresh build", f"{mb(d['most'])} / {mb(d['fresh'])} "

@@ -81,9 +81,9 @@ class Settings(BaseSettings):
     k0: int = Field(100, ge=1, le=10_000, description="Candidates taken from each leg before fusion.")
 
     write_token: str | None = Field(None, description="Bearer token for POST/DELETE /articles; None: writes off.")
-    write_nice: int = Field(10, ge=0, le=19, description=(
-        "How many steps nicer (lower CPU priority) the service's write work runs than its searches: embedding "
-        "new articles, commits and merges; 0: the same priority."))
+    merge_nice: int = Field(10, ge=0, le=19, description=(
+        "How many steps nicer (lower CPU priority) the service's merge process runs than the service, so that "
+        "searches come first on a busy machine; 0: the same priority."))
     log_queries: bool = Field(False, description="Put query text in the JSON request log.")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

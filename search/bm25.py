@@ -8,7 +8,7 @@ terms (what Whoosh's BM25F gives an AND, a NOT or a phrase of one field).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from whoosh import qparser
 from whoosh.query import AndNot, Not, NullQuery, Or, Query, Term
@@ -40,6 +40,26 @@ def lift_negations(query: Query) -> Query:
     return query
 
 
+def plain_query(tokenizer: Tokenizer, text: str) -> Query:
+    """The OR of the query's terms over title and text (no syntax)."""
+    terms = dict.fromkeys(tokenizer.terms(text))
+    clauses = [Term(field, term) for term in terms for field in FIELDS]
+    return Or(clauses) if clauses else NullQuery
+
+
+def parse_query(parser, tokenizer: Tokenizer, text: str) -> Query:
+    """Whoosh syntax where it parses; plain terms where it does not."""
+    try:
+        return lift_negations(parser.parse(text))
+    except Exception:  # any parser failure means: treat the input as plain words
+        return plain_query(tokenizer, text)
+
+
+def query_term_weights(corpus: Corpus, tokenizer: Tokenizer, text: str) -> dict[str, float]:
+    """Each distinct query term with its BM25 IDF over paragraph text (rarer weighs more)."""
+    return corpus.term_weights(list(dict.fromkeys(tokenizer.terms(text))))
+
+
 class BM25Retriever:
     """query, k -> paragraphs ranked by BM25F (title and text) over a corpus; thread-safe.
 
@@ -56,30 +76,18 @@ class BM25Retriever:
         # without these plugins "什么?" stays a question instead of becoming a wildcard.
         for plugin in WHOOSH_ONLY:
             self._parser.remove_plugin_class(plugin)
-        # One search parses its query for retrieval and again for highlights: parse once.
-        self.parse = lru_cache(maxsize=1024)(self._parse)
-        self.term_weights = lru_cache(maxsize=1024)(self._term_weights)
+        # One search parses its query for retrieval and again for highlights: parse once. The caches hold
+        # what they need, not this retriever: a replaced searcher is freed at once (no reference cycle).
+        self.parse = lru_cache(maxsize=1024)(partial(parse_query, self._parser, tokenizer))
+        self.term_weights = lru_cache(maxsize=1024)(partial(query_term_weights, corpus, tokenizer))
 
     def plain_query(self, text: str) -> Query:
         """The OR of the query's terms over title and text (no syntax)."""
-        terms = dict.fromkeys(self.tokenizer.terms(text))
-        clauses = [Term(field, term) for term in terms for field in FIELDS]
-        return Or(clauses) if clauses else NullQuery
-
-    def _parse(self, text: str) -> Query:
-        """Whoosh syntax where it parses; plain terms where it does not."""
-        try:
-            return lift_negations(self._parser.parse(text))
-        except Exception:  # any parser failure means: treat the input as plain words
-            return self.plain_query(text)
+        return plain_query(self.tokenizer, text)
 
     def query_terms(self, text: str) -> set[str]:
         """The terms a query looks for (for highlighting)."""
         return {term for field, term in self.parse(text).iter_all_terms() if field == "text"}
-
-    def _term_weights(self, text: str) -> dict[str, float]:
-        """Each distinct query term with its BM25 IDF over paragraph text (rarer weighs more)."""
-        return self.corpus.term_weights(list(dict.fromkeys(self.tokenizer.terms(text))))
 
     def search(self, text: str, k: int, flt: Filter = NO_FILTER, count: bool = True) -> tuple[Ranked, int]:
         """The top `k` paragraphs meeting `flt`, and how many match (the ranking's length when not `count`)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Literal
 
 import numpy as np
@@ -99,6 +99,28 @@ class SearchResult:
     took_ms: float
 
 
+def live_paragraph(corpus: Corpus, paragraph_id: str) -> Paragraph:
+    """A live paragraph of `corpus` (KeyError for another id)."""
+    found = corpus.paragraph(paragraph_id)
+    if found is None:
+        raise KeyError(paragraph_id)
+    return found
+
+
+def paragraph_tokens(corpus: Corpus, tokenizer: Tokenizer, paragraph_id: str) -> tuple[Token, ...]:
+    """A paragraph's tokens (for coverage)."""
+    return tuple(tokenizer(live_paragraph(corpus, paragraph_id).text))
+
+
+def paragraph_folded(corpus: Corpus, tokenizer: Tokenizer, paragraph_id: str) -> str:
+    """A paragraph's text as the tokenizer normalises it (for highlights; same length as the text)."""
+    return normalize(live_paragraph(corpus, paragraph_id).text, tokenizer.fold_traditional)
+
+
+def paragraph_title_terms(corpus: Corpus, tokenizer: Tokenizer, paragraph_id: str) -> frozenset[str]:
+    return frozenset(tokenizer.terms(live_paragraph(corpus, paragraph_id).title))
+
+
 @lru_cache(maxsize=1)
 def leg_pool() -> ThreadPoolExecutor:
     """The threads BM25 legs run in, one pool per process: searchers are replaced at every commit, and a pool
@@ -122,9 +144,11 @@ class Searcher:
                                      settings.alpha_min, settings.alpha_max, settings.article_weight)
         self._pool = leg_pool()
         # Per-instance caches: they die with this view's searcher when a new commit point lands.
-        self.tokens = lru_cache(maxsize=20_000)(self._tokens)
-        self.title_terms = lru_cache(maxsize=20_000)(self._title_terms)
-        self.folded = lru_cache(maxsize=20_000)(self._folded)
+        # They hold the corpus and tokenizer, not this searcher: a replaced searcher is freed as soon as its last
+        # request ends (a cycle through it would wait for a full garbage collection, ~6 MB a write).
+        self.tokens = lru_cache(maxsize=20_000)(partial(paragraph_tokens, corpus, tokenizer))
+        self.title_terms = lru_cache(maxsize=20_000)(partial(paragraph_title_terms, corpus, tokenizer))
+        self.folded = lru_cache(maxsize=20_000)(partial(paragraph_folded, corpus, tokenizer))
 
     def traced(self, query: str, mode: Mode, limit: int, params: FusionParams,
                flt: Filter = NO_FILTER) -> tuple[Ranked, int, Trace]:
@@ -159,26 +183,12 @@ class Searcher:
 
     def paragraph(self, paragraph_id: str) -> Paragraph:
         """A live paragraph of this view (KeyError for another id)."""
-        found = self.corpus.paragraph(paragraph_id)
-        if found is None:
-            raise KeyError(paragraph_id)
-        return found
+        return live_paragraph(self.corpus, paragraph_id)
 
     def _sparse_leg(self, query: str, params: FusionParams, flt: Filter) -> tuple[Ranked, float]:
         """BM25's top k0 and how much of the query its best hit covers (for adaptive fusion)."""
         sparse, _ = self.bm25.search(query, params.k0, flt, count=False)
         return sparse, self.coverage(query, sparse) if params.method == "adaptive" else 0.5
-
-    def _tokens(self, paragraph_id: str) -> tuple[Token, ...]:
-        """A paragraph's tokens (for coverage), computed once per paragraph while it is asked for."""
-        return tuple(self.tokenizer(self.paragraph(paragraph_id).text))
-
-    def _folded(self, paragraph_id: str) -> str:
-        """A paragraph's text as the tokenizer normalises it (for highlights; same length as the text)."""
-        return normalize(self.paragraph(paragraph_id).text, self.tokenizer.fold_traditional)
-
-    def _title_terms(self, paragraph_id: str) -> frozenset[str]:
-        return frozenset(self.tokenizer.terms(self.paragraph(paragraph_id).title))
 
     def coverage(self, query: str, sparse: Ranked) -> float:
         """How much of the query's IDF weight BM25's best hit (title and text) contains."""

@@ -10,7 +10,7 @@ segments' rows (deleted rows never allowed), cached per filter.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -43,7 +43,7 @@ class EmbeddedCorpus:
         self.sentence_weight = max((p.search.sentence_weight for p in self.parts if p.search.sentences is not None),
                                    default=0.0)
         self.info = corpus_info(snapshot, self.sentence_weight)
-        self._masks = lru_cache(maxsize=FILTER_CACHE)(self._rows_meeting)
+        self._masks = lru_cache(maxsize=FILTER_CACHE)(partial(rows_meeting, snapshot))  # no cycle through self
         self._local = threading.local()
 
     # ------------------------------------------------------------------ documents
@@ -78,11 +78,6 @@ class EmbeddedCorpus:
         """Global rows live and meeting `flt` as a bool mask (None: every live row). Cached per filter."""
         return None if flt.is_empty() else self._masks(flt)
 
-    def _rows_meeting(self, flt: Filter) -> np.ndarray:
-        mask = np.concatenate([segment_mask(flt, v.segment) & v.live() for v in self.snapshot.views]
-                              or [np.zeros(0, dtype=bool)])
-        mask.flags.writeable = False  # shared by every query with this filter
-        return mask
 
     # ------------------------------------------------------------------ BM25
 
@@ -156,6 +151,14 @@ class EmbeddedCorpus:
                 best = value if np.isfinite(value) else None
             out[pid] = (own, best)
         return out
+
+
+def rows_meeting(snapshot: Snapshot, flt: Filter) -> np.ndarray:
+    """Global rows live and meeting `flt`, as a read-only bool mask (shared by every query with this filter)."""
+    mask = np.concatenate([segment_mask(flt, v.segment) & v.live() for v in snapshot.views]
+                          or [np.zeros(0, dtype=bool)])
+    mask.flags.writeable = False
+    return mask
 
 
 def segment_dense_parts(snapshot: Snapshot, settings: Settings, previous: Sequence[DensePart] | None = None) -> list[DensePart]:

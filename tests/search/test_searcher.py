@@ -109,3 +109,28 @@ def test_segment_masks_meet_filters_as_the_row_by_row_rule_does(settings, fake_e
     for flt in filters:
         expected = [accepts(flt, p) for p in segment.paragraphs]
         assert segment_mask(flt, segment).tolist() == expected, flt
+
+
+def test_a_replaced_searcher_is_freed_without_waiting_for_a_garbage_collection(settings, fake_encoder, tiny_articles):
+    """A service replaces its searcher at every write: one kept alive by a reference cycle until a full collection
+    would hold its caches (~6 MB a write at 100k) and make that collection long."""
+    import gc
+    import weakref
+
+    from index.builder import build_index
+    from index.tokenize import tokenizer_from
+    from search.engine import open_searcher
+    from search.filters import Filter
+
+    build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["t"], quiet=True)
+    searcher = open_searcher(settings, fake_encoder)
+    for mode in ("bm25", "dense", "hybrid"):
+        searcher.search("职工 培训", mode, explain=True)
+        searcher.search("职工", mode, flt=Filter(article_id="a1"))
+    refs = [weakref.ref(searcher), weakref.ref(searcher.corpus), weakref.ref(searcher.bm25)]
+    gc.disable()
+    try:
+        del searcher
+        assert [ref() is None for ref in refs] == [True, True, True]
+    finally:
+        gc.enable()
