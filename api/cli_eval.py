@@ -95,28 +95,33 @@ def pool_command(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dat
 
     bound_model_caches()  # it may index a corpus: before torch loads
     from eval.datasets import DatasetError, load_dataset
-    from eval.evaluate import ensure_corpus_index, eval_index_dir
     from eval.pool import pool, read_trec_runs, write_pool
-    from search.engine import open_searcher
 
     if level not in (None, "paragraph", "article"):
         fail(ValueError(f"--level {level!r}: use paragraph or article"))
     chosen = None if EvalMode.all in modes else [m.value for m in modes]
-    settings = load_settings(None)
     try:
         data = load_dataset(dataset)
         extra = read_trec_runs(run or [])
-        settings = settings.model_copy(update={"index_dir": index_dir or eval_index_dir(settings, data)})
-        from index.model.embed import SentenceTransformerEncoder
-
-        encoder = SentenceTransformerEncoder(settings)
-        ensure_corpus_index(data, settings, encoder, quiet)
-        items = pool(data, open_searcher(settings, encoder), depth, chosen, extra, level)
+        items = pool(data, dataset_searcher(data, index_dir, quiet), depth, chosen, extra, level)
         write_pool(items, out)
     except (DatasetError, *KNOWN_ERRORS) as err:
         fail(err)
     queries = len({item.query_id for item in items})
     typer.echo(f"{len(items)} unjudged results of {queries} queries pooled into {out}")
+
+
+def dataset_searcher(data, index_dir: Path | None, quiet: bool):
+    """A searcher over the dataset's corpus index (`index_dir`, or the evaluation cache), built first if missing."""
+    from eval.evaluate import ensure_corpus_index, eval_index_dir
+    from index.model.embed import SentenceTransformerEncoder
+    from search.engine import open_searcher
+
+    settings = load_settings(None)
+    settings = settings.model_copy(update={"index_dir": index_dir or eval_index_dir(settings, data)})
+    encoder = SentenceTransformerEncoder(settings)
+    ensure_corpus_index(data, settings, encoder, quiet)
+    return open_searcher(settings, encoder)
 
 
 def judge_command(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset folder: grades go to its qrels.")],
@@ -141,16 +146,9 @@ def judge_command(dataset: Annotated[Path, typer.Argument(help="A BEIR-format da
         if pool_file is not None:
             items = read_pool(pool_file)
         else:
-            from index.model.embed import SentenceTransformerEncoder
-            from eval.evaluate import ensure_corpus_index, eval_index_dir
             from eval.pool import pool
-            from search.engine import open_searcher
 
-            settings = load_settings(None)
-            settings = settings.model_copy(update={"index_dir": index_dir or eval_index_dir(settings, data)})
-            encoder = SentenceTransformerEncoder(settings)
-            ensure_corpus_index(data, settings, encoder, quiet)
-            items = pool(data, open_searcher(settings, encoder))
+            items = pool(data, dataset_searcher(data, index_dir, quiet))
         judging = Judging.of_dataset(dataset, items)
     except (DatasetError, JudgeBusyError, *KNOWN_ERRORS) as err:
         fail(err)

@@ -70,6 +70,15 @@ def ensure_corpus_index(dataset: Dataset, settings: Settings, encoder: Encoder, 
                 ann_threshold=settings.ann_threshold, sentence_vectors=settings.sentence_vectors)
 
 
+def score_modes(qrels: dict[str, dict[str, int]], served: dict[str, Run], modes: list[str],
+                condense: bool) -> tuple[dict[str, Run], dict[str, dict[str, float]]]:
+    """Each mode's run as scored (condensed to judged documents with `condense`) and its metrics, with judged@10
+    of the run as served."""
+    runs = {m: condensed(qrels, served[m]) if condense else served[m] for m in modes}
+    scores = {m: {**score(qrels, runs[m], m), f"judged@{JUDGED_DEPTH}": judged_at(qrels, served[m])} for m in modes}
+    return runs, scores
+
+
 def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None = None,
                      params: FusionParams | None = None, encoder: Encoder | None = None,
                      quiet: bool = False, depth: int = 100, condense: bool = False) -> Evaluation:
@@ -87,9 +96,7 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     unit = judged_unit(dataset.qrels, legs.article_of)
     served = mode_runs(legs, params, unit)
     chosen = modes or list(MODES)
-    runs = {m: condensed(dataset.qrels, served[m]) if condense else served[m] for m in chosen}
-    scores = {m: {**score(dataset.qrels, runs[m], m), f"judged@{JUDGED_DEPTH}": judged_at(dataset.qrels, served[m])}
-              for m in chosen}
+    runs, scores = score_modes(dataset.qrels, served, chosen, condense)
     sentence_weight = searcher.corpus.info.sentence_weight
     setup = {"fusion": asdict(params), "model": encoder.config(), "sentence_weight": sentence_weight,
              "index_dir": str(settings.index_dir), "condensed": condense}

@@ -21,9 +21,7 @@ from rich.console import Console
 from rich.progress import track
 
 from eval.datasets import Dataset
-from eval.evaluate import Evaluation
-from eval.holes import JUDGED_DEPTH, condensed, judged_at
-from eval.metrics import score
+from eval.evaluate import Evaluation, score_modes
 from eval.runs import Run, to_run
 from index.models import article_id_of
 from search.hybrid import MODES, FusionParams
@@ -134,9 +132,7 @@ def evaluate_service(dataset: Dataset, url: str, modes: list[str] | None = None,
         served, rejected = service_runs(client, dataset.judged_queries(), chosen, level, overrides, quiet)
     if rejected and rejected == len(dataset.judged_queries()) * len(chosen):
         raise ServiceError(f"{url} rejected every query as invalid (422): is it a zhsearch service of this version?")
-    runs = {m: condensed(dataset.qrels, served[m]) if condense else served[m] for m in chosen}
-    scores = {m: {**score(dataset.qrels, runs[m], m), f"judged@{JUDGED_DEPTH}": judged_at(dataset.qrels, served[m])}
-              for m in chosen}
+    runs, scores = score_modes(dataset.qrels, served, chosen, condense)
     setup = {"url": url, "backend": stats.get("backend"), "commit": stats.get("commit"), "model": stats.get("model"),
              "paragraphs": stats.get("paragraphs"), "judged_level": level, "rejected_queries": rejected,
              "fusion": overrides, "condensed": condense}

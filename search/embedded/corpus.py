@@ -78,7 +78,6 @@ class EmbeddedCorpus:
         """Global rows live and meeting `flt` as a bool mask (None: every live row). Cached per filter."""
         return None if flt.is_empty() else self._masks(flt)
 
-
     # ------------------------------------------------------------------ BM25
 
     def _searcher(self, segment):
