@@ -25,15 +25,15 @@ def index(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt p
 
     bound_model_caches()  # before torch loads
     from index.builder import build_index
-    from index.model.embed import SentenceTransformerEncoder
     from index.ingest.sources import read_sources
+    from index.model.runtime import load_encoder
     from index.tokenize import tokenizer_from
 
     settings = load_settings(index_dir)
     try:
         articles = read_sources(paths)
         manifest = build_index(settings.index_dir, articles, tokenizer_from(settings),
-                               SentenceTransformerEncoder(settings), [str(p) for p in paths], quiet=quiet,
+                               load_encoder(settings, bulk=True), [str(p) for p in paths], quiet=quiet,
                                ann_threshold=settings.ann_threshold, sentence_vectors=settings.sentence_vectors)
     except KNOWN_ERRORS as err:
         fail(err)
@@ -47,10 +47,10 @@ def writer_parts(settings: Settings):
     from index.model.passage_vectors import bound_model_caches
 
     bound_model_caches()  # before torch loads
-    from index.model.embed import SentenceTransformerEncoder
+    from index.model.runtime import load_encoder
     from index.tokenize import tokenizer_from
 
-    return tokenizer_from(settings), SentenceTransformerEncoder(settings)
+    return tokenizer_from(settings), load_encoder(settings)
 
 
 def merge_after(settings: Settings, merge: bool) -> None:

@@ -114,12 +114,12 @@ def pool_command(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dat
 def dataset_searcher(data, index_dir: Path | None, quiet: bool):
     """A searcher over the dataset's corpus index (`index_dir`, or the evaluation cache), built first if missing."""
     from eval.evaluate import ensure_corpus_index, eval_index_dir
-    from index.model.embed import SentenceTransformerEncoder
+    from index.model.runtime import load_encoder
     from search.engine import open_searcher
 
     settings = load_settings(None)
     settings = settings.model_copy(update={"index_dir": index_dir or eval_index_dir(settings, data)})
-    encoder = SentenceTransformerEncoder(settings)
+    encoder = load_encoder(settings, bulk=True)
     ensure_corpus_index(data, settings, encoder, quiet)
     return open_searcher(settings, encoder)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from api.schemas import ArticleIn, ArticleOut, HighlightOut, HitOut, ParagraphOut, SearchResponse, StatsOut
 from index.ingest.sources import split_lines
+from index.model.probe import without_probe
 from index.models import Article, Paragraph
 from search.hybrid import Searcher, SearchResult
 
@@ -35,13 +36,13 @@ def search_response(result: SearchResult, offset: int, k: int) -> SearchResponse
 def stats_out(searcher: Searcher) -> StatsOut:
     corpus = searcher.corpus
     info = corpus.info
-    return StatsOut(articles=info.articles, paragraphs=info.paragraphs, sources=corpus.sources(), model=info.model,
+    return StatsOut(articles=info.articles, paragraphs=info.paragraphs, sources=corpus.sources(), model=without_probe(info.model),
                     tokenizer=info.tokenizer, index=info.location, index_bytes=corpus.disk_bytes(),
                     built_at=info.created_at, build_seconds=info.build_seconds,
                     vector_index=str(info.details.get("vector_index", "")), sentence_vectors=info.sentences,
                     segments=int(info.details.get("segments", 0)),
                     deleted_paragraphs=int(info.details.get("deleted_paragraphs", 0)), commit=info.version,
-                    backend=info.backend)
+                    backend=info.backend, model_runtime=searcher.dense.encoder.describe())
 
 
 def to_article(item: ArticleIn) -> Article:

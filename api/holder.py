@@ -7,7 +7,8 @@ import threading
 from typing import Callable, Protocol
 
 from index.commits import CURRENT_FILE, IndexNotFoundError, UnreadableCommitError
-from index.model.embed import Encoder, ModelLoadError, SentenceTransformerEncoder
+from index.model.embed import Encoder, ModelLoadError
+from index.model.runtime import load_encoder
 from index.manifest import IndexMismatchError
 from index.settings import Settings
 from search.engine import open_searcher
@@ -30,6 +31,13 @@ def settle_heap() -> None:
     gc.collect()
     gc.freeze()
 
+
+
+def serving_encoder(settings: Settings) -> BatchingEncoder:
+    """The service's encoder: concurrent queries share a forward pass; torch, where it runs, on one thread
+    (search/query_batcher.py says why); ONNX Runtime keeps its own pool."""
+    encoder = load_encoder(settings)
+    return BatchingEncoder(encoder, torch_threads=1 if getattr(encoder, "runtime", "") == "torch" else None)
 
 class Timer(Protocol):
     """What DeferredSettle needs of a timer: threading.Timer's start and cancel."""
@@ -126,7 +134,7 @@ class SearcherHolder:
         with self._lock:
             seen = self._current()
             try:
-                self.encoder = self.encoder or BatchingEncoder(SentenceTransformerEncoder(self.settings), torch_threads=1)
+                self.encoder = self.encoder or serving_encoder(self.settings)
                 first = self.searcher is None
                 opened = open_searcher(self.settings, self.encoder, self.searcher)
                 if opened is not self.searcher:

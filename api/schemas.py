@@ -120,6 +120,9 @@ class StatsOut(BaseModel):
     deleted_paragraphs: int = Field(description="Deleted or replaced paragraphs still in segments, until a merge drops them.")
     commit: str = Field(description="The commit point served.")
     backend: str = Field("embedded", description="The engine holding the index.")
+    model_runtime: dict[str, str] = Field(
+        default_factory=dict, description='What encodes now, e.g. {"queries": "onnx/int8", "passages": "onnx/float32"} '
+                                          "(`model` is what built the index).")
 
 
 class ArticleIn(BaseModel):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from index.model.embed import Encoder, SentenceTransformerEncoder
+from index.model.embed import Encoder
+from index.model.runtime import load_encoder as load_model_encoder
 from index.settings import Settings
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
@@ -14,7 +15,7 @@ TESTS = Path(__file__).resolve().parents[1] / "tests"
 def load_encoder(settings: Settings, fake: bool) -> Encoder:
     """`tests/fakes.py`'s FakeEncoder (character bigrams, no model) when `fake`, else the real model."""
     if not fake:
-        return SentenceTransformerEncoder(settings)
+        return load_model_encoder(settings, bulk=True)
     if str(TESTS) not in sys.path:
         sys.path.insert(0, str(TESTS))
     from fakes import FakeEncoder

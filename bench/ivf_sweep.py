@@ -24,7 +24,8 @@ from rich.console import Console
 
 from corpus import sample_queries, write_corpus
 from fill import SentenceTable
-from index.model.embed import SentenceTransformerEncoder
+from index.model.embed import Encoder
+from index.model.runtime import load_encoder
 from index.ingest.sources import read_source
 from index.ingest.paragraphs import split_article
 from index.settings import Settings
@@ -36,7 +37,7 @@ VECTORS_FILE = "vectors.npy"  # as bench/build.py writes them
 SENTENCES_FILE = "sentences.npz"
 
 
-def filled_vectors(work: Path, size: int, encoder: SentenceTransformerEncoder, console: Console) -> np.ndarray:
+def filled_vectors(work: Path, size: int, encoder: Encoder, console: Console) -> np.ndarray:
     """Paragraph vectors of a generated `size`-paragraph corpus, pooled from sentence vectors (saved in `work`)."""
     work.mkdir(parents=True, exist_ok=True)
     write_corpus(size, work / "corpus.jsonl")
@@ -82,7 +83,7 @@ def main() -> None:
     if args.size is not None and args.sentences:
         parser.error("--sentences reads a bench run's sentences.npz; --size generates paragraph vectors only")
     console = Console(stderr=True)
-    encoder = SentenceTransformerEncoder(Settings())
+    encoder = load_encoder(Settings(), bulk=True)
     path = args.work_dir / VECTORS_FILE
     if args.size is not None:
         vectors = filled_vectors(args.work_dir, args.size, encoder, console)

@@ -47,7 +47,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from corpus import recombined_articles, sample_queries  # noqa: E402
 from encoders import load_encoder  # noqa: E402
 from http_load import running_server, run_clients  # noqa: E402
-from latency import Timings  # noqa: E402
 from memory import peak_rss_bytes, rss_bytes  # noqa: E402
 
 from index.builder import build_index  # noqa: E402

@@ -12,7 +12,9 @@ from eval.holes import JUDGED_DEPTH, condensed, judged_at
 from eval.metrics import score
 from eval.runs import Legs, Run, Unit, judged_unit, leg_rankings, mode_runs
 from index.builder import build_index, fingerprint
-from index.model.embed import Encoder, SentenceTransformerEncoder
+from index.model.embed import Encoder
+from index.model.probe import without_probe
+from index.model.runtime import load_encoder
 from index.commits import CURRENT_FILE, IndexNotFoundError, is_legacy, read_current
 from index.ingest.sources import read_source
 from index.manifest import IndexMismatchError, check_compatible
@@ -53,7 +55,7 @@ def index_is_current(index_dir: Path, corpus_fp: str, encoder: Encoder, tokenize
         check_compatible(manifest, encoder.config(), tokenizer.config())
     except (IndexNotFoundError, IndexMismatchError, FileNotFoundError, ValueError):
         return False
-    return (manifest.corpus_fingerprint == corpus_fp and manifest.model == encoder.config()
+    return (manifest.corpus_fingerprint == corpus_fp and without_probe(manifest.model) == without_probe(encoder.config())
             and manifest.sentence_vectors == sentence_vectors)
 
 
@@ -88,7 +90,7 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     Legs are retrieved `max(k0, depth)` deep once, so tuning can try smaller k0 without re-querying.
     """
     dataset = load_dataset(folder)
-    encoder = encoder or SentenceTransformerEncoder(settings)
+    encoder = encoder or load_encoder(settings, bulk=True)
     ensure_corpus_index(dataset, settings, encoder, quiet)
     searcher = open_searcher(settings, encoder)
     params = params or searcher.defaults
@@ -98,6 +100,7 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     chosen = modes or list(MODES)
     runs, scores = score_modes(dataset.qrels, served, chosen, condense)
     sentence_weight = searcher.corpus.info.sentence_weight
-    setup = {"fusion": asdict(params), "model": encoder.config(), "sentence_weight": sentence_weight,
+    model = {**without_probe(encoder.config()), **encoder.describe()}
+    setup = {"fusion": asdict(params), "model": model, "sentence_weight": sentence_weight,
              "index_dir": str(settings.index_dir), "condensed": condense}
     return Evaluation(dataset, params, scores, runs, legs, unit, setup)

@@ -133,7 +133,7 @@ def evaluate_service(dataset: Dataset, url: str, modes: list[str] | None = None,
     if rejected and rejected == len(dataset.judged_queries()) * len(chosen):
         raise ServiceError(f"{url} rejected every query as invalid (422): is it a zhsearch service of this version?")
     runs, scores = score_modes(dataset.qrels, served, chosen, condense)
-    setup = {"url": url, "backend": stats.get("backend"), "commit": stats.get("commit"), "model": stats.get("model"),
+    setup = {"url": url, "backend": stats.get("backend"), "commit": stats.get("commit"), "model": {**(stats.get("model") or {}), **(stats.get("model_runtime") or {})},
              "paragraphs": stats.get("paragraphs"), "judged_level": level, "rejected_queries": rejected,
              "fusion": overrides, "condensed": condense}
     unit = (lambda pid: pid) if level == "paragraph" else article_id_of

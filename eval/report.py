@@ -62,6 +62,13 @@ def draw_chart(scores: dict[str, dict[str, float]], path: Path, title: str) -> N
     plt.close(fig)
 
 
+def describe_model(model: dict[str, object]) -> str:
+    """"name (passages runtime/dtype, queries runtime/dtype)", or the number type alone for older records."""
+    if model.get("passages") and model.get("queries"):
+        return f"{model.get('name')} (passages {model['passages']}, queries {model['queries']})"
+    return f"{model.get('name')} ({model.get('dtype')})"
+
+
 def describe_setup(setup: dict[str, object]) -> str:
     """One line naming what was measured: the hybrid's fusion, the model, the sentence weight."""
     fusion = setup.get("fusion") or {}
@@ -72,7 +79,7 @@ def describe_setup(setup: dict[str, object]) -> str:
         overrides = ", ".join(f"{k} {v}" for k, v in fusion.items()) or "its own defaults"
         rejected = f"; {setup['rejected_queries']} requests rejected" if setup.get("rejected_queries") else ""
         return (f"Service {setup['url']} ({setup.get('backend')}, commit {setup.get('commit')}, "
-                f"{setup.get('paragraphs')} paragraphs): model {model.get('name')} ({model.get('dtype')}); "
+                f"{setup.get('paragraphs')} paragraphs): model {describe_model(model)}; "
                 f"fusion: {overrides}{rejected}." + condensed)
     if fusion.get("method") == "adaptive":
         how = f"adaptive, dense weight {fusion.get('alpha_min')}–{fusion.get('alpha_max')}"
@@ -81,7 +88,7 @@ def describe_setup(setup: dict[str, object]) -> str:
     else:
         how = f"weighted, dense weight {fusion.get('alpha')}"
     return (f"Hybrid: {how}, k0 {fusion.get('k0')}, article weight {fusion.get('article_weight')}; "
-            f"model {model.get('name')} ({model.get('dtype')}); sentence weight {setup.get('sentence_weight')}."
+            f"model {describe_model(model)}; sentence weight {setup.get('sentence_weight')}."
             + condensed)
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, computed_field
 
+from index.model.probe import VECTOR_TOLERANCE, agreement
+
 FORMAT_VERSION = 3  # 3: segments and commit points; 2: one generation folder (`zhsearch upgrade` converts it)
 
 
@@ -87,6 +89,11 @@ def read_manifest(path: Path) -> Manifest:
     return Manifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
 
 
+def runtime_of(model: dict[str, object]) -> str:
+    """"runtime/dtype" a model record names (an index from before runtimes: torch)."""
+    return f"{model.get('runtime', 'torch')}/{model.get('dtype', 'float32')}"
+
+
 def check_compatible(manifest: Manifest, model: dict[str, object], tokenizer: dict[str, object]) -> None:
     """Raise IndexMismatchError naming the difference and the fix, if the index disagrees."""
     if manifest.format_version != FORMAT_VERSION:
@@ -98,6 +105,16 @@ def check_compatible(manifest: Manifest, model: dict[str, object], tokenizer: di
             raise IndexMismatchError(
                 f"index built with model {key}={manifest.model.get(key)!r}, but {model.get(key)!r} is configured: "
                 f"set ZHSEARCH_MODEL={manifest.model.get('name')} or rebuild with `zhsearch index`"
+            )
+    recorded, current = manifest.model.get("probe"), model.get("probe")
+    if recorded and current:  # both runtimes' vectors of the probe texts: do they share one space?
+        least = agreement(recorded, current)  # type: ignore[arg-type]
+        if least < VECTOR_TOLERANCE:
+            built, now = runtime_of(manifest.model), runtime_of(model)
+            raise IndexMismatchError(
+                f"index vectors were made by {built}; {now} makes vectors at cosine {least:.4f} to them (below "
+                f"{VECTOR_TOLERANCE}): set ZHSEARCH_MODEL_RUNTIME and ZHSEARCH_MODEL_DTYPE to {built}'s, or rebuild "
+                "with `zhsearch index`"
             )
     if manifest.tokenizer != tokenizer:
         raise IndexMismatchError(

@@ -11,7 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_USER_DICT = Path(__file__).resolve().parent / "userdict.txt"  # union and place terms jieba splits
 
 FusionMethod = Literal["adaptive", "weighted", "rrf"]
-ModelDtype = Literal["auto", "float32", "bfloat16"]
+ModelDtype = Literal["auto", "float32", "bfloat16", "int8"]
+ModelRuntime = Literal["auto", "torch", "onnx"]
 ANN_THRESHOLD = 20_000  # vectors; below it exact search takes under ~2 ms a query on 2 cores
 NPROBE = 64  # IVF lists probed up to NPROBE_LISTS lists (100k vectors); beyond: index/store/vector_store.py
 NPROBE_LISTS = 1264
@@ -38,9 +39,14 @@ class Settings(BaseSettings):
     passage_prompt: str | None = Field(None, description="Prefix for passages; None: the model's own prompts.")
     max_seq_length: int = Field(512, ge=16, le=8192)
     embed_batch_size: int = Field(16, ge=1, le=1024)
+    model_runtime: ModelRuntime = Field(
+        "auto", description="What runs the model: torch, onnx (ONNX Runtime) or auto (index/model/runtime.py: ONNX "
+                            "Runtime for queries and writes, torch in bfloat16 for bulk indexing where the CPU has it).")
     model_dtype: ModelDtype = Field(
-        "auto", description="Model weights' number type on the CPU; auto: bfloat16 where the CPU computes it natively."
-    )
+        "auto", description="The model's arithmetic: float32, bfloat16 (torch) or int8 (onnx, over the 4-bit weights); "
+                            "auto: per runtime and CPU (index/model/runtime.py).")
+    model_threads: int | None = Field(
+        None, ge=1, le=256, description="Threads of the ONNX Runtime sessions; None: the CPUs this process may use.")
     fold_traditional: bool = Field(True, description="Fold traditional to simplified script in the tokenizer.")
     user_dict: Path | None = Field(
         DEFAULT_USER_DICT, description="A jieba user dictionary applied at index and query time (None: jieba's own)."

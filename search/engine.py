@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from index.commits import current_name
-from index.model.embed import Encoder, SentenceTransformerEncoder
+from index.model.embed import Encoder
+from index.model.runtime import load_encoder
 from index.settings import Settings
 from index.snapshot import open_snapshot
 from index.tokenize import tokenizer_from
@@ -18,7 +19,7 @@ def open_searcher(settings: Settings, encoder: Encoder | None = None, previous: 
     """
     current_name(settings.index_dir)  # fail fast, before loading the model
     tokenizer = tokenizer_from(settings)
-    encoder = encoder or SentenceTransformerEncoder(settings)
+    encoder = encoder or load_encoder(settings)
     before = previous.corpus if previous is not None and isinstance(previous.corpus, EmbeddedCorpus) else None
     snapshot = open_snapshot(settings.index_dir, encoder.config(), tokenizer.config(),
                              before.snapshot if before is not None else None)

@@ -58,6 +58,9 @@ class BatchingEncoder:
     def config(self) -> dict[str, object]:
         return self.inner.config()
 
+    def describe(self) -> dict[str, str]:
+        return self.inner.describe()
+
     def _next_batch(self) -> list[_Job]:
         """The oldest waiting job and whatever else waits now, up to `max_batch` texts."""
         batch = [self._jobs.get()]

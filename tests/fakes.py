@@ -42,3 +42,6 @@ class FakeEncoder:
 
     def config(self) -> dict[str, object]:
         return {"name": self.name, "dim": self.dim, "query_prompt": "", "passage_prompt": "", "max_seq_length": 0}
+
+    def describe(self) -> dict[str, str]:
+        return {"queries": "fake", "passages": "fake"}

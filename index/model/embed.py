@@ -1,13 +1,17 @@
-"""Encoder: texts -> L2-normalised float32 matrix, from any sentence-transformers model."""
+"""Encoder: texts -> L2-normalised float32 matrix; the torch runtime of any sentence-transformers model."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
+from index.model.cpu import cpu_features, native_bfloat16
+from index.model.pooling import as_unit_rows
+from index.model.probe import PROBE_TEXTS, probe_record
 from index.settings import Settings
 
 
@@ -28,6 +32,8 @@ class Encoder(Protocol):
     def passage_lengths(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def config(self) -> dict[str, object]: ...
+
+    def describe(self) -> dict[str, str]: ...
 
 
 def resolve_model(name: str, cache_dir: Path) -> str:
@@ -50,40 +56,28 @@ def default_prompts(model_name: str, model_prompts: dict[str, str]) -> tuple[str
 
 DIRECT_BATCH = 32  # queries up to this many are encoded by one direct forward pass
 LENGTH_CHUNK = 10_000  # passages tokenised at a time to count their tokens
-BF16_FLAGS = {"avx512_bf16", "amx_bf16"}  # CPU features that compute bfloat16 natively
 
 
-def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
-    """The CPU's feature flags (empty where /proc/cpuinfo is not there)."""
-    try:
-        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return set()
-    return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
-
-
-def pick_dtype(setting: str, flags: set[str]) -> str:
-    """float32 or bfloat16 for `setting`; auto takes bfloat16 only where the CPU has native support.
+def pick_dtype(setting: str, features: frozenset[str] | set[str]) -> str:
+    """The torch runtime's number type for `setting`: auto takes bfloat16 only where the CPU computes it natively.
 
     On such CPUs bfloat16 encodes about 2.5x faster than float32 here, with vectors at cosine
     >= 0.9999 to float32's; elsewhere it is emulated and slower, so auto keeps float32.
     """
+    if setting == "int8":
+        raise ModelLoadError("the torch runtime computes float32 or bfloat16; int8 needs ZHSEARCH_MODEL_RUNTIME=onnx "
+                             "(or auto)")
     if setting != "auto":
         return setting
-    return "bfloat16" if flags & BF16_FLAGS else "float32"
-
-
-def as_unit_rows(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm, float32, C-contiguous (zero rows stay zero)."""
-    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.maximum(norms, 1e-12)
+    return "bfloat16" if native_bfloat16(features) else "float32"
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model with its query/passage prefixes, loaded once."""
+    """A sentence-transformers model with its query/passage prefixes, loaded once (`dtype` None: by the settings)."""
 
-    def __init__(self, settings: Settings) -> None:
+    runtime = "torch"
+
+    def __init__(self, settings: Settings, dtype: str | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
@@ -100,7 +94,8 @@ class SentenceTransformerEncoder:
                 f"cannot load model {settings.model!r} ({err}). Offline, a model must be a local "
                 "sentence-transformers folder, or the default 'multilingual-e5-small'."
             ) from err
-        self.dtype = pick_dtype(settings.model_dtype, cpu_flags())
+        self.dtype = dtype or pick_dtype(settings.model_dtype, cpu_features())
+        self._probe: list[list[float]] | None = None
         if self.dtype == "bfloat16":
             import torch
 
@@ -169,5 +164,17 @@ class SentenceTransformerEncoder:
             "query_prompt": self.query_prompt,
             "passage_prompt": self.passage_prompt,
             "max_seq_length": self._model.max_seq_length,
+            "runtime": self.runtime,
             "dtype": self.dtype,
+            "probe": self.probe(),
         }
+
+    def probe(self) -> list[list[float]]:
+        """PROBE_TEXTS' passage vectors (computed once): how an index checks another runtime's vectors agree."""
+        if self._probe is None:
+            self._probe = probe_record(self.encode_passages(PROBE_TEXTS))
+        return self._probe
+
+    def describe(self) -> dict[str, str]:
+        """Both sides' runtime and number type, for reports."""
+        return {"queries": f"torch/{self.dtype}", "passages": f"torch/{self.dtype}"}

@@ -14,7 +14,7 @@ def test_every_extra_on_a_tiny_dataset(dataset, settings, fake_encoder, tmp_path
     fusion = out["setup"]["fusion"]
     assert (fusion["method"], fusion["k0"], fusion["article_weight"]) == (
         settings.fusion, settings.k0, settings.article_weight)
-    assert out["setup"]["model"] == fake_encoder.config()
+    assert out["setup"]["model"] == {**fake_encoder.config(), **fake_encoder.describe()}
 
     pairs = {(row["a"], row["b"]) for row in out["comparisons"]}
     assert pairs == {("bm25", "dense"), ("bm25", "hybrid"), ("dense", "hybrid")}

@@ -82,3 +82,31 @@ def test_sentence_vectors_can_be_left_out(settings, fake_encoder):
     assert not manifest.sentence_vectors and manifest.sentences == 0
     snapshot = open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer_from(settings).config())
     assert snapshot.views[0].segment.sentences is None
+
+
+class ProbingEncoder:
+    """The fake encoder with a vector-space probe, as the real runtimes record one; `noise` moves its vectors."""
+
+    def __init__(self, base, noise: float = 0.0, runtime: str = "onnx") -> None:
+        import numpy as np
+
+        from index.model.probe import PROBE_TEXTS, probe_record
+
+        self.base, self.name, self.dim = base, base.name, base.dim
+        vectors = base.encode_passages(PROBE_TEXTS) + noise * np.random.default_rng(0).standard_normal((6, base.dim))
+        self.record = {**base.config(), "runtime": runtime, "dtype": "int8", "probe": probe_record(vectors)}
+
+    def __getattr__(self, name):
+        return getattr(self.base, name)
+
+    def config(self):
+        return self.record
+
+
+def test_vectors_of_another_runtime_must_agree_with_the_index(settings, tiny_articles, fake_encoder):
+    build(settings, tiny_articles, ProbingEncoder(fake_encoder, runtime="torch"))
+    tokenizer = tokenizer_from(settings).config()
+    open_snapshot(settings.index_dir, ProbingEncoder(fake_encoder, noise=1e-4).config(), tokenizer)  # within 0.999
+    open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer)  # no probe: nothing to compare
+    with pytest.raises(IndexMismatchError, match="made by torch/int8; onnx/int8 makes vectors at cosine 0.[0-9]+"):
+        open_snapshot(settings.index_dir, ProbingEncoder(fake_encoder, noise=0.05).config(), tokenizer)

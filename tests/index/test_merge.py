@@ -87,7 +87,6 @@ def test_a_merge_drops_deleted_rows_and_changes_no_answer(written, fake_encoder)
 
 
 def test_deletes_made_while_a_merge_runs_are_carried_over(written, fake_encoder):
-    import index.merge as merge
 
     tokenizer = tokenizer_from(written)
     _, manifest = read_current(written.index_dir)

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from fakes import FakeEncoder
 from index.model.embed import as_unit_rows
 from index.store.sentence_store import SentenceStore
 from index.store.vector_store import SENTENCE_FILES, VectorStore, VectorStoreError

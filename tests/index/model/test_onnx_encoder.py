@@ -1,0 +1,81 @@
+"""The ONNX runtime encodes the default model as the torch runtime does: same tokens, same vector space."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import CACHE_DIR
+from index.model.embed import SentenceTransformerEncoder
+from index.model.onnx_encoder import pad
+from index.model.pooling import pool
+from index.model.probe import PROBE_TEXTS, agreement
+from index.model.runtime import load_encoder
+from index.settings import Settings
+
+TEXTS = [
+    "送餐小哥春节怎么过",
+    "  工匠学院  ",  # sentence-transformers strips
+    "臺灣的颱風季節通常在夏天和秋天。",
+    "2024年第三季度，OpenAI 与 Google 在大模型领域的竞争愈发激烈，GPU 价格上涨 15%。",
+    "Ｆｕｌｌ－ｗｉｄｔｈ　ＡＢＣ１２３",
+    "工会" * 400,  # truncated to the model's 512 tokens
+    "🙂",
+]
+
+
+@pytest.fixture(scope="module")
+def torch32() -> SentenceTransformerEncoder:
+    return SentenceTransformerEncoder(Settings(cache_dir=CACHE_DIR), "float32")
+
+
+@pytest.fixture(scope="module")
+def onnx():
+    return load_encoder(Settings(cache_dir=CACHE_DIR, model_runtime="onnx"))
+
+
+def test_auto_dtypes_are_int8_queries_and_float32_passages(onnx):
+    assert onnx.describe() == {"queries": "onnx/int8", "passages": "onnx/float32"}
+    assert onnx.config()["runtime"] == "onnx" and onnx.config()["dtype"] == "float32"
+
+
+def test_token_ids_are_the_ones_sentence_transformers_feeds(onnx, torch32):
+    model = torch32._model
+    for prompt in (onnx.query_prompt, onnx.passage_prompt):
+        want = model.tokenize([prompt + t for t in TEXTS])
+        for i, ids in enumerate(onnx.token_ids(TEXTS, prompt)):
+            length = int(want["attention_mask"][i].sum())
+            assert ids == want["input_ids"][i][:length].tolist()
+    assert onnx.passage_lengths(TEXTS).tolist() == torch32.passage_lengths(TEXTS).tolist()
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1)
+
+
+def test_passages_in_float32_equal_torchs(onnx, torch32):
+    assert cosines(onnx.encode_passages(TEXTS), torch32.encode_passages(TEXTS)).min() > 0.99999
+
+
+def test_queries_in_int8_stay_in_the_space(onnx, torch32):
+    assert cosines(onnx.encode_queries(TEXTS), torch32.encode_queries(TEXTS)).min() > 0.9995
+
+
+def test_a_batch_encodes_each_text_as_alone(onnx):
+    together = onnx.encode_passages(TEXTS)
+    alone = np.vstack([onnx.encode_passages([t]) for t in TEXTS])
+    assert cosines(together, alone).min() > 0.99999
+    assert onnx.encode_queries([]).shape == (0, 384)
+
+
+def test_probe_agrees_across_runtimes(onnx, torch32):
+    assert agreement(onnx.config()["probe"], torch32.config()["probe"]) > 0.9999
+    assert len(onnx.config()["probe"]) == len(PROBE_TEXTS)
+
+
+def test_pad_and_mean_pool_ignore_padding():
+    ids, mask = pad([[5, 6, 7], [8]])
+    assert ids.tolist() == [[5, 6, 7], [8, 0, 0]] and mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+    hidden = np.arange(2 * 3 * 2, dtype=np.float32).reshape(2, 3, 2)
+    assert pool(hidden, mask, "mean").tolist() == [[(0 + 2 + 4) / 3, (1 + 3 + 5) / 3], [6.0, 7.0]]
+    assert pool(hidden, mask, "cls").tolist() == [[0.0, 1.0], [6.0, 7.0]]
