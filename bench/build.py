@@ -138,6 +138,7 @@ def build_ours(corpus: Path, index_dir: Path, work_dir: Path, embed_limit: int, 
             "sentences": len(sentences), "sentences_embedded": modelled, "sentence_index": sentence_store.kind,
             "fill_sentences": len(table) if table else 0, "whoosh_procs": procs,
             "dim": encoder.dim, "model": encoder.name, "dtype": getattr(encoder, "dtype", "float32"),
+            "runtime": encoder.describe(),
             "vector_index": store.kind, "build_seconds": build_seconds, "phases": rec.as_dict(),
             "peak_rss": own_peak_rss_bytes(), "sizes": sizes, "folder": str(folder)}
 

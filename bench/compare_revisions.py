@@ -13,6 +13,9 @@ Usage:
 change is a format change: e.g. a copy made with `cp -al` and converted by `zhsearch upgrade`).
 `--fake-encoder`: both serve with the tests' fake encoder (bench/serve_fake.py), so that the comparison
 is of everything but the model.
+`--base-env K=V`, `--tree-env K=V`: settings for one server only (e.g. the base's
+`ZHSEARCH_MODEL_DTYPE=float32` under bench/cpu/avx2_only.py, where a base that reads /proc/cpuinfo
+would take an emulated bfloat16).
 """
 
 from __future__ import annotations
@@ -89,16 +92,21 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--base-index-dir", type=Path, help="the folder the base serves (default: --index-dir)")
     parser.add_argument("--fake-encoder", action="store_true")
+    parser.add_argument("--base-env", action="append", default=[], metavar="K=V", help="environment of the base only")
+    parser.add_argument("--tree-env", action="append", default=[], metavar="K=V", help="environment of the tree only")
     args = parser.parse_args()
+    envs = {"base": dict(kv.split("=", 1) for kv in args.base_env), "tree": dict(kv.split("=", 1) for kv in args.tree_env)}
     queries = [text for _, text in sample_queries(args.queries, 0)]
     with ExitStack() as stack:
         base_tree = stack.enter_context(worktree(args.base))
         logs = Path(tempfile.mkdtemp(prefix="zhsearch-compare-"))
         index_dir = args.index_dir.resolve()
         base_dir = (args.base_index_dir or args.index_dir).resolve()
-        urls = [stack.enter_context(running_server(folder, args.fake_encoder, logs / f"{name}.log", cwd=tree)).url
+        urls = [stack.enter_context(running_server(folder, args.fake_encoder, logs / f"{name}.log", cwd=tree,
+                                                   extra_env=envs[name])).url
                 for name, tree, folder in (("base", base_tree, base_dir), ("tree", ROOT, index_dir))]
-        print(f"base {args.base} ({base_dir}) vs working tree ({index_dir}){', fake encoder' if args.fake_encoder else ''}")
+        print(f"base {args.base} ({base_dir}) vs working tree ({index_dir}){', fake encoder' if args.fake_encoder else ''}"
+              f"{''.join(f'; {name} {env}' for name, env in envs.items() if env)}")
         for mode in args.modes:
             paired_sequential(urls, mode, queries[:10])  # warm-up
             base, tree = paired_sequential(urls, mode, queries)

@@ -51,11 +51,11 @@ def server_command(index_dir: Path, port: int, fake: bool) -> list[str]:
 
 @contextmanager
 def running_server(index_dir: Path, fake: bool, log_path: Path, ready_timeout: float = 300.0,
-                   cwd: Path = ROOT) -> Iterator[Server]:
+                   cwd: Path = ROOT, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """Start the server (the code in `cwd`: this checkout unless another is named), wait for `/health`
     to answer 200, yield it, and stop it whatever happens."""
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(cwd)}  # the code in `cwd`, whatever starts it
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(cwd), **(extra_env or {})}  # the code in `cwd`
     with open(log_path, "wb") as log:
         started = time.perf_counter()
         process = subprocess.Popen(server_command(index_dir, port, fake), cwd=cwd, env=env,

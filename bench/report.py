@@ -12,6 +12,14 @@ MODES = ("bm25", "dense", "hybrid")
 PEER_NAMES = {"bm25": "bm25s", "dense": "numpy V@q", "hybrid": "bm25s+numpy"}
 
 
+
+def runtime_of(build: dict) -> str:
+    """The runtime and number type that embedded the passages (and, where they differ, the queries)."""
+    runtime = build.get("runtime") or {}
+    passages = runtime.get("passages") or f"torch/{build.get('dtype', 'float32')}"
+    queries = runtime.get("queries")
+    return passages if not queries or queries == passages else f"passages {passages}, queries {queries}"
+
 def num(value: float, digits: int = 0) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.{digits}f}"
 
@@ -76,7 +84,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
         ("index: Whoosh writing alone (Whoosh − tokenising)",
          rate(n, sec["whoosh"] - sec["tokenise"]) if procs == 1 else "n/a: the writer processes tokenise too"),
         ("index: embedding by the model (paragraphs embedded) ¹",
-         f"{rate(embedded, sec['embed'])}; {ours['model']}, {ours.get('dtype', 'float32')} ({num(embedded)})"),
+         f"{rate(embedded, sec['embed'])}; {ours['model']}, {runtime_of(ours)} ({num(embedded)})"),
         ("index: FAISS build + save (index kind)", f"{rate(n, sec['faiss'])} ({ours.get('vector_index', 'exact')})"),
         ("index: sentence vectors of multi-sentence paragraphs (embedded) ¹",
          f"{num(sentences)}; {num(sentence_rate)} sentences/s ({num(sentence_secs, 1)} s; {num(modelled)})"

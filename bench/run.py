@@ -165,11 +165,22 @@ def measure_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux), for the record."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown CPU")
+
+
 def context(args: argparse.Namespace) -> dict[str, str]:
     """What the figures were measured on."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} CPUs, {platform.machine()}, "
-            f"Python {platform.python_version()}", "commit": commit or "unknown", "queries": str(args.queries),
+    from index.model.cpu import cpu_features, describe_cpu
+
+    return {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} CPUs, {platform.machine()} "
+            f"({cpu_model()}; seen as {describe_cpu(cpu_features())}), Python {platform.python_version()}", "commit": commit or "unknown", "queries": str(args.queries),
             "loop limit": f"{args.loop_seconds:.0f} s", "seed": str(args.seed), "fake": "yes" if args.fake_encoder else "no",
             **({"builds": "reused from an earlier run in the same work folder (--reuse-builds)"} if args.reuse_builds else {})}
 
