@@ -74,6 +74,9 @@ def _fold_width(ch: str) -> str:
     return ch
 
 
+_WIDTH_TABLE = {code: _fold_width(chr(code)) for code in (*range(0xFF01, 0xFF5F), 0x3000)}
+
+
 def _lower(ch: str) -> str:
     """Lower-case one character, keeping it one character long."""
     low = ch.lower()
@@ -103,7 +106,11 @@ def normalize(text: str, fold_traditional: bool = True) -> str:
 
     Invariant: `len(normalize(t)) == len(t)`, so offsets into the result are offsets into `t`.
     """
-    out = "".join(_lower(_fold_width(ch)) for ch in text)
+    folded = text.translate(_WIDTH_TABLE)
+    out = folded.lower()
+    # str.lower lowers a few characters to two (İ) and Σ by its context (final sigma): char by char then
+    if len(out) != len(folded) or "Σ" in folded:
+        out = "".join(_lower(ch) for ch in folded)
     return fold_script(out) if fold_traditional else out
 
 

@@ -40,9 +40,13 @@ class SentenceStore:
 
     def rows_of(self, paragraph_rows: np.ndarray) -> np.ndarray:
         """The sentence rows of those paragraph rows (grouped by paragraph, in the order given)."""
-        if not len(paragraph_rows):
+        paragraph_rows = np.asarray(paragraph_rows, dtype=np.int64)
+        counts = self.starts[paragraph_rows + 1] - self.starts[paragraph_rows]
+        if not counts.sum():
             return np.zeros(0, dtype=np.int64)
-        return np.concatenate([self.order[self.starts[r]:self.starts[r + 1]] for r in paragraph_rows])
+        # position j of the result is sentence (j - first[j]) of its paragraph, from starts[paragraph]
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        return self.order[np.repeat(self.starts[paragraph_rows], counts) + np.arange(counts.sum()) - first]
 
     def _rows_among(self, paragraph_rows: np.ndarray) -> np.ndarray:
         """The sentence rows of those paragraph rows, ascending (a filter may name most of the corpus:

@@ -198,6 +198,9 @@ class VectorStore:
         """The stored vectors of `rows`, in that order."""
         if not len(rows):
             return np.zeros((0, self.dim), dtype=np.float32)
+        if isinstance(self.index, faiss.IndexFlat):  # rows straight from its one contiguous array (no reconstruct)
+            flat = faiss.rev_swig_ptr(self.index.get_xb(), self.index.ntotal * self.dim)
+            return flat.reshape(self.index.ntotal, self.dim)[np.asarray(rows, dtype=np.int64)]
         return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
 
     def save(self, folder: Path, files: tuple[str, str] = PARAGRAPH_FILES) -> None:

@@ -57,6 +57,14 @@ def test_health_reports_the_loaded_index(server):
     assert body == body | {"status": "ok", "articles": 39, "paragraphs": 224, "model": "multilingual-e5-small"}
 
 
+def test_the_service_encodes_on_onnx_runtime_in_the_space_the_index_was_built_in(server):
+    # `zhsearch index` may embed with torch in bfloat16 (a bulk build on a CPU with it); the service
+    # encodes with ONNX Runtime, and opened the index only because their probe vectors agree.
+    stats = httpx.get(f"{server}/stats").json()
+    assert stats["model_runtime"] == {"queries": "onnx/int8", "passages": "onnx/float32"}
+    assert stats["model"]["runtime"] in ("torch", "onnx") and "probe" not in stats["model"]
+
+
 def test_paraphrased_question_finds_the_article(server):
     # 送餐小哥 shares no word with 外卖配送员: the dense leg has to carry it.
     body = httpx.get(f"{server}/search", params={"q": "送餐小哥春节怎么过", "k": 5}).json()

@@ -15,6 +15,22 @@ def test_normalize_keeps_length(text):
     assert len(normalize(text)) == len(text)
 
 
+def char_by_char(text: str) -> str:
+    """The rule as first written, one character at a time: the reference the fast path must equal."""
+    def one(ch: str) -> str:
+        code = ord(ch)
+        ch = chr(code - 0xFEE0) if 0xFF01 <= code <= 0xFF5E else " " if code == 0x3000 else ch
+        low = ch.lower()
+        return low if len(low) == 1 else ch
+    return "".join(one(ch) for ch in text)
+
+
+@given(st.text(alphabet=st.sampled_from("ＡｚＺ０　Σσ ΟΔΟΣİIẞß臺灣abcXYZ。！,ΣΑ"), max_size=30) | st.text(max_size=50))
+def test_normalize_equals_the_character_by_character_rule(text):
+    # the index was built with the char-by-char rule; whole-string lower() differs on İ and final Σ
+    assert normalize(text, fold_traditional=False) == char_by_char(text)
+
+
 def test_tokens_point_into_the_original_text(settings):
     tok = Tokenizer(cache_dir=settings.cache_dir / "jieba")
     text = "臺灣的「開發」，與發行！ＡＢＣ工匠学院"

@@ -95,3 +95,13 @@ def test_a_small_k_still_ranks_from_deep_candidates(tmp_path):
     query = at(1.0, 1)[None, :]
     assert reference(paragraphs, sentences, owners, query[0], 0.85, 1)[0][0] == "p0002"
     assert [pid for pid, _ in dense.search_vectors(query, 1)[0]] == ["p0002"]
+
+
+def test_sentence_rows_of_paragraphs_come_grouped_in_the_order_given(tmp_path):
+    paragraphs, sentences, owners = corpus(60, 8, 7)
+    found = retriever(tmp_path, paragraphs, sentences, owners, 0.5).sentences
+    for picked in (np.array([5, 0, 59, 5, 17]), np.array([], dtype=np.int64), np.arange(60)[::-1]):
+        want = [row for p in picked for row in found.order[found.starts[p]:found.starts[p + 1]]]
+        assert found.rows_of(picked).tolist() == want
+        assert all(owners[row] == p for row, p in zip(found.rows_of(picked), [p for p in picked
+                                                                            for _ in range(np.sum(owners == p))]))
