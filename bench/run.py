@@ -8,7 +8,7 @@ bench/results/<date>-<size>.md (<date>-<size>-fake.md with the fake encoder).
 
 Usage: .venv/bin/python bench/run.py --sizes 10000 [--sizes 100000 ...] [--queries 200]
        [--embed-limit 2000] [--fake-encoder] [--clients 8] [--loop-seconds 60] [--work-dir DIR]
-       [--reuse-builds]
+       [--reuse-builds] [--label avx2]
 """
 
 from __future__ import annotations
@@ -198,6 +198,7 @@ def main() -> None:
     parser.add_argument("--reuse-builds", action="store_true",
                         help="measure queries again on the index and peer built by an earlier run in --work-dir")
     parser.add_argument("--work-dir", type=Path, default=ROOT / ".zhsearch" / "bench")
+    parser.add_argument("--label", default="", help="added to the results file's name (e.g. avx2)")
     args = parser.parse_args()
     sizes = args.sizes or [10_000]
     ctx = context(args)
@@ -206,7 +207,8 @@ def main() -> None:
         result = measure_size(n, args)
         results.append(result)
         RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"{time.strftime('%Y-%m-%d')}-{n}{'-fake' if args.fake_encoder else ''}.md"
+        label = f"-{args.label}" if args.label else ""
+        path = RESULTS / f"{time.strftime('%Y-%m-%d')}-{n}{'-fake' if args.fake_encoder else ''}{label}.md"
         path.write_text(f"# zhsearch bench, {n:,} paragraphs\n\n{table([result])}\n\n{notes([result], ctx)}\n",
                         encoding="utf-8")
         log(f"wrote {path}")

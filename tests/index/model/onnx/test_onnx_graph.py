@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from index.model.e5_format import dequantize_q4_0
-from index.model.onnx_graph import FLOAT_COMPUTE, INT8_COMPUTE, Q4Matrix, bert_graph, stack_rows
-from index.model.onnx_sources import torch_weights
+from index.model.onnx.graph import FLOAT_COMPUTE, INT8_COMPUTE, Q4Matrix, bert_graph, stack_rows
+from index.model.onnx.sources import torch_weights
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -55,7 +55,7 @@ def tiny_model(kind: str):
 
 
 def run(model_proto, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    from index.model.onnx_encoder import session
+    from index.model.onnx.encoder import session
 
     return session(model_proto.SerializeToString(), 1).run(None, {"input_ids": ids, "attention_mask": mask})[0]
 

