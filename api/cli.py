@@ -33,7 +33,7 @@ def index(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt p
     try:
         articles = read_sources(paths)
         manifest = build_index(settings.index_dir, articles, tokenizer_from(settings),
-                               load_encoder(settings, bulk=True), [str(p) for p in paths], quiet=quiet,
+                               load_encoder(settings), [str(p) for p in paths], quiet=quiet,
                                ann_threshold=settings.ann_threshold, sentence_vectors=settings.sentence_vectors)
     except KNOWN_ERRORS as err:
         fail(err)

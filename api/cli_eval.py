@@ -119,7 +119,7 @@ def dataset_searcher(data, index_dir: Path | None, quiet: bool):
 
     settings = load_settings(None)
     settings = settings.model_copy(update={"index_dir": index_dir or eval_index_dir(settings, data)})
-    encoder = load_encoder(settings, bulk=True)
+    encoder = load_encoder(settings)
     ensure_corpus_index(data, settings, encoder, quiet)
     return open_searcher(settings, encoder)
 

@@ -15,7 +15,7 @@ TESTS = Path(__file__).resolve().parents[1] / "tests"
 def load_encoder(settings: Settings, fake: bool) -> Encoder:
     """`tests/fakes.py`'s FakeEncoder (character bigrams, no model) when `fake`, else the real model."""
     if not fake:
-        return load_model_encoder(settings, bulk=True)
+        return load_model_encoder(settings)
     if str(TESTS) not in sys.path:
         sys.path.insert(0, str(TESTS))
     from fakes import FakeEncoder

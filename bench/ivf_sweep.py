@@ -83,7 +83,7 @@ def main() -> None:
     if args.size is not None and args.sentences:
         parser.error("--sentences reads a bench run's sentences.npz; --size generates paragraph vectors only")
     console = Console(stderr=True)
-    encoder = load_encoder(Settings(), bulk=True)
+    encoder = load_encoder(Settings())
     path = args.work_dir / VECTORS_FILE
     if args.size is not None:
         vectors = filled_vectors(args.work_dir, args.size, encoder, console)

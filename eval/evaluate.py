@@ -90,7 +90,7 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     Legs are retrieved `max(k0, depth)` deep once, so tuning can try smaller k0 without re-querying.
     """
     dataset = load_dataset(folder)
-    encoder = encoder or load_encoder(settings, bulk=True)
+    encoder = encoder or load_encoder(settings)
     ensure_corpus_index(dataset, settings, encoder, quiet)
     searcher = open_searcher(settings, encoder)
     params = params or searcher.defaults

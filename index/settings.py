@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(16, ge=1, le=1024)
     model_runtime: ModelRuntime = Field(
         "auto", description="What runs the model: torch, onnx (ONNX Runtime) or auto (index/model/runtime.py: ONNX "
-                            "Runtime for queries and writes, torch in bfloat16 for bulk indexing where the CPU has it).")
+                            "Runtime for a lone query; torch in bfloat16 for batches and passages where the CPU "
+                            "computes it natively, else ONNX Runtime).")
     model_dtype: ModelDtype = Field(
         "auto", description="The model's arithmetic: float32, bfloat16 (torch) or int8 (onnx, over the 4-bit weights); "
                             "auto: per runtime and CPU (index/model/runtime.py).")

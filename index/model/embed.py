@@ -56,6 +56,7 @@ def default_prompts(model_name: str, model_prompts: dict[str, str]) -> tuple[str
 
 DIRECT_BATCH = 32  # queries up to this many are encoded by one direct forward pass
 LENGTH_CHUNK = 10_000  # passages tokenised at a time to count their tokens
+QUERY_BATCH = 4  # queries at once from which a runtime's batch side encodes them (index/model/runtime.py)
 
 
 def pick_dtype(setting: str, features: frozenset[str] | set[str]) -> str:

@@ -1,4 +1,4 @@
-"""PairEncoder: queries through one runtime, passages through another, in one vector space."""
+"""PairEncoder: a lone query through one runtime, everything else through another, in one vector space."""
 
 from __future__ import annotations
 
@@ -7,50 +7,55 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from index.model.embed import Encoder, ModelLoadError
+from index.model.embed import QUERY_BATCH, Encoder, ModelLoadError
 from index.model.probe import PROBE_TEXTS, VECTOR_TOLERANCE, agreement
 
 
 class PairEncoder:
-    """Passages by `passages`; queries by the encoder `queries()` makes, loaded at the first query.
+    """Fewer than `batch` queries at once by the encoder `lone()` makes (at the first such call); more,
+    and passages, by `rest`.
 
-    Invariant: the query encoder is used only after its vectors of the probe texts were found to
-    agree with the passage encoder's (cosine >= VECTOR_TOLERANCE); else the first query raises.
+    Invariant: the lone encoder is used only after its vectors of the probe texts were found to
+    agree with `rest`'s (cosine >= VECTOR_TOLERANCE); else that first call raises.
     """
 
-    def __init__(self, queries: Callable[[], Encoder], passages: Encoder, query_side: str) -> None:
-        self._make_queries = queries
-        self.query_side = query_side  # "runtime/dtype" of the query encoder
-        self._queries: Encoder | None = None
+    def __init__(self, lone: Callable[[], Encoder], rest: Encoder, lone_side: str, batch: int = QUERY_BATCH) -> None:
+        self._make_lone = lone
+        self._lone: Encoder | None = None
         self._lock = threading.Lock()
-        self.passages = passages
-        self.name = passages.name
-        self.dim = passages.dim
+        self.rest = rest
+        self.lone_side = lone_side  # "runtime/dtype" of the lone encoder
+        self.batch = batch
+        self.name = rest.name
+        self.dim = rest.dim
 
-    def _query_encoder(self) -> Encoder:
+    def _lone_encoder(self) -> Encoder:
         with self._lock:
-            if self._queries is None:
-                queries = self._make_queries()
-                least = agreement(self.passages.encode_queries(PROBE_TEXTS), queries.encode_queries(PROBE_TEXTS))
+            if self._lone is None:
+                lone = self._make_lone()
+                least = agreement(self.rest.encode_queries(PROBE_TEXTS), lone.encode_queries(PROBE_TEXTS))
                 if least < VECTOR_TOLERANCE:
-                    raise ModelLoadError(f"query vectors of {queries.describe()['queries']} agree with "
-                                         f"{self.passages.describe()['passages']} only to cosine {least:.4f}: "
+                    raise ModelLoadError(f"query vectors of {self.lone_side} agree with "
+                                         f"{self.rest.describe()['passages']} only to cosine {least:.4f}: "
                                          "set ZHSEARCH_MODEL_RUNTIME to torch or onnx")
-                self._queries = queries
-            return self._queries
+                self._lone = lone
+            return self._lone
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._query_encoder().encode_queries(texts)
+        if 0 < len(texts) < self.batch:
+            return self._lone_encoder().encode_queries(texts)
+        return self.rest.encode_queries(texts)
 
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        return self.passages.encode_passages(texts, show_progress)
+        return self.rest.encode_passages(texts, show_progress)
 
     def passage_lengths(self, texts: Sequence[str]) -> np.ndarray:
-        return self.passages.passage_lengths(texts)
+        return self.rest.passage_lengths(texts)
 
     def config(self) -> dict[str, object]:
         """The passage side's: it makes the index's vectors."""
-        return self.passages.config()
+        return self.rest.config()
 
     def describe(self) -> dict[str, str]:
-        return {"queries": self.query_side, "passages": self.passages.describe()["passages"]}
+        rest = self.rest.describe()["passages"]
+        return {"queries": self.lone_side, "query_batches": rest, "passages": rest}

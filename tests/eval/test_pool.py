@@ -58,7 +58,7 @@ def test_zhsearch_pool_writes_the_pool(dataset, tmp_path, monkeypatch):
     from api.cli import app
     from fakes import FakeEncoder
 
-    monkeypatch.setattr("index.model.runtime.load_encoder", lambda settings, bulk=False: FakeEncoder())
+    monkeypatch.setattr("index.model.runtime.load_encoder", lambda settings: FakeEncoder())
     out = tmp_path / "pool.jsonl"
     result = CliRunner().invoke(app, ["pool", str(dataset), "--out", str(out), "--depth", "2", "--modes", "dense",
                                       "--index-dir", str(tmp_path / "index"), "--quiet"], catch_exceptions=False)

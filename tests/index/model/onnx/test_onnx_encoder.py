@@ -34,8 +34,8 @@ def onnx():
     return load_encoder(Settings(cache_dir=CACHE_DIR, model_runtime="onnx"))
 
 
-def test_auto_dtypes_are_int8_queries_and_float32_passages(onnx):
-    assert onnx.describe() == {"queries": "onnx/int8", "passages": "onnx/float32"}
+def test_auto_dtypes_are_int8_for_a_lone_query_and_float32_for_the_rest(onnx):
+    assert onnx.describe() == {"queries": "onnx/int8", "query_batches": "onnx/float32", "passages": "onnx/float32"}
     assert onnx.config()["runtime"] == "onnx" and onnx.config()["dtype"] == "float32"
 
 
@@ -57,8 +57,10 @@ def test_passages_in_float32_equal_torchs(onnx, torch32):
     assert cosines(onnx.encode_passages(TEXTS), torch32.encode_passages(TEXTS)).min() > 0.99999
 
 
-def test_queries_in_int8_stay_in_the_space(onnx, torch32):
-    assert cosines(onnx.encode_queries(TEXTS), torch32.encode_queries(TEXTS)).min() > 0.9995
+def test_lone_queries_in_int8_stay_in_the_space_and_batches_are_float32(onnx, torch32):
+    alone = np.vstack([onnx.encode_queries([t]) for t in TEXTS])  # int8
+    assert cosines(alone, torch32.encode_queries(TEXTS)).min() > 0.9995
+    assert cosines(onnx.encode_queries(TEXTS), torch32.encode_queries(TEXTS)).min() > 0.99999  # a batch: float32
 
 
 def test_a_batch_encodes_each_text_as_alone(onnx):
