@@ -27,6 +27,7 @@ from index.writer import (DiskFullError, IndexChangedError, PreparedUpdate, Unkn
                           prepare)
 from search.filters import Filter
 from search.hybrid import Searcher, with_overrides
+from search.view import View
 
 log = logging.getLogger("zhsearch.api")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -93,8 +94,10 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         response_model=SearchResponse, so the schema is the same."""
         params = with_overrides(searcher.defaults, req.fusion, req.alpha)
         flt = Filter(req.source, req.article_id, req.date_from, req.date_to)
-        result = searcher.search(req.q, req.mode, req.k, req.offset, params, flt, explain=req.explain)
-        request.state.search = {"mode": req.mode, "took_ms": result.took_ms, "hits": len(result.hits),
+        view = View(req.group, req.sort, req.facet_names())
+        result = searcher.search(req.q, req.mode, req.k, req.offset, params, flt, explain=req.explain, view=view)
+        shown = len(result.articles) if req.group == "article" else len(result.hits)
+        request.state.search = {"mode": req.mode, "took_ms": result.took_ms, "hits": shown,
                                 "total": result.total, "query": req.q}
         body = search_response(result, req.offset, req.k).model_dump_json(by_alias=True)
         return Response(content=body, media_type="application/json")

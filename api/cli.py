@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from api.cli_common import KNOWN_ERRORS, IndexDir, ModeChoice, Quiet, err_console, fail, load_settings
+from api.cli_common import (KNOWN_ERRORS, GroupChoice, IndexDir, ModeChoice, Quiet, SortChoice, err_console, fail,
+                            load_settings)
 from api.cli_eval import register
 from index.settings import Settings
 from index.writer import UnknownArticleError
@@ -149,28 +150,48 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
            k: Annotated[int, typer.Option("-k", min=1, max=100)] = 10,
            offset: Annotated[int, typer.Option(min=0, max=1000)] = 0,
            alpha: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Dense weight in fusion.")] = None,
+           group: Annotated[GroupChoice, typer.Option(help="article: one result per article.")] = GroupChoice.paragraph,
+           sort: Annotated[SortChoice, typer.Option(help="date: newest first.")] = SortChoice.relevance,
+           facets: Annotated[Optional[str], typer.Option(help="Comma-separated: source, month.")] = None,
            as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
            index_dir: IndexDir = None) -> None:
     """Search the index and print the hits."""
     from api.convert import search_response
     from search.engine import open_searcher
+    from search.facets import FACETS
     from search.hybrid import with_overrides
+    from search.view import View
 
     if not query.strip():
         fail(ValueError("the query is blank: give some words to search for"))
+    names = tuple(dict.fromkeys(f.strip() for f in (facets or "").split(",") if f.strip()))
+    if any(name not in FACETS for name in names):
+        fail(ValueError(f"unknown facet in {facets!r}: ask for {', '.join(FACETS)}"))
     settings = load_settings(index_dir)
     try:
         searcher = open_searcher(settings)
     except KNOWN_ERRORS as err:
         fail(err)
-    result = searcher.search(query.strip(), mode.value, k, offset, with_overrides(searcher.defaults, alpha=alpha))
+    view = View(group.value, sort.value, names)
+    result = searcher.search(query.strip(), mode.value, k, offset, with_overrides(searcher.defaults, alpha=alpha),
+                             view=view)
     if as_json:
         typer.echo(search_response(result, offset, k).model_dump_json(indent=2))
         return
-    typer.echo(f"{result.total} hits for {query!r} ({mode.value}, {result.took_ms:.1f} ms)")
+    unit = "articles" if view.group == "article" else "hits"
+    drawn = f"; from {result.pool.what}" if result.pool else ""
+    typer.echo(f"{result.total} {unit} for {query!r} ({mode.value}, {result.took_ms:.1f} ms{drawn})")
+    for found in result.articles:
+        first = found.hits[0].paragraph
+        typer.echo(f"{found.rank:>3}. [{found.score:.4f}] {first.title}  ({found.article_id}, {first.date or 'undated'})")
+        for hit in found.hits:
+            typer.echo(f"     · {hit.paragraph.text[:110]}")
     for hit in result.hits:
-        typer.echo(f"{hit.rank:>3}. [{hit.score:.4f}] {hit.paragraph.title}  ({hit.paragraph.id})")
+        dated = f", {hit.paragraph.date}" if view.sort == "date" else ""
+        typer.echo(f"{hit.rank:>3}. [{hit.score:.4f}] {hit.paragraph.title}  ({hit.paragraph.id}{dated})")
         typer.echo(f"     {hit.paragraph.text[:120]}")
+    for name, values in result.facets.items():
+        typer.echo(f"{name}: " + ", ".join(f"{value} {count}" for value, count in values))
 
 
 @app.command()

@@ -35,6 +35,16 @@ class ModeChoice(str, Enum):
     hybrid = "hybrid"
 
 
+class GroupChoice(str, Enum):
+    paragraph = "paragraph"
+    article = "article"
+
+
+class SortChoice(str, Enum):
+    relevance = "relevance"
+    date = "date"
+
+
 class EvalMode(str, Enum):
     all = "all"
     bm25 = "bm25"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from api.schemas import ArticleIn, ArticleOut, HighlightOut, HitOut, ParagraphOut, SearchResponse, StatsOut
+from api.schemas import (ArticleHitOut, ArticleIn, ArticleOut, FacetValueOut, HighlightOut, HitOut, ParagraphOut,
+                         PoolOut, SearchResponse, StatsOut)
 from index.ingest.sources import split_lines
 from index.model.probe import without_probe
 from index.models import Article, Paragraph
-from search.hybrid import Searcher, SearchResult
+from search.hybrid import ArticleHit, Hit, Searcher, SearchResult
 
 
 def paragraph_out(paragraph: Paragraph) -> ParagraphOut:
@@ -20,17 +21,29 @@ def article_out(article: Article, paragraphs: list[Paragraph]) -> ArticleOut:
                       metadata=dict(article.metadata), paragraphs=[paragraph_out(p) for p in paragraphs])
 
 
+def hit_out(hit: Hit) -> HitOut:
+    return HitOut(rank=hit.rank, score=round(hit.score, 6), paragraph_id=hit.paragraph.id,
+                  article_id=hit.paragraph.article_id, title=hit.paragraph.title, text=hit.paragraph.text,
+                  source=hit.paragraph.source, position=hit.paragraph.position, date=hit.paragraph.date,
+                  highlights=[HighlightOut(start=s.start, end=s.end, text=s.text) for s in hit.highlights],
+                  explain=hit.explain)
+
+
+def article_hit_out(found: ArticleHit) -> ArticleHitOut:
+    first = found.hits[0].paragraph
+    return ArticleHitOut(rank=found.rank, score=round(found.score, 6), article_id=found.article_id, title=first.title,
+                         source=first.source, date=first.date, hits=[hit_out(hit) for hit in found.hits])
+
+
 def search_response(result: SearchResult, offset: int, k: int) -> SearchResponse:
-    hits = [
-        HitOut(rank=hit.rank, score=round(hit.score, 6), paragraph_id=hit.paragraph.id,
-               article_id=hit.paragraph.article_id, title=hit.paragraph.title, text=hit.paragraph.text,
-               source=hit.paragraph.source, position=hit.paragraph.position, date=hit.paragraph.date,
-               highlights=[HighlightOut(start=s.start, end=s.end, text=s.text) for s in hit.highlights],
-               explain=hit.explain)
-        for hit in result.hits
-    ]
-    return SearchResponse(query=result.query, mode=result.mode, took_ms=result.took_ms, total=result.total,
-                          offset=offset, k=k, hits=hits)
+    view, pool = result.view, result.pool
+    return SearchResponse(
+        query=result.query, mode=result.mode, took_ms=result.took_ms, total=result.total, offset=offset, k=k,
+        group=view.group, sort=view.sort, hits=[hit_out(hit) for hit in result.hits],
+        articles=[article_hit_out(a) for a in result.articles] if view.group == "article" else None,
+        facets={name: [FacetValueOut(value=v, count=c) for v, c in values] for name, values in result.facets.items()}
+        if view.facets else None,
+        pool=PoolOut(paragraphs=pool.paragraphs, matches=pool.matches, what=pool.what) if pool else None)
 
 
 def stats_out(searcher: Searcher) -> StatsOut:

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from search.facets import FACETS
+
 MAX_QUERY_CHARS = 512
 MAX_K = 100
 MAX_OFFSET = 1000
@@ -33,6 +35,28 @@ class SearchRequest(BaseModel):
     date_to: str | None = Field(None, pattern=DATE_PATTERN, description="Only articles dated on or before (YYYY[-MM[-DD]]).")
     explain: bool = Field(False, description="Each hit with why it ranks there: each leg's score, rank and normalised "
                                              "value, the dense weight and why, what article context added.")
+    group: Literal["paragraph", "article"] = Field(
+        "paragraph", description="article: one result per article, ranked by its best paragraph, with its best 1-3 "
+                                 "paragraphs (paging and total count articles).")
+    sort: Literal["relevance", "date"] = Field(
+        "relevance", description="date: newest first (undated last), ties by relevance, within the candidate pool "
+                                 "(`pool` in the response says which).")
+    facets: str | None = Field(None, max_length=64, description="Comma-separated: source, month. Counts of the pool's "
+                                                                "results per source page and per month.")
+
+    @field_validator("facets")
+    @classmethod
+    def known_facets(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = [name for name in names if name not in FACETS]
+        if unknown:
+            raise ValueError(f"unknown facet {unknown[0]!r}: ask for {', '.join(FACETS)}")
+        return ",".join(dict.fromkeys(names))
+
+    def facet_names(self) -> tuple[str, ...]:
+        return tuple(self.facets.split(",")) if self.facets else ()
 
     @field_validator("q")
     @classmethod
@@ -62,14 +86,46 @@ class HitOut(BaseModel):
     explain: dict[str, Any] | None = Field(None, description="With explain=true: why this hit ranks here.")
 
 
+class ArticleHitOut(BaseModel):
+    """An article result (group=article): ranked by its best paragraph; `hits` are its best paragraphs."""
+
+    rank: int
+    score: float
+    article_id: str
+    title: str
+    source: str
+    date: str | None = None
+    hits: list[HitOut]
+
+
+class FacetValueOut(BaseModel):
+    value: str
+    count: int
+
+
+class PoolOut(BaseModel):
+    """The candidates a grouped, date-sorted or faceted result was arranged from."""
+
+    paragraphs: int
+    matches: int | None = Field(None, description="bm25: paragraphs matching at all (the pool may hold the best "
+                                                  "10,000 of them).")
+    what: str
+
+
 class SearchResponse(BaseModel):
     query: str
     mode: Mode
     took_ms: float
-    total: int
+    total: int = Field(description="Results that can be paged through: paragraphs, or articles with group=article.")
     offset: int
     k: int
-    hits: list[HitOut]
+    group: Literal["paragraph", "article"] = "paragraph"
+    sort: Literal["relevance", "date"] = "relevance"
+    hits: list[HitOut] = Field(description="Paragraph results (empty with group=article).")
+    articles: list[ArticleHitOut] | None = Field(None, description="Article results, with group=article.")
+    facets: dict[str, list[FacetValueOut]] | None = Field(None, description="With facets=: counts over the pool.")
+    pool: PoolOut | None = Field(None, description="With group, sort=date or facets: what the results were drawn "
+                                                   "from.")
 
 
 class ParagraphOut(BaseModel):

@@ -22,6 +22,7 @@ from search.explain import dense_weight, hybrid_explanations, leg_explanations
 from search.filters import NO_FILTER, Filter
 from search.fusion import Ranked, adaptive_alpha, coverage, rrf, weighted_sum
 from search.highlight import Span, highlight
+from search.view import PLAIN, POOL_LIMIT, Pool, View, arrange
 
 Mode = Literal["bm25", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
@@ -91,12 +92,26 @@ class Trace:
 
 
 @dataclass(frozen=True)
+class ArticleHit:
+    """An article result: its rank and score (its best paragraph's) and its best paragraphs as hits."""
+
+    rank: int
+    score: float
+    article_id: str
+    hits: list[Hit]
+
+
+@dataclass(frozen=True)
 class SearchResult:
     query: str
     mode: Mode
-    total: int
-    hits: list[Hit]
+    total: int  # results that can be paged through: paragraphs, or articles when grouped
+    hits: list[Hit]  # paragraph results (empty when grouped by article)
     took_ms: float
+    articles: list[ArticleHit] = field(default_factory=list)  # article results (when grouped)
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    pool: Pool | None = None  # what a grouped, date-sorted or faceted view was arranged from
+    view: View = PLAIN
 
 
 def live_paragraph(corpus: Corpus, paragraph_id: str) -> Paragraph:
@@ -199,19 +214,65 @@ class Searcher:
         return coverage(self.bm25.term_weights(query), held)
 
     def search(self, query: str, mode: Mode = "hybrid", k: int = 10, offset: int = 0,
-               params: FusionParams | None = None, flt: Filter = NO_FILTER, explain: bool = False) -> SearchResult:
-        """Hits `offset` .. `offset + k` of the ranking for `query` in `mode`, among paragraphs meeting `flt`;
-        with `explain`, each with why it ranks there (search/explain.py)."""
+               params: FusionParams | None = None, flt: Filter = NO_FILTER, explain: bool = False,
+               view: View = PLAIN) -> SearchResult:
+        """Results `offset` .. `offset + k` for `query` in `mode`, among paragraphs meeting `flt`, as `view` shows
+        them (search/view.py); with `explain`, each hit with why it ranks there (search/explain.py)."""
         started = time.perf_counter()
         params = params or self.defaults
+        if not view.is_plain():
+            return self._viewed(query, mode, k, offset, params, flt, explain, view, started)
         ranked, total, trace = self.traced(query, mode, offset + k, params, flt)
         page = ranked[offset:offset + k]
         explained = self.explanations(mode, params, trace, page, offset) if explain else {}
+        hits = self._hits(query, page, offset + 1, explained)
+        took = (time.perf_counter() - started) * 1000
+        return SearchResult(query, mode, total, hits, round(took, 2))
+
+    def _hits(self, query: str, page: Ranked, first_rank: int, explained: dict[str, dict]) -> list[Hit]:
         terms = self.bm25.query_terms(query)
         hits = []
-        for rank, (pid, score) in enumerate(page, start=offset + 1):
+        for rank, (pid, score) in enumerate(page, start=first_rank):
             paragraph = self.paragraph(pid)
             hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.folded(pid)),
                             explained.get(pid)))
+        return hits
+
+    def pool(self, query: str, mode: Mode, params: FusionParams, flt: Filter) -> tuple[Ranked, Trace, Pool]:
+        """The relevance ranking a view is arranged from (search/view.py says how deep), and what it is."""
+        if mode == "bm25":
+            ranked, matches, trace = self.traced(query, mode, POOL_LIMIT, params, flt)
+            what = "every match" if len(ranked) == matches else f"the top {len(ranked):,} of {matches:,} matches"
+            return ranked, trace, Pool(len(ranked), matches, what)
+        if mode == "dense":
+            ranked, _, trace = self.traced(query, mode, 2 * params.k0, params, flt)
+            return ranked, trace, Pool(len(ranked), None, f"the top {2 * params.k0} paragraphs by cosine")
+        ranked, _, trace = self.traced(query, mode, 0, params, flt)
+        return ranked, trace, Pool(len(ranked), None, f"the fused candidates, each leg's top {params.k0}")
+
+    def _viewed(self, query: str, mode: Mode, k: int, offset: int, params: FusionParams, flt: Filter,
+                explain: bool, view: View, started: float) -> SearchResult:
+        ranked, trace, pool = self.pool(query, mode, params, flt)
+        arranged = arrange(ranked, view, article_id_of, lambda pid: self.paragraph(pid).date,
+                           lambda pid: self.paragraph(pid).source)
+        if view.group == "article":
+            groups = arranged.groups[offset:offset + k]
+            shown = [pair for group in groups for pair in group.paragraphs]
+        else:
+            shown = arranged.paragraphs[offset:offset + k]
+        explained = self._explained(mode, params, trace, ranked, shown) if explain else {}
+        hits, articles = [], []
+        if view.group == "article":
+            articles = [ArticleHit(rank, group.score, group.article_id, self._hits(query, group.paragraphs, 1, explained))
+                        for rank, group in enumerate(groups, start=offset + 1)]
+        else:
+            hits = self._hits(query, shown, offset + 1, explained)
         took = (time.perf_counter() - started) * 1000
-        return SearchResult(query, mode, total, hits, round(took, 2))
+        return SearchResult(query, mode, arranged.total, hits, round(took, 2), articles, arranged.facets, pool, view)
+
+    def _explained(self, mode: Mode, params: FusionParams, trace: Trace, ranked: Ranked, shown: Ranked) -> dict:
+        """Explanations of the shown paragraphs, each with its rank in the relevance ranking."""
+        if mode == "hybrid":
+            return self.explanations(mode, params, trace, shown)
+        rank_of = {pid: rank for rank, (pid, _) in enumerate(ranked)}
+        return {pid: self.explanations(mode, params, trace, [(pid, score)], rank_of[pid])[pid] for pid, score in shown}
