@@ -1,4 +1,5 @@
-// The zhsearch page: state <-> URL, GET /search, results with highlights, paging, filters.
+// The zhsearch page: state <-> URL, GET /search, results (articles or paragraphs) with highlights, paging,
+// sorting, filters and facets.
 // Document and user text only ever reaches the page through textContent / text nodes.
 "use strict";
 
@@ -7,6 +8,9 @@
   const MAX_OFFSET = 1000; // the API's bound on offset
   const MODES = { hybrid: "混合检索", bm25: "关键词检索", dense: "语义检索" };
   const FILTERS = ["source", "article_id", "date_from", "date_to"];
+  const GROUPS = ["article", "paragraph"]; // the first is the page's default
+  const SORTS = ["relevance", "date"];
+  const UNDATED = "undated"; // the month facet of results without a full date
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -16,7 +20,7 @@
     pager: $("pager"), prev: $("prev"), next: $("next"), pageIndicator: $("page-indicator"),
     sourceFilter: $("source-filter"), source: $("source"), dateFrom: $("date-from"), dateTo: $("date-to"),
     chip: $("article-chip"), chipTitle: $("article-chip-title"), chipRemove: $("article-chip-remove"),
-    health: $("health"), template: $("hit-template"),
+    health: $("health"), template: $("hit-template"), facets: $("facets"),
   };
 
   let state = blankState();
@@ -30,7 +34,10 @@
   const titles = new Map(); // article_id -> title, for the article chip
 
   function blankState() {
-    return { q: "", mode: "hybrid", page: 1, source: "", article_id: "", date_from: "", date_to: "" };
+    return {
+      q: "", mode: "hybrid", group: GROUPS[0], sort: SORTS[0], page: 1, source: "", article_id: "", date_from: "",
+      date_to: "",
+    };
   }
 
   // ---- state <-> URL and form ----
@@ -41,6 +48,8 @@
     next.q = (params.get("q") || "").trim();
     const mode = params.get("mode");
     if (mode && Object.hasOwn(MODES, mode)) next.mode = mode;
+    if (GROUPS.includes(params.get("group"))) next.group = params.get("group");
+    if (SORTS.includes(params.get("sort"))) next.sort = params.get("sort");
     const page = parseInt(params.get("page") || "1", 10);
     next.page = Number.isFinite(page) && page >= 1 ? page : 1;
     for (const name of FILTERS) next[name] = (params.get(name) || "").trim();
@@ -52,6 +61,8 @@
     if (s.q) {
       params.set("q", s.q);
       params.set("mode", s.mode);
+      if (s.group !== GROUPS[0]) params.set("group", s.group);
+      if (s.sort !== SORTS[0]) params.set("sort", s.sort);
       if (s.page > 1) params.set("page", String(s.page));
     }
     for (const name of FILTERS) if (s[name]) params.set(name, s[name]);
@@ -60,22 +71,28 @@
   }
 
   function searchUrl(s) {
-    const params = new URLSearchParams({ q: s.q, mode: s.mode, k: String(K), offset: String((s.page - 1) * K) });
+    const params = new URLSearchParams({
+      q: s.q, mode: s.mode, k: String(K), offset: String((s.page - 1) * K), group: s.group, sort: s.sort,
+      facets: "source,month",
+    });
     for (const name of FILTERS) if (s[name]) params.set(name, s[name]); // only when set: unknown params are a 422
     return `/search?${params}`;
   }
 
   function readForm() {
-    const mode = ui.form.querySelector("input[name=mode]:checked");
+    const checked = (name, fallback) => (ui.form.querySelector(`input[name=${name}]:checked`) || { value: fallback }).value;
     return {
-      ...state, q: ui.q.value.trim(), mode: mode ? mode.value : "hybrid", page: 1,
+      ...state, q: ui.q.value.trim(), mode: checked("mode", "hybrid"), group: checked("group", GROUPS[0]),
+      sort: checked("sort", SORTS[0]), page: 1,
       source: ui.source.value, date_from: ui.dateFrom.value, date_to: ui.dateTo.value,
     };
   }
 
   function fillForm(s) {
     ui.q.value = s.q;
-    for (const radio of ui.form.querySelectorAll("input[name=mode]")) radio.checked = radio.value === s.mode;
+    for (const name of ["mode", "group", "sort"]) {
+      for (const radio of ui.form.querySelectorAll(`input[name=${name}]`)) radio.checked = radio.value === s[name];
+    }
     ensureSourceOption(s.source);
     ui.source.value = s.source;
     ui.dateFrom.value = s.date_from;
@@ -123,7 +140,7 @@
       return;
     }
     if (mine !== latest) return;
-    if (!response.ok || !body || !Array.isArray(body.hits)) {
+    if (!response.ok || !body || !Array.isArray(body.hits) || (body.group === "article" && !Array.isArray(body.articles))) {
       showError(response.status, body);
       return;
     }
@@ -148,17 +165,24 @@
     shownUrl = searchUrl(state);
     explained = null;
     ui.results.dataset.mode = body.mode;
+    ui.results.dataset.group = body.group;
+    ui.results.dataset.sort = body.sort;
     ui.results.dataset.offset = String(body.offset);
-    if (body.hits.length === 0) {
+    const articles = body.group === "article";
+    const items = articles ? body.articles : body.hits;
+    if (items.length === 0) {
       ui.status.textContent = `${MODES[body.mode] || body.mode} · 用时 ${formatMs(body.took_ms)}`;
       show("no-results");
       return;
     }
     const first = body.offset + 1;
-    const last = body.offset + body.hits.length;
-    ui.status.textContent = `共 ${body.total} 条结果 · 第 ${first}–${last} 条 · ${MODES[body.mode] || body.mode}`
+    const last = body.offset + items.length;
+    const unit = articles ? "篇文章" : "个段落";
+    const order = body.sort === "date" ? " · 最新在前" : "";
+    ui.status.textContent = `共 ${body.total} ${unit} · 第 ${first}–${last} · ${MODES[body.mode] || body.mode}${order}`
       + ` · 用时 ${formatMs(body.took_ms)}`;
-    ui.hits.replaceChildren(...body.hits.map(hitElement));
+    ui.hits.replaceChildren(...items.map(articles ? articleElement : hitElement));
+    renderFacets(body);
     ui.hits.start = first;
     const lastPage = Math.min(Math.ceil(body.total / K), Math.floor(MAX_OFFSET / K) + 1);
     ui.pager.hidden = lastPage <= 1 && state.page <= 1;
@@ -170,6 +194,77 @@
 
   function formatMs(ms) {
     return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+  }
+
+  // ---- facets: counts per source and month, each a filter to click ----
+
+  function monthBounds(month) {
+    const [year, m] = month.split("-").map(Number);
+    const lastDay = new Date(Date.UTC(year, m, 0)).getUTCDate(); // day 0 of the next month
+    return [`${month}-01`, `${month}-${String(lastDay).padStart(2, "0")}`];
+  }
+
+  function facetButton(facet, value, count) {
+    const label = facet === "month" && value === UNDATED ? "无日期" : value;
+    const active = facet === "source" ? state.source === value
+      : value !== UNDATED && [state.date_from, state.date_to].join() === monthBounds(value).join();
+    const element = document.createElement(value === UNDATED ? "span" : "button");
+    element.className = active ? "facet-value active" : "facet-value";
+    element.dataset.value = value;
+    element.append(`${label} `);
+    const number = document.createElement("b");
+    number.textContent = String(count);
+    element.append(number);
+    if (value === UNDATED) {
+      element.title = "没有完整日期的结果（不能按日期筛选） results without a full date";
+      return element;
+    }
+    element.type = "button";
+    element.setAttribute("aria-pressed", String(active));
+    element.title = active ? "取消这个筛选 remove this filter" : "只看这些结果 only these";
+    element.addEventListener("click", () => {
+      const next = { ...state, page: 1 };
+      if (facet === "source") next.source = active ? "" : value;
+      else [next.date_from, next.date_to] = active ? ["", ""] : monthBounds(value);
+      navigate(next);
+    });
+    return element;
+  }
+
+  function renderFacets(body) {
+    const facets = body.facets || {};
+    let any = false;
+    for (const box of ui.facets.querySelectorAll(".facet")) {
+      const values = facets[box.dataset.facet] || [];
+      box.hidden = values.length === 0;
+      any = any || values.length > 0;
+      box.querySelector(".facet-values")
+        .replaceChildren(...values.map((v) => facetButton(box.dataset.facet, v.value, v.count)));
+    }
+    const pool = ui.facets.querySelector(".facet-pool");
+    pool.textContent = body.pool ? `统计范围 counted over: ${body.pool.what}` : "";
+    ui.facets.hidden = !any;
+  }
+
+  // ---- one article: its best paragraph as the hit, the others that match under it ----
+
+  function articleElement(article) {
+    const [best, ...others] = article.hits;
+    const li = hitElement({ ...best, rank: article.rank });
+    li.classList.add("article-hit");
+    const also = li.querySelector(".also");
+    for (const hit of others) {
+      const item = document.createElement("li");
+      item.dataset.paragraphId = hit.paragraph_id;
+      appendHighlighted(item, hit.text, hit.highlights || []);
+      const where = document.createElement("span");
+      where.className = "also-position";
+      where.textContent = ` 第 ${hit.position + 1} 段`;
+      item.append(where);
+      also.append(item);
+    }
+    also.hidden = others.length === 0;
+    return li;
   }
 
   // ---- one hit ----
@@ -192,6 +287,9 @@
     source.textContent = hit.source || "";
     source.hidden = !hit.source;
     li.querySelector(".hit-position").textContent = `第 ${hit.position + 1} 段`;
+    const date = li.querySelector(".hit-date");
+    date.textContent = hit.date ? hit.date.replace(/^--/, "") : "";
+    date.hidden = !hit.date;
 
     const more = li.querySelector(".more");
     const body = li.querySelector(".article-body");
@@ -258,7 +356,8 @@
     box.textContent = "载入中… loading";
     try {
       const body = await loadExplained();
-      const found = body.hits.find((h) => h.paragraph_id === hit.paragraph_id);
+      const shown = body.group === "article" ? body.articles.flatMap((a) => a.hits) : body.hits;
+      const found = shown.find((h) => h.paragraph_id === hit.paragraph_id);
       if (!found || !found.explain) throw new Error("这条结果已不在本页 no longer on this page");
       const list = document.createElement("dl");
       for (const [term, detail] of explainRows(found.explain)) {

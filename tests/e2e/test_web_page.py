@@ -356,3 +356,67 @@ def test_phone_layout_does_not_overflow(page, width):
         shoot(page, "phone-results.png")
     page.find_element(By.CSS_SELECTOR, "details.syntax summary").click()
     assert overflow_px(page) <= 0
+
+
+def article_ids(driver) -> list[str]:
+    return [li.get_attribute("data-article-id") for li in driver.find_elements(By.CSS_SELECTOR, "#hits > li")]
+
+
+def choose(driver, group: str, label: str) -> None:
+    driver.find_element(By.XPATH, f"//fieldset[contains(@class,'{group}')]//label[span[text()='{label}']]").click()
+
+
+def test_articles_by_default_paragraphs_on_the_switch(page):
+    choose_mode(page, "关键词")
+    search(page, "职工")
+    wait_for_state(page, "results", mode="bm25", group="article")
+    articles = article_ids(page)
+    assert len(articles) == len(set(articles)) == 10 and "篇文章" in text_of(page, "status")
+    # an article with both paragraphs matching shows the second under the first
+    both = page.find_elements(By.CSS_SELECTOR, "#hits > li .also li")
+    assert both and all("职工" in li.text for li in both)
+    assert "group" not in url_params(page)
+    shoot(page, "desktop-articles.png")
+
+    choose(page, "group", "按段落")
+    wait_for_state(page, "results", mode="bm25", group="paragraph")
+    assert url_params(page)["group"] == "paragraph" and "个段落" in text_of(page, "status")
+    paragraphs = [li.get_attribute("data-article-id") for li in page.find_elements(By.CSS_SELECTOR, "#hits > li")]
+    assert len(paragraphs) == 10 and len(set(paragraphs)) < 10  # paragraphs of one article, side by side
+    assert not page.find_elements(By.CSS_SELECTOR, "#hits > li .also li")
+
+
+def test_newest_first_on_the_sort_switch(page):
+    choose_mode(page, "关键词")
+    search(page, "职工")
+    wait_for_state(page, "results", sort="relevance")
+    choose(page, "sort", "最新")
+    wait_for_state(page, "results", sort="date")
+    assert url_params(page)["sort"] == "date" and "最新在前" in text_of(page, "status")
+    dates = [el.text for el in page.find_elements(By.CSS_SELECTOR, "#hits .hit-date")]
+    assert dates and dates == sorted(dates, reverse=True) and dates[0] == DATES[1]
+    shoot(page, "desktop-sorted-by-date.png")
+
+
+def test_a_facet_click_filters_and_a_second_click_clears(page):
+    choose_mode(page, "关键词")
+    search(page, "职工")
+    wait_for_state(page, "results", mode="bm25")
+    sources = {b.get_attribute("data-value"): b for b in
+               page.find_elements(By.CSS_SELECTOR, "#facets [data-facet=source] button.facet-value")}
+    assert set(sources) == set(SOURCES)
+    sources[SOURCES[1]].click()
+    wait_until(page, lambda d: url_params(d).get("source") == SOURCES[1], "source in the URL")
+    wait_for_state(page, "results")
+    assert {el.text for el in page.find_elements(By.CSS_SELECTOR, "#hits .hit-source")} == {SOURCES[1]}
+    active = page.find_element(By.CSS_SELECTOR, "#facets [data-facet=source] .facet-value.active")
+    assert active.get_attribute("aria-pressed") == "true"
+    shoot(page, "desktop-facet-source.png")
+    active.click()
+    wait_until(page, lambda d: "source" not in url_params(d), "the source filter cleared")
+
+    wait_for_state(page, "results")
+    page.find_element(By.CSS_SELECTOR, "#facets [data-facet=month] button.facet-value[data-value='2026-01']").click()
+    wait_until(page, lambda d: url_params(d).get("date_from") == "2026-01-01"
+               and url_params(d).get("date_to") == "2026-01-31", "the month's bounds in the URL")
+    assert page.find_element(By.ID, "date-from").get_attribute("value") == "2026-01-01"
