@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
+import numpy as np
 from rich.console import Console
 from rich.progress import track
 
@@ -49,12 +50,17 @@ class Legs:
 
 
 def leg_rankings(searcher: Searcher, queries: dict[str, str], k0: int, quiet: bool = True) -> Legs:
-    """Both legs at depth k0 for every query; query vectors encoded in one batch."""
+    """Both legs at depth k0 for every query.
+
+    Each query is encoded alone, as a service encodes a query that arrives alone (the model's
+    runtime may differ for batches: index/model/runtime.py), so the scores are those users get.
+    """
     ids = list(queries)
     progress = track(ids, description="BM25 queries", console=Console(stderr=True, quiet=quiet), transient=True)
     sparse = {qid: searcher.bm25.search(queries[qid], k0, count=False)[0] for qid in progress}
     covered = {qid: searcher.coverage(queries[qid], sparse[qid]) for qid in ids}
-    vectors = searcher.dense.encode([queries[qid] for qid in ids])
+    encoded = [searcher.dense.encode([queries[qid]]) for qid in ids]
+    vectors = np.vstack(encoded) if encoded else np.zeros((0, searcher.dense.encoder.dim), dtype=np.float32)
     dense = dict(zip(ids, searcher.dense.search_vectors(vectors, k0)))
     articles = {paragraph.id: paragraph.article_id for paragraph in searcher.corpus.live_paragraphs()}
     return Legs(sparse, dense, covered, articles)
