@@ -55,7 +55,15 @@ def stats_out(searcher: Searcher) -> StatsOut:
                     vector_index=str(info.details.get("vector_index", "")), sentence_vectors=info.sentences,
                     segments=int(info.details.get("segments", 0)),
                     deleted_paragraphs=int(info.details.get("deleted_paragraphs", 0)), commit=info.version,
-                    backend=info.backend, model_runtime=searcher.dense.encoder.describe())
+                    backend=info.backend, model_runtime=searcher.dense.encoder.describe(),
+                    synonyms=synonyms_out(searcher))
+
+
+def synonyms_out(searcher: Searcher) -> dict[str, object] | None:
+    found = searcher.bm25.synonyms
+    if found is None:
+        return None
+    return {"file": str(found.path), "rules": len(found.current()), "problem": found.problem}
 
 
 def to_article(item: ArticleIn) -> Article:

@@ -15,8 +15,10 @@ from index.settings import Settings
 from search.engine import open_searcher
 from search.hybrid import Searcher
 from search.query_batcher import BatchingEncoder
+from search.synonyms import SynonymFileError
 
-LOAD_ERRORS = (IndexNotFoundError, IndexMismatchError, ModelLoadError, FileNotFoundError, UnreadableCommitError)
+LOAD_ERRORS = (IndexNotFoundError, IndexMismatchError, ModelLoadError, FileNotFoundError, UnreadableCommitError,
+               SynonymFileError)
 
 
 def settle_heap() -> None:

@@ -176,6 +176,8 @@ class StatsOut(BaseModel):
     deleted_paragraphs: int = Field(description="Deleted or replaced paragraphs still in segments, until a merge drops them.")
     commit: str = Field(description="The commit point served.")
     backend: str = Field("embedded", description="The engine holding the index.")
+    synonyms: dict[str, object] | None = Field(
+        None, description="The synonym file (ZHSEARCH_SYNONYMS): its rules, and why its last edit was not taken, if so.")
     model_runtime: dict[str, str] = Field(
         default_factory=dict, description='What encodes now, e.g. {"queries": "onnx/int8", "passages": "onnx/float32"} '
                                           "(`model` is what built the index).")

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
                     "(0: paragraphs ranked alone).",
     )
     k0: int = Field(100, ge=1, le=10_000, description="Candidates taken from each leg before fusion.")
+    synonyms: Path | None = Field(None, description="A synonym file in Solr's format, applied to BM25 at query time "
+                                                    "(search/synonyms.py); read again when it changes.")
+    synonym_weight: float = Field(0.5, ge=0.0, le=1.0, description="BM25 weight of a query's synonyms against its own "
+                                                                   "words (1); 0 turns synonyms off.")
 
     write_token: str | None = Field(None, description="Bearer token for POST/DELETE /articles; None: writes off.")
     merge_nice: int = Field(10, ge=0, le=19, description=(

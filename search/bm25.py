@@ -15,10 +15,12 @@ from whoosh.query import AndNot, Not, NullQuery, Or, Query, Term
 
 from index.store.bm25_store import make_schema
 from index.store.postings import FIELDS
-from index.tokenize import Tokenizer
+from index.tokenize import Tokenizer, normalize
 from search.corpus import Corpus
 from search.filters import NO_FILTER, Filter
 from search.fusion import Ranked
+from search.query_leaves import flat_leaves
+from search.synonyms import SynonymFile
 
 WHOOSH_ONLY = (qparser.WildcardPlugin, qparser.RangePlugin, qparser.SingleQuotePlugin)
 
@@ -68,9 +70,12 @@ class BM25Retriever:
     Explicit AND / OR / NOT, quotes for phrases and parentheses work as in Whoosh.
     """
 
-    def __init__(self, corpus: Corpus, tokenizer: Tokenizer) -> None:
+    def __init__(self, corpus: Corpus, tokenizer: Tokenizer, synonyms: SynonymFile | None = None,
+                 synonym_weight: float = 0.5) -> None:
         self.corpus = corpus
         self.tokenizer = tokenizer
+        self.synonyms = synonyms
+        self.synonym_weight = synonym_weight
         self._parser = qparser.MultifieldParser(list(FIELDS), make_schema(tokenizer), group=qparser.OrGroup)
         # Questions end in "?" and Chinese has no use for "*" globs or quoted single terms:
         # without these plugins "什么?" stays a question instead of becoming a wildcard.
@@ -85,13 +90,27 @@ class BM25Retriever:
         """The OR of the query's terms over title and text (no syntax)."""
         return plain_query(self.tokenizer, text)
 
+    def query(self, text: str) -> Query:
+        """The query as scored: parsed, and with its synonyms added where it is plain words (search/synonyms.py)."""
+        parsed = self.parse(text)
+        if self.synonyms is None or self.synonym_weight <= 0 or flat_leaves(parsed) is None:
+            return parsed
+        found = self.synonyms.current().expansions(normalize(text, self.tokenizer.fold_traditional))
+        if not found:
+            return parsed
+        have = {term for _, term in parsed.iter_all_terms()}
+        extra = [Term(field, term, boost=self.synonym_weight)
+                 for term in dict.fromkeys(t for phrase in found for t in self.tokenizer.terms(phrase) if t not in have)
+                 for field in FIELDS]
+        return Or([parsed, Or(extra)]) if extra else parsed
+
     def query_terms(self, text: str) -> set[str]:
-        """The terms a query looks for (for highlighting)."""
-        return {term for field, term in self.parse(text).iter_all_terms() if field == "text"}
+        """The terms a query looks for (for highlighting; synonyms included)."""
+        return {term for field, term in self.query(text).iter_all_terms() if field == "text"}
 
     def search(self, text: str, k: int, flt: Filter = NO_FILTER, count: bool = True) -> tuple[Ranked, int]:
         """The top `k` paragraphs meeting `flt`, and how many match (the ranking's length when not `count`)."""
-        query = self.parse(text)
+        query = self.query(text)
         if query is NullQuery or k <= 0:
             return [], 0
         return self.corpus.bm25(query, k, flt, count)

@@ -7,9 +7,10 @@ from index.model.embed import Encoder
 from index.model.runtime import load_encoder
 from index.settings import Settings
 from index.snapshot import open_snapshot
-from index.tokenize import tokenizer_from
+from index.tokenize import normalize, tokenizer_from
 from search.embedded.corpus import EmbeddedCorpus
 from search.hybrid import Searcher
+from search.synonyms import SynonymFile
 
 
 def open_searcher(settings: Settings, encoder: Encoder | None = None, previous: Searcher | None = None) -> Searcher:
@@ -25,4 +26,12 @@ def open_searcher(settings: Settings, encoder: Encoder | None = None, previous: 
                              before.snapshot if before is not None else None)
     if before is not None and snapshot is before.snapshot:
         return previous  # the same commit point: the same searcher, its caches warm
-    return Searcher(EmbeddedCorpus(snapshot, settings, before), tokenizer, encoder, settings)
+    synonyms = previous.bm25.synonyms if previous is not None else synonym_file(settings, tokenizer)
+    return Searcher(EmbeddedCorpus(snapshot, settings, before), tokenizer, encoder, settings, synonyms)
+
+
+def synonym_file(settings: Settings, tokenizer) -> SynonymFile | None:
+    """The configured synonym file, read (SynonymFileError names the fix), or None."""
+    if settings.synonyms is None:
+        return None
+    return SynonymFile(settings.synonyms, lambda text: normalize(text, tokenizer.fold_traditional))

@@ -22,6 +22,7 @@ from search.explain import dense_weight, hybrid_explanations, leg_explanations
 from search.filters import NO_FILTER, Filter
 from search.fusion import Ranked, adaptive_alpha, coverage, rrf, weighted_sum
 from search.highlight import Span, highlight
+from search.synonyms import SynonymFile
 from search.view import PLAIN, POOL_LIMIT, Pool, View, arrange
 
 Mode = Literal["bm25", "dense", "hybrid"]
@@ -150,10 +151,11 @@ class Searcher:
     mode that ranking is the fusion of each leg's top k0, so `total` is at most 2 * k0.
     """
 
-    def __init__(self, corpus: Corpus, tokenizer: Tokenizer, encoder: Encoder, settings: Settings) -> None:
+    def __init__(self, corpus: Corpus, tokenizer: Tokenizer, encoder: Encoder, settings: Settings,
+                 synonyms: SynonymFile | None = None) -> None:
         self.corpus = corpus
         self.tokenizer = tokenizer
-        self.bm25 = BM25Retriever(corpus, tokenizer)
+        self.bm25 = BM25Retriever(corpus, tokenizer, synonyms, settings.synonym_weight)
         self.dense = DenseRetriever(encoder, corpus)
         self.defaults = FusionParams(settings.fusion, settings.alpha, settings.rrf_k, settings.k0,
                                      settings.alpha_min, settings.alpha_max, settings.article_weight)
