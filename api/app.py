@@ -9,13 +9,13 @@ from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.convert import article_out, paragraph_out, search_response, stats_out, to_article
+from api.convert import article_out, paragraph_out, related_out, search_response, stats_out, to_article
 from api.deps import SearcherDep, WriterDep
 from api.errors import ServiceError, install_error_handlers
 from api.holder import SearcherHolder
 from api.limits import install_body_limit
 from api.observe import install_observability
-from api.schemas import (ArticleOut, ArticlesIn, DeleteOut, ErrorOut, HealthOut, ParagraphOut, SearchRequest,
+from api.schemas import (ArticleOut, ArticlesIn, DeleteOut, ErrorOut, HealthOut, ParagraphOut, RelatedOut, SearchRequest,
                          SearchResponse, StatsOut, WriteOut)
 from api.group_commit import GroupCommitter
 from api.merge_scheduler import MergeScheduler
@@ -127,6 +127,17 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         if article is None:
             raise ServiceError(404, "not found", f"no article {article_id!r}")
         return article_out(article, searcher.corpus.article_paragraphs(article_id))
+
+    @app.get("/articles/{article_id}/related", response_model=RelatedOut, responses=ERRORS)
+    def get_related(article_id: str, searcher: SearcherDep,
+                    k: Annotated[int, Query(ge=1, le=20, description="Related articles to return.")] = 5) -> RelatedOut:
+        """The articles closest to this one: its paragraphs' vectors and its title's words, never itself or an
+        exact duplicate of it."""
+        try:
+            found = searcher.related(article_id, k)
+        except KeyError:
+            raise ServiceError(404, "not found", f"no article {article_id!r}") from None
+        return related_out(searcher, article_id, found)
 
     def write(searcher: Searcher, upserts: list, deletes: list[str]) -> str:
         """Embed, then commit with whatever else is being written; returns the commit point it is visible in."""

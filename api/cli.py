@@ -195,6 +195,25 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
 
 
 @app.command()
+def related(article_id: Annotated[str, typer.Argument(help="An article id, as in search results.")],
+            k: Annotated[int, typer.Option("-k", min=1, max=20)] = 5, index_dir: IndexDir = None) -> None:
+    """The articles closest to one article (its paragraphs' vectors and its title's words)."""
+    from search.engine import open_searcher
+
+    settings = load_settings(index_dir)
+    try:
+        searcher = open_searcher(settings)
+        found = searcher.related(article_id, k)
+    except KeyError:
+        fail(ValueError(f"no article {article_id!r} in {settings.index_dir}: ids are as `zhsearch search` prints them"))
+    except KNOWN_ERRORS as err:
+        fail(err)
+    for rank, (other, score) in enumerate(found, start=1):
+        article = searcher.corpus.article(other)
+        typer.echo(f"{rank:>3}. [{score:.4f}] {article.title if article else ''}  ({other})")
+
+
+@app.command()
 def check(index_dir: IndexDir = None) -> None:
     """Check every kept commit point, segment and tombstone: docs, Whoosh, postings and FAISS agree."""
     from index.check import check_index, removable

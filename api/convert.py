@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.schemas import (ArticleHitOut, ArticleIn, ArticleOut, FacetValueOut, HighlightOut, HitOut, ParagraphOut,
-                         PoolOut, SearchResponse, StatsOut)
+                         PoolOut, RelatedArticleOut, RelatedOut, SearchResponse, StatsOut)
 from index.ingest.sources import split_lines
 from index.model.probe import without_probe
 from index.models import Article, Paragraph
@@ -64,6 +64,16 @@ def synonyms_out(searcher: Searcher) -> dict[str, object] | None:
     if found is None:
         return None
     return {"file": str(found.path), "rules": len(found.current()), "problem": found.problem}
+
+
+def related_out(searcher: Searcher, article_id: str, found: list[tuple[str, float]]) -> RelatedOut:
+    out = []
+    for other, score in found:
+        article = searcher.corpus.article(other)
+        if article is not None:
+            out.append(RelatedArticleOut(article_id=other, title=article.title, source=article.source,
+                                         date=article.date, score=round(score, 6)))
+    return RelatedOut(article_id=article_id, related=out)
 
 
 def to_article(item: ArticleIn) -> Article:

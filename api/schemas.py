@@ -149,6 +149,19 @@ class ArticleOut(BaseModel):
     paragraphs: list[ParagraphOut]
 
 
+class RelatedArticleOut(BaseModel):
+    article_id: str
+    title: str
+    source: str
+    date: str | None = None
+    score: float = Field(description="Fused closeness: its paragraphs' vectors and its title's words (higher: closer).")
+
+
+class RelatedOut(BaseModel):
+    article_id: str
+    related: list[RelatedArticleOut]
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     message: str = ""

@@ -84,6 +84,9 @@ class Corpus(Protocol):
     def dense_total(self, flt: Filter) -> int:
         """How many paragraphs a dense ranking can page through: every live one meeting `flt`."""
 
+    def paragraph_vectors(self, paragraph_ids: Sequence[str]) -> np.ndarray:
+        """The stored unit vectors of those live paragraphs, in that order (rows of zeros for unknown ids)."""
+
     def dense_parts(self, vector: np.ndarray, paragraph_ids: Sequence[str]) -> dict[str, tuple[float, float | None]]:
         """For explanations: each live paragraph's own cosine with the query vector, and its best sentence's (None:
         no sentence searched), the two numbers its dense score blends."""

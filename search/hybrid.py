@@ -22,6 +22,7 @@ from search.explain import dense_weight, hybrid_explanations, leg_explanations
 from search.filters import NO_FILTER, Filter
 from search.fusion import Ranked, adaptive_alpha, coverage, rrf, weighted_sum
 from search.highlight import Span, highlight
+from search.related import related_articles
 from search.synonyms import SynonymFile
 from search.view import PLAIN, POOL_LIMIT, Pool, View, arrange
 
@@ -197,6 +198,13 @@ class Searcher:
         weight, why = dense_weight(params.method, params.alpha, trace.covered, params.alpha_min, params.alpha_max)
         return hybrid_explanations(page, trace.sparse, trace.dense, trace.fused, params.method, weight, why,
                                    params.rrf_k, article_id_of, parts)
+
+    def related(self, article_id: str, k: int = 5) -> Ranked:
+        """Articles related to `article_id` (search/related.py); KeyError for an unknown article."""
+        def by_title(text: str, depth: int) -> tuple[Ranked, int]:
+            return self.corpus.bm25(self.bm25.plain_query(text), depth, NO_FILTER, count=False)
+
+        return related_articles(self.corpus, by_title, article_id, k)
 
     def paragraph(self, paragraph_id: str) -> Paragraph:
         """A live paragraph of this view (KeyError for another id)."""

@@ -131,6 +131,16 @@ class EmbeddedCorpus:
         allowed = self.allowed(flt)
         return self.live if allowed is None else int(allowed.sum())
 
+    def paragraph_vectors(self, paragraph_ids: Sequence[str]) -> np.ndarray:
+        part_at = {part.base: part for part in self.parts}
+        out = np.zeros((len(paragraph_ids), int(self.info.model.get("dim", 0))), dtype=np.float32)
+        for i, pid in enumerate(paragraph_ids):
+            found = self.snapshot.locate(pid)
+            if found is not None:
+                view, row = found
+                out[i] = part_at[view.base].search.store.vectors(np.array([row], dtype=np.int64))[0]
+        return out
+
     def dense_parts(self, vector: np.ndarray, paragraph_ids: Sequence[str]) -> dict[str, tuple[float, float | None]]:
         """Each live paragraph's own cosine and its best sentence's, from its segment's stored vectors (recomputed
         row by row: equal to the ranking's to float32 rounding)."""

@@ -420,3 +420,23 @@ def test_a_facet_click_filters_and_a_second_click_clears(page):
     wait_until(page, lambda d: url_params(d).get("date_from") == "2026-01-01"
                and url_params(d).get("date_to") == "2026-01-31", "the month's bounds in the URL")
     assert page.find_element(By.ID, "date-from").get_attribute("value") == "2026-01-01"
+
+
+def test_related_stories_under_an_opened_article(page, server):
+    choose_mode(page, "关键词")
+    search(page, "暖心驿站")
+    wait_for_state(page, "results", mode="bm25")
+    hit = page.find_element(By.CSS_SELECTOR, "#hits > li")
+    expected = httpx.get(f"{server}/articles/{hit.get_attribute('data-article-id')}/related").json()["related"]
+    hit.find_element(By.CSS_SELECTOR, ".more").click()
+    wait_until(page, lambda d: hit.find_elements(By.CSS_SELECTOR, ".related details"), "相关报道")
+    assert hit.find_element(By.CSS_SELECTOR, ".related h4").text == "相关报道"
+    items = hit.find_elements(By.CSS_SELECTOR, ".related details")
+    assert [d.get_attribute("data-article-id") for d in items] == [r["article_id"] for r in expected]
+    items[0].find_element(By.TAG_NAME, "summary").click()
+    wait_until(page, lambda d: items[0].find_elements(By.CSS_SELECTOR, "ol.paragraphs > li"), "the related article")
+    first = httpx.get(f"{server}/articles/{expected[0]['article_id']}").json()
+    assert [li.text for li in items[0].find_elements(By.CSS_SELECTOR, "ol.paragraphs > li")] == \
+        [p["text"] for p in first["paragraphs"]]
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", items[0])
+    shoot(page, "desktop-related.png")
