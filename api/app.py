@@ -27,7 +27,7 @@ from index.writer import (DiskFullError, IndexChangedError, PreparedUpdate, Unkn
                           prepare)
 from search.filters import Filter
 from search.hybrid import Searcher, with_overrides
-from search.view import View
+from search.views.view import View
 
 log = logging.getLogger("zhsearch.api")
 STATIC_DIR = Path(__file__).resolve().parent / "static"

@@ -158,9 +158,9 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
     """Search the index and print the hits."""
     from api.convert import search_response
     from search.engine import open_searcher
-    from search.facets import FACETS
+    from search.views.facets import FACETS
     from search.hybrid import with_overrides
-    from search.view import View
+    from search.views.view import View
 
     if not query.strip():
         fail(ValueError("the query is blank: give some words to search for"))
@@ -251,7 +251,7 @@ def words(paths: Annotated[list[Path], typer.Argument(help="Sources to read, as 
         fail(err)
     if synonyms:
         from index.model.runtime import load_encoder
-        from search.synonym_candidates import propose_synonyms
+        from search.synonyms.candidates import propose_synonyms
 
         found = propose_synonyms(tokenizer_from(settings), load_encoder(settings), texts, min_count,
                                  threshold=closeness)[:top]

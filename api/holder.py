@@ -15,7 +15,7 @@ from index.settings import Settings
 from search.engine import open_searcher
 from search.hybrid import Searcher
 from search.query_batcher import BatchingEncoder
-from search.synonyms import SynonymFileError
+from search.synonyms.rules import SynonymFileError
 
 LOAD_ERRORS = (IndexNotFoundError, IndexMismatchError, ModelLoadError, FileNotFoundError, UnreadableCommitError,
                SynonymFileError)

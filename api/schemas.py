@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from search.facets import FACETS
+from search.views.facets import FACETS
 
 MAX_QUERY_CHARS = 512
 MAX_K = 100

@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     )
     k0: int = Field(100, ge=1, le=10_000, description="Candidates taken from each leg before fusion.")
     synonyms: Path | None = Field(None, description="A synonym file in Solr's format, applied to BM25 at query time "
-                                                    "(search/synonyms.py); read again when it changes.")
+                                                    "(search/synonyms/rules.py); read again when it changes.")
     synonym_weight: float = Field(0.5, ge=0.0, le=1.0, description="BM25 weight of a query's synonyms against its own "
                                                                    "words (1); 0 turns synonyms off.")
 

@@ -20,7 +20,7 @@ from search.corpus import Corpus
 from search.filters import NO_FILTER, Filter
 from search.fusion import Ranked
 from search.query_leaves import flat_leaves
-from search.synonyms import SynonymFile
+from search.synonyms.rules import SynonymFile
 
 WHOOSH_ONLY = (qparser.WildcardPlugin, qparser.RangePlugin, qparser.SingleQuotePlugin)
 
@@ -91,7 +91,7 @@ class BM25Retriever:
         return plain_query(self.tokenizer, text)
 
     def query(self, text: str) -> Query:
-        """The query as scored: parsed, and with its synonyms added where it is plain words (search/synonyms.py)."""
+        """The query as scored: parsed, and with its synonyms added where it is plain words (search/synonyms/rules.py)."""
         parsed = self.parse(text)
         if self.synonyms is None or self.synonym_weight <= 0 or flat_leaves(parsed) is None:
             return parsed

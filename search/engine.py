@@ -10,7 +10,7 @@ from index.snapshot import open_snapshot
 from index.tokenize import normalize, tokenizer_from
 from search.embedded.corpus import EmbeddedCorpus
 from search.hybrid import Searcher
-from search.synonyms import SynonymFile
+from search.synonyms.rules import SynonymFile
 
 
 def open_searcher(settings: Settings, encoder: Encoder | None = None, previous: Searcher | None = None) -> Searcher:

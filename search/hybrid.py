@@ -22,9 +22,9 @@ from search.explain import dense_weight, hybrid_explanations, leg_explanations
 from search.filters import NO_FILTER, Filter
 from search.fusion import Ranked, adaptive_alpha, coverage, rrf, weighted_sum
 from search.highlight import Span, highlight
-from search.related import related_articles
-from search.synonyms import SynonymFile
-from search.view import PLAIN, POOL_LIMIT, Pool, View, arrange
+from search.synonyms.rules import SynonymFile
+from search.views.related import related_articles
+from search.views.view import PLAIN, POOL_LIMIT, Pool, View, arrange
 
 Mode = Literal["bm25", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
@@ -200,7 +200,7 @@ class Searcher:
                                    params.rrf_k, article_id_of, parts)
 
     def related(self, article_id: str, k: int = 5) -> Ranked:
-        """Articles related to `article_id` (search/related.py); KeyError for an unknown article."""
+        """Articles related to `article_id` (search/views/related.py); KeyError for an unknown article."""
         def by_title(text: str, depth: int) -> tuple[Ranked, int]:
             return self.corpus.bm25(self.bm25.plain_query(text), depth, NO_FILTER, count=False)
 
@@ -227,7 +227,7 @@ class Searcher:
                params: FusionParams | None = None, flt: Filter = NO_FILTER, explain: bool = False,
                view: View = PLAIN) -> SearchResult:
         """Results `offset` .. `offset + k` for `query` in `mode`, among paragraphs meeting `flt`, as `view` shows
-        them (search/view.py); with `explain`, each hit with why it ranks there (search/explain.py)."""
+        them (search/views/view.py); with `explain`, each hit with why it ranks there (search/explain.py)."""
         started = time.perf_counter()
         params = params or self.defaults
         if not view.is_plain():
@@ -249,7 +249,7 @@ class Searcher:
         return hits
 
     def pool(self, query: str, mode: Mode, params: FusionParams, flt: Filter) -> tuple[Ranked, Trace, Pool]:
-        """The relevance ranking a view is arranged from (search/view.py says how deep), and what it is."""
+        """The relevance ranking a view is arranged from (search/views/view.py says how deep), and what it is."""
         if mode == "bm25":
             ranked, matches, trace = self.traced(query, mode, POOL_LIMIT, params, flt)
             what = "every match" if len(ranked) == matches else f"the top {len(ranked):,} of {matches:,} matches"

@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from search.arrange import Group, by_article, by_date, groups_by_date
-from search.facets import facet_counts
+from search.views.arrange import Group, by_article, by_date, groups_by_date
+from search.views.facets import facet_counts
 from search.fusion import Ranked
 
 Grouping = Literal["paragraph", "article"]

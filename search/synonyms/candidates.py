@@ -2,7 +2,7 @@
 
 The model places words used for one thing near each other (外卖骑手, 外卖小哥, 外卖配送员), but also
 near words of the same kind that mean something else (北京, 天津): nothing here is a synonym until
-someone reads it. Printed in the synonym file's format (search/synonyms.py) with each group's
+someone reads it. Printed in the synonym file's format (search/synonyms/rules.py) with each group's
 closeness, so that the lines worth keeping can be copied.
 """
 

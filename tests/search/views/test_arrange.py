@@ -4,9 +4,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from index.models import article_id_of
-from search.arrange import by_article, by_date, date_key
-from search.facets import facet_counts, month_of
-from search.view import View, arrange
+from search.views.arrange import by_article, by_date, date_key
+from search.views.facets import facet_counts, month_of
+from search.views.view import View, arrange
 
 RANKED = [("a.p000", 0.9), ("b.p001", 0.8), ("a.p002", 0.7), ("c.p000", 0.7), ("b.p000", 0.5), ("a.p001", 0.4),
           ("a.p003", 0.3)]

@@ -8,7 +8,7 @@ import pytest
 from index.builder import build_index
 from index.tokenize import normalize, tokenizer_from
 from search.engine import open_searcher
-from search.synonyms import SynonymFile, SynonymFileError, parse_rules
+from search.synonyms.rules import SynonymFile, SynonymFileError, parse_rules
 
 
 def rules(text: str):
@@ -69,7 +69,7 @@ def test_keyword_syntax_is_left_alone(indexed, tmp_path, fake_encoder):
 
 
 def test_an_edit_is_picked_up_and_a_broken_one_keeps_the_last_good_rules(tmp_path, monkeypatch):
-    monkeypatch.setattr("search.synonyms.RECHECK_S", 0.0)
+    monkeypatch.setattr("search.synonyms.rules.RECHECK_S", 0.0)
     file = tmp_path / "synonyms.txt"
     file.write_text("甲, 乙\n", encoding="utf-8")
     watched = SynonymFile(file, normalize)
@@ -85,7 +85,7 @@ def test_an_edit_is_picked_up_and_a_broken_one_keeps_the_last_good_rules(tmp_pat
 
 
 def test_candidate_groups_join_close_pairs_up_to_a_size():
-    from search.synonym_candidates import close_pairs, groups
+    from search.synonyms.candidates import close_pairs, groups
 
     pairs = [(0.99, 0, 1), (0.97, 1, 2), (0.95, 3, 4), (0.94, 2, 3), (0.93, 5, 6)]
     # 2-3 would make a group of five: left out at size 3
