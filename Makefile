@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INDEX_DIR ?= .zhsearch/index
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install browser run test test-fast eval bench bench-scale bench-writes clean
+.PHONY: install browser run test test-fast test-avx2 eval bench bench-runtimes bench-scale bench-writes clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: install browser
 test-fast: install
 	$(BIN)/pytest -q -m "not e2e"
 
+# The suite as on a CPU without AVX-512, AMX or bfloat16 (bench/cpu/avx2_only.py hides them from every process;
+# pytest's faulthandler would take the SIGSEGV handler the shim answers cpuid with, hence -p no:faulthandler).
+test-avx2: install browser
+	$(BIN)/python bench/cpu/avx2_only.py --check -- $(BIN)/pytest -q -p no:faulthandler
+
 # Relevance of every mode on the judged seed set and the shared BEIR sets (corpus indexes cached in
 # ~/.cache/zhsearch/eval; about 20 minutes on 2 cores the first time).
 eval: install
@@ -46,6 +51,12 @@ eval: install
 # A quick run without the model: $(BIN)/python bench/run.py --sizes 2000 --fake-encoder
 bench: $(BIN)/python
 	$(BIN)/pip install -q -e '.[bench]' && $(BIN)/python bench/run.py --sizes 10000 --embed-limit 10000
+
+# The model runtimes side by side on this CPU and as an AVX2-only one (bench/runtimes.py, ~20 min): query latency,
+# passages per second, cosine to torch float32 on the shared sets; bench/results/<date>-runtimes.md.
+bench-runtimes: $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/runtimes.py --agreement 500
 
 bench-scale: $(BIN)/python
 	$(BIN)/pip install -q -e '.[bench]'

@@ -36,7 +36,9 @@ def compiled(out_dir: Path = ROOT / ".zhsearch") -> Path:
 def environment(shim: Path) -> dict[str, str]:
     """This process's environment with the shim preloaded (quietly) in front of any other preload."""
     preload = " ".join(p for p in (str(shim), os.environ.get("LD_PRELOAD", "")) if p)
-    return {**os.environ, "LD_PRELOAD": preload, "ZHSEARCH_AVX2_ONLY_QUIET": "1"}
+    # PYTHONFAULTHANDLER would take the SIGSEGV handler that answers cpuid: left out.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONFAULTHANDLER"}
+    return {**env, "LD_PRELOAD": preload, "ZHSEARCH_AVX2_ONLY_QUIET": "1"}
 
 
 def main() -> None:

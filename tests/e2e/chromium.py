@@ -6,6 +6,7 @@ its tests skip (`make browser` installs them).
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -31,6 +32,14 @@ def require_browser() -> None:
     pytest.importorskip("selenium.webdriver", reason="needs selenium: pip install -e '.[test]'")
 
 
+def instrument_env() -> dict[str, str]:
+    """This environment without bench/cpu/avx2_only.py's shim: the browser is an instrument, not the
+    subject, and keeps the real CPU (its crash handlers take SIGSEGV, its sandbox forbids arch_prctl)."""
+    preload = [p for p in os.environ.get("LD_PRELOAD", "").split() if "avx2_only" not in p]
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    return {**env, "LD_PRELOAD": " ".join(preload)} if preload else env
+
+
 @contextmanager
 def chromium() -> Iterator[object]:
     """A headless Chromium driver with its own throw-away profile."""
@@ -44,7 +53,7 @@ def chromium() -> Iterator[object]:
         options.add_argument(flag)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("SE_OFFLINE", "true")
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER, env=instrument_env()), options=options)
     try:
         yield driver
     finally:
