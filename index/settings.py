@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_USER_DICT = Path(__file__).resolve().parent / "userdict.txt"  # union and place terms jieba splits
@@ -98,3 +98,9 @@ class Settings(BaseSettings):
     log_queries: bool = Field(False, description="Put query text in the JSON request log.")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+
+    @field_validator("synonyms", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`ZHSEARCH_SYNONYMS=` (blank) turns synonyms off, as leaving it unset does."""
+        return None if isinstance(value, str) and not value.strip() else value

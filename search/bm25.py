@@ -15,12 +15,13 @@ from whoosh.query import AndNot, Not, NullQuery, Or, Query, Term
 
 from index.store.bm25_store import make_schema
 from index.store.postings import FIELDS
-from index.tokenize import Tokenizer, normalize
+from index.tokenize import Tokenizer
 from search.corpus import Corpus
 from search.filters import NO_FILTER, Filter
 from search.fusion import Ranked
 from search.query_leaves import flat_leaves
-from search.synonyms.rules import SynonymFile
+from search.synonyms.expand import synonym_boosts
+from search.synonyms.rules import SynonymFile, query_text
 
 WHOOSH_ONLY = (qparser.WildcardPlugin, qparser.RangePlugin, qparser.SingleQuotePlugin)
 
@@ -95,13 +96,12 @@ class BM25Retriever:
         parsed = self.parse(text)
         if self.synonyms is None or self.synonym_weight <= 0 or flat_leaves(parsed) is None:
             return parsed
-        found = self.synonyms.current().expansions(normalize(text, self.tokenizer.fold_traditional))
+        found = self.synonyms.current().expansions(query_text(text, self.tokenizer))
         if not found:
             return parsed
         have = {term for _, term in parsed.iter_all_terms()}
-        extra = [Term(field, term, boost=self.synonym_weight)
-                 for term in dict.fromkeys(t for phrase in found for t in self.tokenizer.terms(phrase) if t not in have)
-                 for field in FIELDS]
+        boosts = synonym_boosts(found, self.tokenizer.terms, self.corpus.term_weights, self.synonym_weight, have)
+        extra = [Term(field, term, boost=boost) for term, boost in boosts.items() for field in FIELDS]
         return Or([parsed, Or(extra)]) if extra else parsed
 
     def query_terms(self, text: str) -> set[str]:

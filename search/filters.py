@@ -27,13 +27,18 @@ NO_FILTER = Filter()
 
 
 def date_accepted(flt: Filter, date: str | None) -> bool:
-    """True when `date` meets the filter's date range (an undated value fails any date condition)."""
+    """True when `date` meets the filter's date range (an undated value fails any date condition).
+
+    Dates and bounds are YYYY[-MM[-DD]], each standing for its whole period: a value meets a range
+    it overlaps, so an article dated "2026-01" is in 2026-01-01..2026-01-31 (a month facet's bounds)
+    and in 2026-01-10.., and "2026-01-12" is in ..2026-01.
+    """
     if not flt.has_date():
         return True
     date = date or ""
     if not date[:1].isdigit():  # no date, or one without a year ("--12-18")
         return False
-    if flt.date_from and date < flt.date_from:
+    if flt.date_from and date < flt.date_from[: len(date)]:
         return False
     if flt.date_to and date[: len(flt.date_to)] > flt.date_to:
         return False

@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from index.model.embed import Encoder
+from search.recent_vectors import RECENT_QUERIES, RecentVectors
 
 MAX_BATCH = 32  # queries per forward pass at most
 
@@ -28,26 +29,38 @@ _Job = tuple[list[str], Future]
 class BatchingEncoder:
     """An Encoder whose `encode_queries` batches concurrent callers; passages go straight through.
 
-    Invariant: each caller gets exactly the rows of its own texts, in its order.
+    Invariant: each caller gets exactly the rows of its own texts, in its order, and a text asked
+    again while it is recent gets the same vector (search/recent_vectors.py).
     """
 
-    def __init__(self, inner: Encoder, max_batch: int = MAX_BATCH, torch_threads: int | None = None) -> None:
+    def __init__(self, inner: Encoder, max_batch: int = MAX_BATCH, torch_threads: int | None = None,
+                 recent: int = RECENT_QUERIES) -> None:
         self.inner = inner
         self.torch_threads = torch_threads
         self.name = inner.name
         self.dim = inner.dim
         self.max_batch = max_batch
+        self.recent = RecentVectors(recent)
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._worker = threading.Thread(target=self._serve, name="zhsearch-query-encoder", daemon=True)
         self._worker.start()
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Query vectors, one unit row per text (encoded with whatever else is waiting)."""
+        """Query vectors, one unit row per text: a recent text's vector again, the rest encoded with whatever waits."""
         if not texts:
             return self.inner.encode_queries([])
-        job: _Job = (list(texts), Future())
-        self._jobs.put(job)
-        return job[1].result()
+        found = self.recent.get(texts)
+        missing = list(dict.fromkeys(text for text, vector in zip(texts, found) if vector is None))
+        if missing:
+            job: _Job = (missing, Future())
+            self._jobs.put(job)
+            encoded = job[1].result()
+            self.recent.put(missing, encoded)
+            # another caller's vector for the same text may have been kept first: take that one
+            fresh = {text: kept if kept is not None else row
+                     for text, row, kept in zip(missing, encoded, self.recent.get(missing))}
+            found = [vector if vector is not None else fresh[text] for text, vector in zip(texts, found)]
+        return np.stack(found)
 
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         return self.inner.encode_passages(texts, show_progress)

@@ -5,10 +5,13 @@
     一线职工 => 一线工人               one way: a query with the left side also looks for the right side
 
 A query's words stay as they are (weight 1); the synonyms found for it are added to its BM25
-terms at `ZHSEARCH_SYNONYM_WEIGHT` (0.5) of their own weight, over title and text, so a paragraph
-that has the query's own words still ranks above one that has only a synonym. Unlike Solr's
-`=>`, the left side is kept: a rewrite that dropped the user's words would hide exact matches.
-Phrases match the query text as the tokenizer normalises it (width, case, traditional script).
+terms, over title and text, weighed so that a paragraph holding a synonym scores about
+`ZHSEARCH_SYNONYM_WEIGHT` (0.5) of what it would holding the query's own phrase
+(search/synonyms/expand.py): one that has the query's words still ranks above one that has only
+a synonym. Unlike Solr's `=>`, the left side is kept: a rewrite that dropped the user's words
+would hide exact matches. A phrase matches the query text as the tokenizer normalises it (width,
+case, traditional script) and only from a token boundary to a token boundary: 市总 is found in
+市总工会 but not in 城市总体规划.
 Queries written in the keyword syntax (quotes, AND, NOT, fields) are left alone: they say exactly
 what to match. The file is read again when it changes, so a fix needs no rebuild and no restart.
 """
@@ -19,6 +22,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from index.tokenize import normalize
 
 RECHECK_S = 1.0  # how often the file's modification time is looked at
 
@@ -36,13 +41,40 @@ class Synonyms:
     def __len__(self) -> int:
         return len(self.also)
 
-    def expansions(self, text: str) -> list[str]:
-        """The phrases to add for a query whose normalised text is `text` (none already in it), in file order."""
-        found: dict[str, None] = {}
+    def expansions(self, query: QueryText) -> dict[str, list[str]]:
+        """Each phrase to add for `query` (none already in it), in file order -> the query's phrases it stands for."""
+        found: dict[str, list[str]] = {}
         for phrase, others in self.also.items():
-            if phrase in text:
-                found.update((other, None) for other in others if other not in text)
-        return list(found)
+            if query.has(phrase):
+                for other in others:
+                    if not query.has(other):
+                        found.setdefault(other, []).append(phrase)
+        return found
+
+
+@dataclass(frozen=True)
+class QueryText:
+    """A query's normalised text and where its tokens start and end (search mode: sub-words included)."""
+
+    text: str
+    starts: frozenset[int]
+    ends: frozenset[int]
+
+    def has(self, phrase: str) -> bool:
+        """True when `phrase` occurs in the text from a token's start to a token's end."""
+        at = self.text.find(phrase)
+        while at >= 0:
+            if at in self.starts and at + len(phrase) in self.ends:
+                return True
+            at = self.text.find(phrase, at + 1)
+        return False
+
+
+def query_text(text: str, tokenizer) -> QueryText:
+    """`text` as synonym phrases are matched in: normalised as the tokenizer does, with its token boundaries."""
+    tokens = tokenizer(text)  # offsets into `text`, which normalising leaves in place (same length)
+    return QueryText(normalize(text, tokenizer.fold_traditional),
+                     frozenset(t.start for t in tokens), frozenset(t.end for t in tokens))
 
 
 def parse_rules(text: str, normalize) -> Synonyms:

@@ -56,3 +56,24 @@ def test_a_model_error_reaches_every_caller():
     with pytest.raises(RuntimeError, match="model failed"):
         batcher.encode_queries(["工会"])
     assert BatchingEncoder(FakeEncoder()).encode_queries([]).shape == (0, 64)
+
+
+def test_a_query_asked_again_gets_the_same_vector_without_the_model():
+    class Counting(FakeEncoder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.texts: list[str] = []
+
+        def encode_queries(self, texts):
+            self.texts.extend(texts)
+            return super().encode_queries(texts) + len(self.texts)  # a vector that differs call by call
+
+    inner = Counting()
+    batcher = BatchingEncoder(inner, recent=2)
+    first = batcher.encode_queries(["职工", "工会", "职工"])
+    assert inner.texts == ["职工", "工会"] and np.array_equal(first[0], first[2])
+    again = batcher.encode_queries(["工会", "劳模"])
+    assert inner.texts == ["职工", "工会", "劳模"] and np.array_equal(again[0], first[1])
+    batcher.encode_queries(["职工"])  # pushed out by 劳模 (2 kept): encoded again
+    assert inner.texts[-1] == "职工"
+    assert BatchingEncoder(FakeEncoder(), recent=0).encode_queries(["工会"]).shape == (1, 64)

@@ -6,9 +6,13 @@ import time
 import pytest
 
 from index.builder import build_index
+from index.settings import Settings
 from index.tokenize import normalize, tokenizer_from
 from search.engine import open_searcher
-from search.synonyms.rules import SynonymFile, SynonymFileError, parse_rules
+from search.synonyms.expand import synonym_boosts
+from search.synonyms.rules import SynonymFile, SynonymFileError, parse_rules, query_text
+
+TOKENIZER = tokenizer_from(Settings())
 
 
 def rules(text: str):
@@ -20,9 +24,29 @@ def test_equivalences_and_one_way_rules():
     assert found.also["外卖小哥"] == ("外卖骑手", "外卖配送员")
     assert found.also["一线职工"] == ("一线工人",) and "一线工人" not in found.also
     assert found.also["ai"] == ("人工智能",)  # normalised as the tokenizer does: width and case
-    assert found.expansions("送餐的外卖小哥") == ["外卖骑手", "外卖配送员"]
-    assert found.expansions("外卖小哥和外卖骑手") == ["外卖配送员"]  # never a phrase already in the query
-    assert found.expansions("职工") == []
+    assert found.expansions(query_text("送餐的外卖小哥", TOKENIZER)) == {"外卖骑手": ["外卖小哥"], "外卖配送员": ["外卖小哥"]}
+    # never a phrase already in the query
+    assert found.expansions(query_text("外卖小哥和外卖骑手", TOKENIZER)) == {"外卖配送员": ["外卖骑手", "外卖小哥"]}
+    assert found.expansions(query_text("职工", TOKENIZER)) == {}
+
+
+def test_a_phrase_matches_from_token_boundary_to_token_boundary():
+    found = rules("市总, 市总工会\n")
+    assert found.expansions(query_text("城市总体规划", TOKENIZER)) == {}  # 城市|总体: 市总 straddles two words
+    assert found.expansions(query_text("市总的劳模", TOKENIZER)) == {"市总工会": ["市总"]}
+    assert found.expansions(query_text("上海市总工会", TOKENIZER)) == {}  # 市总工会 is in it already
+
+
+def test_a_synonym_weighs_the_weight_of_the_phrase_it_stands_for_shared_by_idf():
+    idf = {"骑手": 4.0, "外卖": 1.0, "小哥": 3.0, "送餐": 2.0}
+    terms = {"骑手": ["骑手"], "外卖小哥": ["外卖", "小哥"], "送餐": ["送餐"]}.__getitem__
+    boosts = synonym_boosts({"外卖小哥": ["骑手"]}, terms, lambda ts: {t: idf[t] for t in ts}, 0.5, {"骑手"})
+    assert boosts == pytest.approx({"外卖": 0.5, "小哥": 0.5})  # 0.5 * 4 / (1 + 3): the whole phrase weighs 0.5 * 4
+    assert sum(boosts[t] * idf[t] for t in boosts) == pytest.approx(0.5 * idf["骑手"])
+    # a term of the query is never added again; the largest boost wins where two synonyms share a term
+    boosts = synonym_boosts({"外卖小哥": ["骑手"], "送餐": ["骑手"]}, terms, lambda ts: {t: idf[t] for t in ts}, 0.5,
+                            {"骑手", "小哥"})
+    assert boosts == pytest.approx({"外卖": 0.5, "送餐": 1.0})
 
 
 @pytest.mark.parametrize("line", ["a => ", " => b", "just one", "a => b => c"])
@@ -47,7 +71,9 @@ def test_a_synonym_finds_what_the_query_words_do_not_and_ranks_below_them(indexe
     assert hits and hits[0].paragraph.article_id == "a2"
     assert any(span.text == "外卖配送员" for span in hits[0].highlights)
     direct = with_file.search("外卖配送员", mode="bm25").hits[0]
-    assert hits[0].score == pytest.approx(direct.score * 0.5)  # one term, at the synonym weight
+    idf = with_file.bm25.corpus.term_weights(["送餐", "小哥", "外卖", "配送", "外卖配送员"])
+    share = (idf["送餐"] + idf["小哥"]) / (idf["外卖"] + idf["配送"] + idf["外卖配送员"])
+    assert hits[0].score == pytest.approx(direct.score * 0.5 * share)  # the query phrase's weight, halved
 
 
 def test_no_file_or_an_empty_one_changes_nothing(indexed, tmp_path, fake_encoder):
@@ -73,13 +99,13 @@ def test_an_edit_is_picked_up_and_a_broken_one_keeps_the_last_good_rules(tmp_pat
     file = tmp_path / "synonyms.txt"
     file.write_text("甲, 乙\n", encoding="utf-8")
     watched = SynonymFile(file, normalize)
-    assert watched.current().expansions("甲") == ["乙"]
+    assert watched.current().expansions(query_text("甲", TOKENIZER)) == {"乙": ["甲"]}
     file.write_text("甲, 丙\n", encoding="utf-8")
     os.utime(file, ns=(time.time_ns(), time.time_ns() + 10**9))
-    assert watched.current().expansions("甲") == ["丙"] and watched.problem == ""
+    assert watched.current().expansions(query_text("甲", TOKENIZER)) == {"丙": ["甲"]} and watched.problem == ""
     file.write_text("甲 =>\n", encoding="utf-8")
     os.utime(file, ns=(time.time_ns(), time.time_ns() + 2 * 10**9))
-    assert watched.current().expansions("甲") == ["丙"] and "line 1" in watched.problem
+    assert watched.current().expansions(query_text("甲", TOKENIZER)) == {"丙": ["甲"]} and "line 1" in watched.problem
     with pytest.raises(SynonymFileError, match="ZHSEARCH_SYNONYMS"):
         SynonymFile(tmp_path / "missing.txt", normalize)
 
