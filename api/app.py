@@ -94,7 +94,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         response_model=SearchResponse, so the schema is the same."""
         params = with_overrides(searcher.defaults, req.fusion, req.alpha)
         flt = Filter(req.source, req.article_id, req.date_from, req.date_to)
-        view = View(req.group, req.sort, req.facet_names())
+        view = View(req.group, req.sort, req.facet_names(), req.dedup)
         result = searcher.search(req.q, req.mode, req.k, req.offset, params, flt, explain=req.explain, view=view)
         shown = len(result.articles) if req.group == "article" else len(result.hits)
         request.state.search = {"mode": req.mode, "took_ms": result.took_ms, "hits": shown,
@@ -135,7 +135,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         exact duplicate of it."""
         try:
             found = searcher.related(article_id, k)
-        except KeyError:
+        except UnknownArticleError:
             raise ServiceError(404, "not found", f"no article {article_id!r}") from None
         return related_out(searcher, article_id, found)
 

@@ -153,6 +153,7 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
            group: Annotated[GroupChoice, typer.Option(help="article: one result per article.")] = GroupChoice.paragraph,
            sort: Annotated[SortChoice, typer.Option(help="date: newest first.")] = SortChoice.relevance,
            facets: Annotated[Optional[str], typer.Option(help="Comma-separated: source, month.")] = None,
+           dedup: Annotated[bool, typer.Option(help="Copies of one story (reprints) once; --no-dedup: all.")] = True,
            as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
            index_dir: IndexDir = None) -> None:
     """Search the index and print the hits."""
@@ -172,7 +173,7 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
         searcher = open_searcher(settings)
     except KNOWN_ERRORS as err:
         fail(err)
-    view = View(group.value, sort.value, names)
+    view = View(group.value, sort.value, names, dedup)
     result = searcher.search(query.strip(), mode.value, k, offset, with_overrides(searcher.defaults, alpha=alpha),
                              view=view)
     if as_json:
@@ -183,15 +184,24 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
     typer.echo(f"{result.total} {unit} for {query!r} ({mode.value}, {result.took_ms:.1f} ms{drawn})")
     for found in result.articles:
         first = found.hits[0].paragraph
-        typer.echo(f"{found.rank:>3}. [{found.score:.4f}] {first.title}  ({found.article_id}, {first.date or 'undated'})")
+        typer.echo(f"{found.rank:>3}. [{found.score:.4f}] {first.title}  ({found.article_id}, {first.date or 'undated'})"
+                   + similar_note(found.similar))
         for hit in found.hits:
             typer.echo(f"     · {hit.paragraph.text[:110]}")
     for hit in result.hits:
         dated = f", {hit.paragraph.date}" if view.sort == "date" else ""
-        typer.echo(f"{hit.rank:>3}. [{hit.score:.4f}] {hit.paragraph.title}  ({hit.paragraph.id}{dated})")
+        typer.echo(f"{hit.rank:>3}. [{hit.score:.4f}] {hit.paragraph.title}  ({hit.paragraph.id}{dated})"
+                   + similar_note(hit.similar))
         typer.echo(f"     {hit.paragraph.text[:120]}")
     for name, values in result.facets.items():
         typer.echo(f"{name}: " + ", ".join(f"{value} {count}" for value, count in values))
+
+
+def similar_note(similar: list[str]) -> str:
+    """"  + 2 similar: b, c" for a result with copies, else ""."""
+    if not similar:
+        return ""
+    return f"  + {len(similar)} similar: {', '.join(similar[:5])}" + (" …" if len(similar) > 5 else "")
 
 
 @app.command()
@@ -204,7 +214,7 @@ def related(article_id: Annotated[str, typer.Argument(help="An article id, as in
     try:
         searcher = open_searcher(settings)
         found = searcher.related(article_id, k)
-    except KeyError:
+    except UnknownArticleError:
         fail(ValueError(f"no article {article_id!r} in {settings.index_dir}: ids are as `zhsearch search` prints them"))
     except KNOWN_ERRORS as err:
         fail(err)

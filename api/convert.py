@@ -26,20 +26,21 @@ def hit_out(hit: Hit) -> HitOut:
                   article_id=hit.paragraph.article_id, title=hit.paragraph.title, text=hit.paragraph.text,
                   source=hit.paragraph.source, position=hit.paragraph.position, date=hit.paragraph.date,
                   highlights=[HighlightOut(start=s.start, end=s.end, text=s.text) for s in hit.highlights],
-                  explain=hit.explain)
+                  explain=hit.explain, similar=hit.similar)
 
 
 def article_hit_out(found: ArticleHit) -> ArticleHitOut:
     first = found.hits[0].paragraph
     return ArticleHitOut(rank=found.rank, score=round(found.score, 6), article_id=found.article_id, title=first.title,
-                         source=first.source, date=first.date, hits=[hit_out(hit) for hit in found.hits])
+                         source=first.source, date=first.date, hits=[hit_out(hit) for hit in found.hits],
+                         similar=found.similar)
 
 
 def search_response(result: SearchResult, offset: int, k: int) -> SearchResponse:
     view, pool = result.view, result.pool
     return SearchResponse(
         query=result.query, mode=result.mode, took_ms=result.took_ms, total=result.total, offset=offset, k=k,
-        group=view.group, sort=view.sort, hits=[hit_out(hit) for hit in result.hits],
+        group=view.group, sort=view.sort, dedup=view.dedup, hits=[hit_out(hit) for hit in result.hits],
         articles=[article_hit_out(a) for a in result.articles] if view.group == "article" else None,
         facets={name: [FacetValueOut(value=v, count=c) for v, c in values] for name, values in result.facets.items()}
         if view.facets else None,

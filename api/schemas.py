@@ -31,8 +31,8 @@ class SearchRequest(BaseModel):
     fusion: Literal["adaptive", "weighted", "rrf"] | None = Field(None, description="How hybrid fuses its legs.")
     source: str | None = Field(None, max_length=256, description="Only hits from this source page/file.")
     article_id: str | None = Field(None, max_length=256, description="Only hits from this article.")
-    date_from: str | None = Field(None, pattern=DATE_PATTERN, description="Only articles dated on or after (YYYY[-MM[-DD]]).")
-    date_to: str | None = Field(None, pattern=DATE_PATTERN, description="Only articles dated on or before (YYYY[-MM[-DD]]).")
+    date_from: str | None = Field(None, pattern=DATE_PATTERN, description="Only articles dated on or after (YYYY[-MM[-DD]]; a date of a month or a year meets a range it overlaps).")
+    date_to: str | None = Field(None, pattern=DATE_PATTERN, description="Only articles dated on or before (YYYY[-MM[-DD]]; a date of a month or a year meets a range it overlaps).")
     explain: bool = Field(False, description="Each hit with why it ranks there: each leg's score, rank and normalised "
                                              "value, the dense weight and why, what article context added.")
     group: Literal["paragraph", "article"] = Field(
@@ -43,6 +43,9 @@ class SearchRequest(BaseModel):
                                  "(`pool` in the response says which).")
     facets: str | None = Field(None, max_length=64, description="Comma-separated: source, month. Counts of the pool's "
                                                                 "results per source page and per month.")
+    dedup: bool = Field(True, description="Copies of one story (reprints, marked at ingest as near-duplicates) shown "
+                                          "once, where the first of them ranks, its `similar` naming the others; "
+                                          "false: every copy.")
 
     @field_validator("facets")
     @classmethod
@@ -84,6 +87,8 @@ class HitOut(BaseModel):
     date: str | None = None
     highlights: list[HighlightOut]
     explain: dict[str, Any] | None = Field(None, description="With explain=true: why this hit ranks here.")
+    similar: list[str] = Field(default_factory=list, description="The other articles of this article's story: its "
+                                                                 "near-duplicate copies (reprints).")
 
 
 class ArticleHitOut(BaseModel):
@@ -96,6 +101,7 @@ class ArticleHitOut(BaseModel):
     source: str
     date: str | None = None
     hits: list[HitOut]
+    similar: list[str] = Field(default_factory=list, description="The other articles of its story (copies).")
 
 
 class FacetValueOut(BaseModel):
@@ -121,6 +127,7 @@ class SearchResponse(BaseModel):
     k: int
     group: Literal["paragraph", "article"] = "paragraph"
     sort: Literal["relevance", "date"] = "relevance"
+    dedup: bool = True
     hits: list[HitOut] = Field(description="Paragraph results (empty with group=article).")
     articles: list[ArticleHitOut] | None = Field(None, description="Article results, with group=article.")
     facets: dict[str, list[FacetValueOut]] | None = Field(None, description="With facets=: counts over the pool.")

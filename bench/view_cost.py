@@ -1,4 +1,5 @@
-"""What each search option adds to a hybrid query over HTTP: group=article, sort=date, facets, explain.
+"""What each search option adds to a hybrid query over HTTP: group=article, sort=date, facets, explain (and what
+showing every copy, dedup=false, saves).
 
 One real server on loopback over an existing index; every sampled query is sent once per option
 in a rotating order (so load from other processes falls on every option alike), sequentially,
@@ -21,7 +22,8 @@ from corpus import sample_queries
 from http_load import running_server
 
 OPTIONS = {
-    "plain": {},
+    "plain": {},  # copies of a story shown once (dedup, the default)
+    "dedup=false": {"dedup": "false"},
     "group=article": {"group": "article"},
     "sort=date": {"sort": "date"},
     "facets=source,month": {"facets": "source,month"},

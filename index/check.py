@@ -15,6 +15,7 @@ import numpy as np
 
 from index.commits import (COMMIT_PREFIX, DATA_PREFIXES, MERGE_TMP, WRITER_TMP, commit_points, current_name,
                            read_current, referenced)
+from index.ingest.minhash import BANDS, NUM_PERM, eligible
 from index.manifest import Manifest, SegmentInfo, read_manifest
 from index.store.segment import Segment, read_article_rows
 from index.tombstones import read_tombstones
@@ -64,6 +65,7 @@ def check_segment(index_dir: Path, info: SegmentInfo, dim: object) -> tuple[list
     if set(ranges) != set(segment.articles):
         problems.append(f"segment {name}: {len(set(ranges) ^ set(segment.articles))} articles differ between "
                         "article_rows.json and articles.jsonl")
+    problems += [f"segment {name}: {p}" for p in check_marks(segment)]
     bad_rows = [r for r in tombstones.rows if not 0 <= r < segment.size]
     bad_articles = [a for a in tombstones.articles if a not in segment.articles]
     if bad_rows or bad_articles:
@@ -77,6 +79,26 @@ def check_segment(index_dir: Path, info: SegmentInfo, dim: object) -> tuple[list
                         f"the commit point says {info.deleted_rows} and {info.deleted_articles}")
     live_ids = {pid for row, pid in enumerate(segment.ids) if row not in dead_rows}
     return problems, live_ids, set(segment.articles) - dead
+
+
+def check_marks(segment: Segment) -> list[str]:
+    """Problems of a segment's near-duplicate marks (index/store/minhash_store.py): one signature per article,
+    a band index of its signed rows, stories only for its own articles."""
+    marks = segment.duplicates
+    problems = []
+    if set(marks.ids) != set(segment.articles) or len(marks.ids) != len(segment.articles):
+        problems.append(f"near-duplicate marks for {len(marks.ids)} articles, articles.jsonl has {len(segment.articles)}")
+    if marks.signatures.shape != (len(marks.ids), NUM_PERM):
+        problems.append(f"near-duplicate signatures of shape {marks.signatures.shape} for {len(marks.ids)} articles")
+    signed = int(eligible(np.asarray(marks.signatures)).sum()) if marks.signatures.shape[1:] == (NUM_PERM,) else -1
+    if marks.sorted_keys.shape != (BANDS, signed) or marks.sorted_rows.shape != (BANDS, signed):
+        problems.append(f"near-duplicate band index of shape {marks.sorted_keys.shape} for {signed} signed articles")
+    elif signed and (marks.sorted_keys[:, 1:] < marks.sorted_keys[:, :-1]).any():
+        problems.append("near-duplicate band keys out of order")
+    strangers = [aid for aid in marks.stories if aid not in segment.articles]
+    if strangers:
+        problems.append(f"near-duplicate stories for articles it does not have: {_sample(strangers)}")
+    return problems
 
 
 def check_manifest(index_dir: Path, manifest: Manifest) -> list[str]:

@@ -35,6 +35,7 @@ from index.merge_policy import MergePolicy, choose_merge, merge_all
 from index.models import Article, Paragraph
 from index.store.bm25_store import WHOOSH_DIR, WRITER_MB, BM25Store
 from index.store.durable import sync_tree
+from index.store.minhash_store import merged
 from index.store.segment import Segment, write_docs, write_postings, write_vectors
 from index.store.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES, VectorStore
 from index.tombstones import Tombstones, read_tombstones, tombstone_file, write_tombstones
@@ -115,9 +116,10 @@ def write_merged(folder: Path, sources: list[Source], ann_threshold: int, checkp
     """The live rows of `sources`, in order, as one segment in `folder` (not yet published)."""
     live = [s.live_rows() for s in sources]
     paragraphs: list[Paragraph] = [s.segment.paragraphs[r] for s, rows in zip(sources, live) for r in rows]
-    articles = [a for s in sources for a in s.live_articles()]
+    by_source = [s.live_articles() for s in sources]
+    articles = [a for found in by_source for a in found]
     ids = [p.id for p in paragraphs]
-    write_docs(folder, articles, paragraphs)
+    write_docs(folder, articles, paragraphs, merged([(s.segment.duplicates, found) for s, found in zip(sources, by_source)]))
     checkpoint("merge-docs")
     (folder / WHOOSH_DIR).mkdir()
     ix = whoosh_index.create_in(str(folder / WHOOSH_DIR), sources[0].segment.bm25.index.schema)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+class UnknownArticleError(KeyError):
+    """No live article has this id (a delete, related stories)."""
+
+
 @dataclass(frozen=True)
 class Article:
     """One article: a headline and the body paragraphs under it.

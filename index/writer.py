@@ -13,28 +13,27 @@ from __future__ import annotations
 import errno
 import shutil
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from index.builder import Checkpoint, new_tmp, no_checkpoint, publish
 from index.commits import read_current, remove_unreferenced, tidy, write_commit, write_lock
+from index.ingest.minhash import signatures
 from index.ingest.paragraphs import passage_texts, split_article
 from index.ingest.sentences import sentence_units
 from index.manifest import Manifest, SegmentInfo, check_compatible, now
 from index.model.embed import Encoder
-from index.models import Article, Paragraph
+from index.models import Article, Paragraph, UnknownArticleError
 from index.store.durable import sync_tree
+from index.store.minhash_store import DuplicateStore, empty, story_keys
 from index.store.segment import read_article_rows, write_docs, write_postings, write_vectors, write_whoosh
 from index.store.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES
 from index.tokenize import Tokenizer
 from index.tombstones import Tombstones, read_tombstones, tombstone_file, write_tombstones
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-
-
-class UnknownArticleError(KeyError):
-    """A delete named an article the index does not hold."""
 
 
 class DiskFullError(OSError):
@@ -54,6 +53,7 @@ class PreparedArticle:
     vectors: np.ndarray  # one row per paragraph
     sentences: np.ndarray  # sentence vectors of its multi-sentence paragraphs
     sentence_owners: list[str]  # the paragraph id of each sentence row
+    signature: np.ndarray | None = None  # its MinHash signature (index/ingest/minhash.py); None: computed at commit
 
 
 @dataclass(frozen=True)
@@ -75,12 +75,13 @@ def prepare(upserts: list[Article], deletes: list[str], encoder: Encoder, senten
     texts, owners = sentence_units([p.text for p in flat]) if sentence_vectors else ([], [])
     sentences = _encoded(encoder, texts)
     owner_ids = [flat[o].id for o in owners]
+    found = signatures(upserts)
     prepared, at = [], 0
-    for article, group in zip(upserts, paragraphs):
+    for article, group, signature in zip(upserts, paragraphs, found):
         ids = {p.id for p in group}
         rows = [i for i, pid in enumerate(owner_ids) if pid in ids]
         prepared.append(PreparedArticle(article, group, vectors[at:at + len(group)], sentences[rows],
-                                        [owner_ids[i] for i in rows]))
+                                        [owner_ids[i] for i in rows], signature))
         at += len(group)
     return PreparedUpdate(prepared, list(deletes), sentence_vectors)
 
@@ -102,6 +103,26 @@ class Catalog:
 
 
 _CATALOG = Catalog()  # per process: segments never change, so what was read stays true
+
+
+class _Duplicates:
+    """Each segment's near-duplicate marks, opened once per process (memory-mapped; segments never change)."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, DuplicateStore] = {}
+
+    def get(self, index_dir: Path, segment: str) -> DuplicateStore:
+        if segment not in self._open:
+            folder = index_dir / segment
+            self._open[segment] = DuplicateStore.open(folder) or empty(list(read_article_rows(folder)))
+        return self._open[segment]
+
+    def forget(self, keep: set[str]) -> None:
+        for name in set(self._open) - keep:
+            del self._open[name]
+
+
+_DUPLICATES = _Duplicates()
 
 
 def needed_bytes(articles: list[PreparedArticle]) -> int:
@@ -128,6 +149,7 @@ def commit_prepared(index_dir: Path, batch: list[PreparedUpdate], tokenizer: Tok
             raise IndexChangedError(f"{index_dir} was rebuilt (sentence vectors {manifest.sentence_vectors}) while "
                                     "this write was prepared: send it again")
         _CATALOG.forget({s.name for s in manifest.segments})
+        _DUPLICATES.forget({s.name for s in manifest.segments})
         _TOMBSTONES.forget({s.deletes for s in manifest.segments if s.deletes})
         where = _Locations(index_dir, manifest)
         final: dict[str, PreparedArticle | None] = {}  # article id -> its new version (None: deleted)
@@ -206,8 +228,10 @@ def _commit(index_dir: Path, manifest: Manifest, where: _Locations, final: dict[
     segments = list(manifest.segments)
     upserts = [p for p in final.values() if p is not None]
     if upserts:
+        existing = [(_DUPLICATES.get(index_dir, segment.name), partial(_live_elsewhere, where, final))
+                    for segment in manifest.segments]
         segments.append(_write_segment(index_dir, upserts, tokenizer, checkpoint, ann_threshold,
-                                       manifest.sentence_vectors))
+                                       manifest.sentence_vectors, existing))
         checkpoint("publish")
     gone: dict[str, list[str]] = {}
     for aid in final:
@@ -233,14 +257,27 @@ def _commit(index_dir: Path, manifest: Manifest, where: _Locations, final: dict[
     return new
 
 
+def _live_elsewhere(where: _Locations, final: dict[str, PreparedArticle | None], article_id: str) -> bool:
+    """True for an article that stays live through this commit (not deleted, not replaced by it)."""
+    return article_id not in final and where.live(article_id)
+
+
+def _marks(upserts: list[PreparedArticle], existing) -> DuplicateStore:
+    """The upserts' near-duplicate marks against the index's live articles (index/store/minhash_store.py)."""
+    ids = [a.article.id for a in upserts]
+    found = np.vstack([a.signature if a.signature is not None else signatures([a.article])[0] for a in upserts])
+    return DuplicateStore.build(ids, found, story_keys(ids, found, existing))
+
+
 def _write_segment(index_dir: Path, upserts: list[PreparedArticle], tokenizer: Tokenizer, checkpoint: Checkpoint,
-                   ann_threshold: int, with_sentences: bool) -> SegmentInfo:
-    """The upserted articles as a new, published segment (its folder fsynced before it is named)."""
+                   ann_threshold: int, with_sentences: bool, existing=()) -> SegmentInfo:
+    """The upserted articles as a new, published segment (its folder fsynced before it is named); `existing`:
+    the index's segments' near-duplicate marks with who is live, for marking copies."""
     folder = new_tmp(index_dir)
     try:
         paragraphs = [p for a in upserts for p in a.paragraphs]
         ids = [p.id for p in paragraphs]
-        write_docs(folder, [a.article for a in upserts], paragraphs)
+        write_docs(folder, [a.article for a in upserts], paragraphs, _marks(upserts, existing))
         checkpoint("docs")
         store = write_whoosh(folder, tokenizer, paragraphs)
         write_postings(folder, store, ids, paragraphs)  # from the text (its tokens are cached): no Whoosh read-back

@@ -65,6 +65,13 @@ class Corpus(Protocol):
     def live_paragraphs(self) -> Iterator[Paragraph]:
         """Every live paragraph (for evaluations: each paragraph's article)."""
 
+    def story(self, article_id: str) -> str:
+        """The story an article is a copy of (a reprint, marked at ingest: the id of the story's first article),
+        or its own id when no other live article is a copy of it."""
+
+    def copies(self, article_id: str) -> list[str]:
+        """The other live articles of this article's story (its near-duplicates), sorted."""
+
     def sources(self) -> list[str]:
         """The source names of the live paragraphs, sorted."""
 

@@ -23,6 +23,7 @@ from search.filters import NO_FILTER, Filter
 from search.fusion import Ranked, adaptive_alpha, coverage, rrf, weighted_sum
 from search.highlight import Span, highlight
 from search.synonyms.rules import SynonymFile
+from search.views.copies import hide_copies
 from search.views.related import related_articles
 from search.views.view import PLAIN, POOL_LIMIT, Pool, View, arrange
 
@@ -79,6 +80,7 @@ class Hit:
     paragraph: Paragraph
     highlights: list[Span] = field(default_factory=list)
     explain: dict | None = None  # search/explain.py: why it ranks here (when asked for)
+    similar: list[str] = field(default_factory=list)  # the other live articles of its article's story (copies)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class ArticleHit:
     score: float
     article_id: str
     hits: list[Hit]
+    similar: list[str] = field(default_factory=list)  # the other live articles of its story (copies)
 
 
 @dataclass(frozen=True)
@@ -200,11 +203,11 @@ class Searcher:
                                    params.rrf_k, article_id_of, parts)
 
     def related(self, article_id: str, k: int = 5) -> Ranked:
-        """Articles related to `article_id` (search/views/related.py); KeyError for an unknown article."""
+        """Articles related to `article_id` (search/views/related.py); UnknownArticleError for an unknown one."""
         def by_title(text: str, depth: int) -> tuple[Ranked, int]:
             return self.corpus.bm25(self.bm25.plain_query(text), depth, NO_FILTER, count=False)
 
-        return related_articles(self.corpus, by_title, article_id, k)
+        return related_articles(self.corpus, by_title, article_id, k, self.tokenizer.fold_traditional)
 
     def paragraph(self, paragraph_id: str) -> Paragraph:
         """A live paragraph of this view (KeyError for another id)."""
@@ -232,12 +235,28 @@ class Searcher:
         params = params or self.defaults
         if not view.is_plain():
             return self._viewed(query, mode, k, offset, params, flt, explain, view, started)
-        ranked, total, trace = self.traced(query, mode, offset + k, params, flt)
+        if view.dedup:
+            ranked, total, trace = self._without_copies(query, mode, offset + k, params, flt)
+        else:
+            ranked, total, trace = self.traced(query, mode, offset + k, params, flt)
         page = ranked[offset:offset + k]
         explained = self.explanations(mode, params, trace, page, offset) if explain else {}
         hits = self._hits(query, page, offset + 1, explained)
         took = (time.perf_counter() - started) * 1000
-        return SearchResult(query, mode, total, hits, round(took, 2))
+        return SearchResult(query, mode, total, hits, round(took, 2), view=view)
+
+    def _without_copies(self, query: str, mode: Mode, need: int, params: FusionParams,
+                        flt: Filter) -> tuple[Ranked, int, Trace]:
+        """The ranking with copies of a story hidden (search/views/copies.py), at least `need` long where there are
+        enough: fetched deeper while copies leave it short. `total` leaves out the copies hidden among what was
+        fetched (exact for hybrid, whose ranking is all its candidates)."""
+        depth = min(POOL_LIMIT, 2 * need)  # a top 2k costs what a top k does: one round where copies are few
+        while True:
+            ranked, total, trace = self.traced(query, mode, depth, params, flt)
+            kept, hidden = hide_copies(ranked, article_id_of, self.corpus.story)
+            if not hidden or len(kept) >= need or mode == "hybrid" or len(ranked) < depth or depth >= POOL_LIMIT:
+                return kept, total - hidden, trace
+            depth = min(POOL_LIMIT, 2 * depth)
 
     def _hits(self, query: str, page: Ranked, first_rank: int, explained: dict[str, dict]) -> list[Hit]:
         terms = self.bm25.query_terms(query)
@@ -245,7 +264,7 @@ class Searcher:
         for rank, (pid, score) in enumerate(page, start=first_rank):
             paragraph = self.paragraph(pid)
             hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.folded(pid)),
-                            explained.get(pid)))
+                            explained.get(pid), self.corpus.copies(paragraph.article_id)))
         return hits
 
     def pool(self, query: str, mode: Mode, params: FusionParams, flt: Filter) -> tuple[Ranked, Trace, Pool]:
@@ -263,6 +282,8 @@ class Searcher:
     def _viewed(self, query: str, mode: Mode, k: int, offset: int, params: FusionParams, flt: Filter,
                 explain: bool, view: View, started: float) -> SearchResult:
         ranked, trace, pool = self.pool(query, mode, params, flt)
+        if view.dedup:
+            ranked, _ = hide_copies(ranked, article_id_of, self.corpus.story)
         arranged = arrange(ranked, view, article_id_of, lambda pid: self.paragraph(pid).date,
                            lambda pid: self.paragraph(pid).source)
         if view.group == "article":
@@ -273,7 +294,8 @@ class Searcher:
         explained = self._explained(mode, params, trace, ranked, shown) if explain else {}
         hits, articles = [], []
         if view.group == "article":
-            articles = [ArticleHit(rank, group.score, group.article_id, self._hits(query, group.paragraphs, 1, explained))
+            articles = [ArticleHit(rank, group.score, group.article_id, self._hits(query, group.paragraphs, 1, explained),
+                                   self.corpus.copies(group.article_id))
                         for rank, group in enumerate(groups, start=offset + 1)]
         else:
             hits = self._hits(query, shown, offset + 1, explained)

@@ -36,7 +36,7 @@
   function blankState() {
     return {
       q: "", mode: "hybrid", group: GROUPS[0], sort: SORTS[0], page: 1, source: "", article_id: "", date_from: "",
-      date_to: "",
+      date_to: "", dedup: true, // dedup: copies of one story (reprints) shown once
     };
   }
 
@@ -50,6 +50,7 @@
     if (mode && Object.hasOwn(MODES, mode)) next.mode = mode;
     if (GROUPS.includes(params.get("group"))) next.group = params.get("group");
     if (SORTS.includes(params.get("sort"))) next.sort = params.get("sort");
+    next.dedup = params.get("dedup") !== "false";
     const page = parseInt(params.get("page") || "1", 10);
     next.page = Number.isFinite(page) && page >= 1 ? page : 1;
     for (const name of FILTERS) next[name] = (params.get(name) || "").trim();
@@ -63,6 +64,7 @@
       params.set("mode", s.mode);
       if (s.group !== GROUPS[0]) params.set("group", s.group);
       if (s.sort !== SORTS[0]) params.set("sort", s.sort);
+      if (!s.dedup) params.set("dedup", "false");
       if (s.page > 1) params.set("page", String(s.page));
     }
     for (const name of FILTERS) if (s[name]) params.set(name, s[name]);
@@ -75,6 +77,7 @@
       q: s.q, mode: s.mode, k: String(K), offset: String((s.page - 1) * K), group: s.group, sort: s.sort,
       facets: "source,month",
     });
+    if (!s.dedup) params.set("dedup", "false");
     for (const name of FILTERS) if (s[name]) params.set(name, s[name]); // only when set: unknown params are a 422
     return `/search?${params}`;
   }
@@ -297,6 +300,7 @@
     const why = li.querySelector(".why");
     const explainBox = li.querySelector(".explain");
     why.addEventListener("click", () => toggleExplain(hit, why, explainBox));
+    similarButton(li.querySelector(".similar"), hit.similar || []);
     const only = li.querySelector(".only");
     only.hidden = state.article_id === hit.article_id;
     only.addEventListener("click", () => {
@@ -304,6 +308,16 @@
       window.scrollTo(0, 0);
     });
     return li;
+  }
+
+  // Copies of a story (reprints, marked at ingest): folded into the first one shown, or all shown (dedup=false).
+  function similarButton(button, similar) {
+    button.hidden = similar.length === 0;
+    if (button.hidden) return;
+    button.textContent = state.dedup ? `另有 ${similar.length} 篇相似报道` : "合并相似报道";
+    button.title = state.dedup ? `转载或近似的报道已合并 copies folded here: ${similar.join(", ")}；点击全部显示 show them all`
+      : "每篇报道只显示一次 show each story once";
+    button.addEventListener("click", () => navigate({ ...state, dedup: !state.dedup, page: 1 }));
   }
 
   // ---- explain: the same search again with explain=true (once per page), the hit's numbers shown ----

@@ -5,6 +5,7 @@
     bm25/                              its postings as numpy files (index/store/postings.py)
     vectors.faiss, vector_ids.json     paragraph vectors (FAISS, exact or IVF)
     sentences.faiss, sentence_ids.json sentence vectors of multi-sentence paragraphs (when built with them)
+    minhash*.npy, minhash_stories.json near-duplicate marks of its articles (index/store/minhash_store.py)
 
 Invariant: row r of a segment is paragraph `ids[r]` everywhere: its vector row, its postings row
 and `paragraphs[r]`. Once a commit point lists a segment nothing in its folder changes; deletions
@@ -23,7 +24,9 @@ import numpy as np
 from index.models import Article, Paragraph, article_id_of
 from index.store import postings as postings_files
 from index.store.bm25_store import BM25Store
+from index.ingest.minhash import signatures
 from index.store.docstore import DocStore
+from index.store.minhash_store import DuplicateStore, empty, story_keys
 from index.store.postings import SegmentPostings, field_boosts, postings_of_text, read_postings
 from index.store.sentence_store import SentenceStore
 from index.store.vector_store import PARAGRAPH_FILES, VectorStore, VectorStoreError
@@ -74,6 +77,7 @@ class Segment:
     postings: SegmentPostings
     vectors: VectorStore
     sentences: SentenceStore | None
+    duplicates: DuplicateStore
 
     @property
     def size(self) -> int:
@@ -103,9 +107,13 @@ class Segment:
         if found.size != len(ids):
             raise SegmentError(f"segment {folder.name}: postings of {found.size} rows for {len(ids)} paragraphs")
         whoosh_rows = np.load(folder / postings_files.POSTINGS_DIR / WHOOSH_ROWS)
+        try:
+            duplicates = DuplicateStore.open(folder) or empty(list(docs.articles))
+        except (OSError, ValueError, KeyError) as err:
+            raise SegmentError(f"cannot read the near-duplicate marks of segment {folder.name}: {err}") from err
         return cls(folder.name, folder, ids, row_of, paragraphs, docs.articles, article_rows,
                    Columns.of(paragraphs), BM25Store.open(folder), whoosh_rows, found, vectors,
-                   SentenceStore.open(folder, ids))
+                   SentenceStore.open(folder, ids), duplicates)
 
 
 def article_ranges(articles: list[Article], ids: list[str]) -> dict[str, list[int]]:
@@ -123,10 +131,21 @@ def article_ranges(articles: list[Article], ids: list[str]) -> dict[str, list[in
     return ranges
 
 
-def write_docs(folder: Path, articles: list[Article], paragraphs: list[Paragraph]) -> None:
-    """The documents (paragraphs in row order, grouped by article) and the article -> rows file."""
+def write_docs(folder: Path, articles: list[Article], paragraphs: list[Paragraph],
+               duplicates: DuplicateStore | None = None) -> None:
+    """The documents (paragraphs in row order, grouped by article), the article -> rows file and the articles'
+    near-duplicate marks (`duplicates`, row r for articles[r]; None: marked among these articles alone)."""
     DocStore.build(articles, paragraphs).save(folder)
     write_article_rows(folder, article_ranges(articles, [p.id for p in paragraphs]))
+    (duplicates or marked(articles)).save(folder)
+
+
+def marked(articles: list[Article], existing=()) -> DuplicateStore:
+    """The near-duplicate marks of new `articles`: each one's story among `existing` ((DuplicateStore, live)
+    pairs of the index's segments) and the articles before it (index/store/minhash_store.py)."""
+    ids = [a.id for a in articles]
+    found = signatures(articles)
+    return DuplicateStore.build(ids, found, story_keys(ids, found, existing))
 
 
 def write_article_rows(folder: Path, ranges: dict[str, list[int]]) -> None:

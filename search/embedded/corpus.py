@@ -10,7 +10,7 @@ segments' rows (deleted rows never allowed), cached per filter.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -22,6 +22,7 @@ from index.snapshot import Snapshot
 from search.corpus import CorpusInfo
 from search.embedded.collection import Collection, Part
 from search.embedded.masks import segment_mask
+from search.embedded.stories import Stories, stories_of
 from search.embedded.segment_dense import DensePart, SegmentDense
 from search.filters import Filter
 from search.fusion import Ranked, ordered
@@ -59,6 +60,17 @@ class EmbeddedCorpus:
 
     def live_paragraphs(self) -> Iterator[Paragraph]:
         return self.snapshot.live_paragraphs()
+
+    @cached_property
+    def stories(self) -> Stories:
+        """This snapshot's stories of two live articles or more (search/embedded/stories.py), found once."""
+        return stories_of(self.snapshot)
+
+    def story(self, article_id: str) -> str:
+        return self.stories.story(article_id)
+
+    def copies(self, article_id: str) -> list[str]:
+        return self.stories.copies(article_id)
 
     def sources(self) -> list[str]:
         return self.snapshot.sources()

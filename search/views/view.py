@@ -29,14 +29,17 @@ PER_ARTICLE = 3  # paragraphs shown under an article result
 
 @dataclass(frozen=True)
 class View:
-    """What a search shows: `group`ed by paragraph or article, `sort`ed by relevance or date, with `facets`."""
+    """What a search shows: `group`ed by paragraph or article, `sort`ed by relevance or date, with `facets`,
+    copies of one story once (`dedup`) or all."""
 
     group: Grouping = "paragraph"
     sort: Sorting = "relevance"
     facets: tuple[str, ...] = ()
+    dedup: bool = True  # copies of a story shown once (search/views/copies.py)
 
     def is_plain(self) -> bool:
-        """Paragraphs by relevance without facets: served from the ranking alone, no pool needed."""
+        """Paragraphs by relevance without facets: served from the ranking alone (deep enough to fill a page once
+        copies are hidden), no pool needed."""
         return self.group == "paragraph" and self.sort == "relevance" and not self.facets
 
 

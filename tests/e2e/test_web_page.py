@@ -25,7 +25,7 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
-# (title, paragraphs); 25 articles over two pages, "职工" in well over 10 paragraphs so that bm25 pages.
+# (title, paragraphs); 27 articles over two pages, "职工" in well over 10 paragraphs so that bm25 pages.
 STORIES = [
     ("工匠学院直通车开到生产一线", ("讲师团走进车间，为一线职工讲授数控加工技能。", "青年职工高阳说，这次培训特别解渴。")),
     ("外卖骑手的暖心驿站", ("工会为外卖骑手和快递员建起暖心驿站，提供热水和充电。", "驿站还设有药箱，骑手们累了可以歇歇脚。")),
@@ -56,6 +56,11 @@ STORIES = [
 ]
 SOURCES = ("001_workers_daily.txt", "002_workers_daily.txt")
 DATES = ("2026-01-05", "2026-01-12")
+# A story and its reprint (an editor's line added, a few words changed): copies, shown once with "另有 1 篇相似报道".
+SKATING = ("冰雪运动进校园活动在全市中小学启动，各校利用操场浇筑冰场，开设滑冰、冰壶和冰球课程，体育教师接受了专项培训，"
+           "学生每周至少上一节冰上课。", "组织者表示，活动将持续整个冬季，并在春节前举办校际冰雪运动会。")
+STORIES.append(("冰雪运动进校园", SKATING))
+STORIES.append(("（转载）冰雪运动走进校园", ("本报讯 " + SKATING[0].replace("启动", "全面启动"), SKATING[1])))
 CORPUS = [Article(f"w{n:02d}", title, paragraphs, source=SOURCES[n % 2], date=DATES[n % 2])
           for n, (title, paragraphs) in enumerate(STORIES)]
 
@@ -144,7 +149,7 @@ def test_empty_state_invites_a_query(page):
     assert page.find_element(By.ID, "date-from").get_attribute("type") == "date"
     assert page.find_element(By.ID, "date-to").get_attribute("type") == "date"
     assert not page.find_element(By.ID, "article-chip").is_displayed()
-    wait_until(page, lambda d: "25 篇文章" in text_of(d, "health"), "the index size from /health")
+    wait_until(page, lambda d: f"{len(CORPUS)} 篇文章" in text_of(d, "health"), "the index size from /health")
     shoot(page, "desktop.png")
     as_phone(page)
     assert overflow_px(page) <= 0
@@ -440,3 +445,25 @@ def test_related_stories_under_an_opened_article(page, server):
         [p["text"] for p in first["paragraphs"]]
     page.execute_script("arguments[0].scrollIntoView({block: 'center'})", items[0])
     shoot(page, "desktop-related.png")
+
+
+def test_copies_of_a_story_show_once_and_the_switch_shows_them_all(page):
+    choose_mode(page, "关键词")
+    search(page, "冰雪运动")
+    wait_for_state(page, "results", mode="bm25")
+    pair = {f"w{len(CORPUS) - 2:02d}", f"w{len(CORPUS) - 1:02d}"}
+
+    def shown(d) -> list[str]:
+        return [a for a in (li.get_attribute("data-article-id") for li in d.find_elements(By.CSS_SELECTOR, "#hits > li"))
+                if a in pair]
+
+    assert len(shown(page)) == 1
+    button = page.find_element(By.CSS_SELECTOR, "#hits > li .similar")
+    assert button.is_displayed() and button.text == "另有 1 篇相似报道"
+    shoot(page, "desktop-similar.png")
+    button.click()
+    wait_until(page, lambda d: url_params(d).get("dedup") == "false", "dedup=false in the URL")
+    wait_until(page, lambda d: set(shown(d)) == pair, "both copies")
+    page.find_element(By.CSS_SELECTOR, "#hits > li .similar").click()  # 合并相似报道
+    wait_until(page, lambda d: "dedup" not in url_params(d), "dedup back to its default")
+    wait_until(page, lambda d: len(shown(d)) == 1, "one copy again")

@@ -1,0 +1,163 @@
+"""A segment's near-duplicate marks: each article's MinHash signature, its band keys, and its story.
+
+    minhash.npy             uint32 (articles, NUM_PERM): row r is article ids[r] (all 0: too short to compare)
+    minhash_bands.npy       uint64 (BANDS, eligible rows): each band's keys, sorted
+    minhash_band_rows.npy   int32 (BANDS, eligible rows): the row of each sorted key
+    minhash_stories.json    {"ids": [article id by row], "stories": {article id: story}}
+
+An article's story is the id of the first article of its copies (reprints) to be indexed: a new
+article takes the story of the best-matching live article already indexed (estimated similarity
+>= THRESHOLD, index/ingest/minhash.py), else its own id. Stories are marked once, at ingest, and
+never change: deleting the first article of a story leaves its id as the others' story, and a
+merge copies the marks. `stories` lists only articles whose story is not their own id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.ingest.minhash import BANDS, NUM_PERM, THRESHOLD, band_keys, eligible, signatures, similarity
+from index.models import Article
+
+SIGNATURES = "minhash.npy"
+BAND_KEYS = "minhash_bands.npy"
+BAND_ROWS = "minhash_band_rows.npy"
+STORIES = "minhash_stories.json"
+FILES = (SIGNATURES, BAND_KEYS, BAND_ROWS, STORIES)
+
+
+@dataclass(frozen=True)
+class DuplicateStore:
+    """One segment's marks (arrays memory-mapped once saved). Invariant: row r of every array is `ids[r]`."""
+
+    ids: list[str]
+    signatures: np.ndarray
+    sorted_keys: np.ndarray
+    sorted_rows: np.ndarray
+    stories: dict[str, str]
+    marked: bool = True  # False: a segment from before near-duplicates (no signatures: nobody's copy)
+    row_of: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "row_of", {aid: row for row, aid in enumerate(self.ids)})
+
+    @classmethod
+    def build(cls, ids: Sequence[str], signatures: np.ndarray, stories: dict[str, str]) -> "DuplicateStore":
+        """The store of `signatures` (row r: ids[r]) with its band index; `stories` as `story_keys` gives them."""
+        rows = np.flatnonzero(eligible(signatures)).astype(np.int32)
+        keys = band_keys(signatures[rows]).T if len(rows) else np.zeros((BANDS, 0), dtype=np.uint64)
+        order = np.argsort(keys, axis=1, kind="stable")
+        return cls(list(ids), signatures, np.take_along_axis(keys, order, axis=1),
+                   rows[order] if len(rows) else np.zeros((BANDS, 0), dtype=np.int32),
+                   {aid: story for aid, story in stories.items() if story != aid})
+
+    def save(self, folder: Path) -> None:
+        np.save(folder / SIGNATURES, self.signatures)
+        np.save(folder / BAND_KEYS, self.sorted_keys)
+        np.save(folder / BAND_ROWS, self.sorted_rows)
+        (folder / STORIES).write_text(json.dumps({"ids": self.ids, "stories": self.stories}, ensure_ascii=False,
+                                                 separators=(",", ":")), encoding="utf-8")
+
+    @classmethod
+    def open(cls, folder: Path) -> "DuplicateStore | None":
+        """The saved store, or None for a segment written before near-duplicates were marked."""
+        if not (folder / STORIES).exists():
+            return None
+        marks = json.loads((folder / STORIES).read_text(encoding="utf-8"))
+        return cls(marks["ids"], np.load(folder / SIGNATURES, mmap_mode="r"), np.load(folder / BAND_KEYS, mmap_mode="r"),
+                   np.load(folder / BAND_ROWS, mmap_mode="r"), marks["stories"])
+
+    def story(self, article_id: str) -> str:
+        """The story an article of this segment belongs to (its own id when it is nobody's copy)."""
+        return self.stories.get(article_id, article_id)
+
+    def candidates(self, keys: np.ndarray) -> np.ndarray:
+        """Rows sharing at least one band key with `keys` (BANDS,), sorted, once each."""
+        found = []
+        for band in range(BANDS):
+            row_keys = self.sorted_keys[band]
+            lo, hi = np.searchsorted(row_keys, keys[band], side="left"), np.searchsorted(row_keys, keys[band], side="right")
+            if hi > lo:
+                found.append(np.asarray(self.sorted_rows[band, lo:hi]))
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int32)
+
+
+Live = Callable[[str], bool]  # article id -> still live (not deleted, not being replaced)
+
+
+def best_match(signature: np.ndarray, keys: np.ndarray, stores: Sequence[tuple[DuplicateStore, Live]]) -> str | None:
+    """The story of the most similar live article of `stores` at or above THRESHOLD (ties: the earlier store), or None."""
+    best, best_score = None, THRESHOLD
+    for store, live in stores:
+        rows = store.candidates(keys)
+        if not len(rows):
+            continue
+        scores = similarity(signature, np.asarray(store.signatures[rows]))
+        for at in np.argsort(-scores, kind="stable"):
+            if scores[at] < best_score:
+                break
+            aid = store.ids[int(rows[at])]
+            if live(aid):
+                if scores[at] > best_score or best is None:
+                    best, best_score = store.story(aid), float(scores[at])
+                break
+    return best
+
+
+def story_keys(ids: Sequence[str], signatures: np.ndarray, existing: Sequence[tuple[DuplicateStore, Live]] = ()) -> dict[str, str]:
+    """The story of each new article, in order: that of its best match among `existing` and the new
+    articles before it, else its own id."""
+    stories: dict[str, str] = {}
+    keys = band_keys(signatures) if len(ids) else np.zeros((0, BANDS), dtype=np.uint64)
+    ok = eligible(signatures)
+    earlier: dict[tuple[int, int], list[int]] = {}  # (band, key) -> rows of this batch
+    for row, aid in enumerate(ids):
+        stories[aid] = aid
+        if not ok[row]:
+            continue
+        found = best_match(signatures[row], keys[row], existing)
+        rows = sorted({r for band in range(BANDS) for r in earlier.get((band, int(keys[row, band])), ())})
+        if rows:
+            scores = similarity(signatures[row], signatures[rows])
+            at = int(np.argmax(scores))
+            if scores[at] >= THRESHOLD and found is None:
+                found = stories[ids[rows[at]]]
+        if found is not None:
+            stories[aid] = found
+        for band in range(BANDS):
+            earlier.setdefault((band, int(keys[row, band])), []).append(row)
+    return stories
+
+
+def empty(ids: Sequence[str]) -> DuplicateStore:
+    """A store that marks nothing (a segment from before near-duplicates: its articles are nobody's copies)."""
+    store = DuplicateStore.build(ids, np.zeros((len(ids), NUM_PERM), dtype=np.uint32), {})
+    return DuplicateStore(store.ids, store.signatures, store.sorted_keys, store.sorted_rows, {}, marked=False)
+
+
+def merged(parts: Sequence[tuple[DuplicateStore, Sequence[Article]]]) -> DuplicateStore:
+    """The marks of a merged segment: each store's live `articles`, in order, their marks copied; the articles
+    of an unmarked store get signatures now and are marked against the rest (index/merge.py)."""
+    ids = [a.id for _, articles in parts for a in articles]
+    rows = np.zeros((len(ids), NUM_PERM), dtype=np.uint32)
+    stories: dict[str, str] = {}
+    fresh: list[int] = []
+    at = 0
+    for store, articles in parts:
+        if store.marked:
+            rows[at:at + len(articles)] = store.signatures[[store.row_of[a.id] for a in articles]] if articles else rows[:0]
+            stories.update((a.id, store.story(a.id)) for a in articles)
+        else:
+            rows[at:at + len(articles)] = signatures(list(articles))
+            fresh.extend(range(at, at + len(articles)))
+        at += len(articles)
+    if fresh:
+        known = DuplicateStore.build(ids, np.where(np.isin(np.arange(len(ids)), fresh)[:, None], 0, rows), stories)
+        fresh_ids = [ids[i] for i in fresh]
+        stories.update(story_keys(fresh_ids, rows[fresh], [(known, lambda aid: True)]))
+    return DuplicateStore.build(ids, rows, stories)

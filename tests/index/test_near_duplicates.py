@@ -1,0 +1,130 @@
+"""Near-duplicates: copies (reprints) marked at ingest, kept through writes, deletes and merges, shown once."""
+
+import numpy as np
+import opencc
+import pytest
+
+from index.builder import build_index
+from index.commits import read_current
+from index.ingest.minhash import THRESHOLD, signatures
+from index.merge import merge_segments
+from index.models import Article
+from index.store.minhash_store import DuplicateStore, story_keys
+from index.tokenize import tokenizer_from
+from index.writer import apply_update
+from search.engine import open_searcher
+from search.hybrid import View
+from search.views.copies import hide_copies
+
+STORY = ("全国总工会近日召开会议，部署开展新就业形态劳动者权益保障工作。会议要求各级工会组织深入快递、外卖、网约车等行业，"
+         "摸清劳动者的实际需求，推动企业与劳动者开展集体协商，在劳动报酬、休息休假、劳动安全等方面形成制度安排。",
+         "会议指出，各地工会已建成一批暖心驿站，为户外劳动者提供饮水、休息、充电等服务，下一步将扩大覆盖面。")
+OTHER = ("天津市静海区的工匠学院把课堂搬到了车间，讲师团走进生产一线，为青年职工讲解数控加工和质量管理的新方法，"
+         "参加培训的职工说，培训内容贴近岗位，回去就能用上。", "学院今年计划开设四十期培训班，覆盖全区两千多名职工。")
+
+
+def reprint(paragraphs: tuple[str, ...]) -> tuple[str, ...]:
+    """A newsroom's reprint: an editor's line added and a few characters changed."""
+    first = paragraphs[0].replace("近日", "日前").replace("一批", "多个")
+    return ("（本报讯）" + first, *paragraphs[1:])
+
+
+def article(aid: str, title: str, paragraphs: tuple[str, ...], source: str = "p1.txt") -> Article:
+    return Article(aid, title, paragraphs, source=source, date="2026-01-12")
+
+
+ORIGINAL = article("a", "全总部署新就业形态劳动者权益保障", STORY)
+COPY = article("b", "（转载）全总：保障新就业形态劳动者权益", reprint(STORY), source="p2.txt")
+TRADITIONAL = article("t", "全總部署權益保障", tuple(opencc.OpenCC("s2t").convert(p) for p in STORY), source="p3.txt")
+UNRELATED = article("u", "工匠学院开进车间", OTHER)
+
+
+def test_copies_are_marked_with_the_first_articles_id_and_others_with_their_own():
+    found = signatures([ORIGINAL, COPY, TRADITIONAL, UNRELATED])
+    similarity = (found[0] == found).mean(axis=1)
+    assert similarity[1] >= THRESHOLD and similarity[2] >= THRESHOLD and similarity[3] < 0.2
+    assert story_keys(["a", "b", "t", "u"], found) == {"a": "a", "b": "a", "t": "a", "u": "u"}
+    short = signatures([article("s", "短", ("太短了。",)), article("s2", "短", ("太短了。",))])
+    assert not short.any() and story_keys(["s", "s2"], short) == {"s": "s", "s2": "s2"}  # too short to tell
+
+
+def test_a_dead_article_is_never_matched_and_the_best_live_match_wins():
+    found = signatures([ORIGINAL, COPY, TRADITIONAL])
+    store = DuplicateStore.build(["a", "b"], found[:2], {"a": "a", "b": "a"})
+    assert story_keys(["t"], found[2:], [(store, lambda aid: True)]) == {"t": "a"}
+    assert story_keys(["t"], found[2:], [(store, lambda aid: aid == "b")]) == {"t": "a"}  # b's story
+    assert story_keys(["t"], found[2:], [(store, lambda aid: False)]) == {"t": "t"}
+
+
+def test_hiding_copies_keeps_the_first_article_of_each_story_in_order():
+    story = {"b": "a", "c": "a"}.get
+    ranked = [("b.p000", 0.9), ("x.p000", 0.8), ("a.p000", 0.7), ("b.p001", 0.6), ("c.p000", 0.5)]
+    kept, hidden = hide_copies(ranked, lambda pid: pid.split(".")[0], lambda aid: story(aid, aid))
+    assert kept == [("b.p000", 0.9), ("x.p000", 0.8), ("b.p001", 0.6)] and hidden == 2
+
+
+@pytest.fixture
+def indexed(settings, fake_encoder):
+    build_index(settings.index_dir, [ORIGINAL, COPY, UNRELATED], tokenizer_from(settings), fake_encoder, ["t"],
+                quiet=True)
+    return settings
+
+
+def test_marks_hold_through_writes_deletes_and_a_merge(indexed, fake_encoder):
+    tokenizer = tokenizer_from(indexed)
+    searcher = open_searcher(indexed, fake_encoder)
+    assert searcher.corpus.copies("a") == ["b"] and searcher.corpus.copies("u") == []
+    apply_update(indexed.index_dir, [TRADITIONAL], [], tokenizer, fake_encoder)  # a copy written later
+    assert open_searcher(indexed, fake_encoder).corpus.copies("a") == ["b", "t"]
+    apply_update(indexed.index_dir, [], ["a"], tokenizer, fake_encoder)  # the first one deleted: its id stays the story
+    later = article("c", "再转载", reprint(reprint(STORY)))
+    apply_update(indexed.index_dir, [later], [], tokenizer, fake_encoder)
+    corpus = open_searcher(indexed, fake_encoder).corpus
+    assert corpus.story("c") == "a" and corpus.copies("b") == ["c", "t"]
+    _, manifest = read_current(indexed.index_dir)
+    merge_segments(indexed.index_dir, [s.name for s in manifest.segments])
+    merged = open_searcher(indexed, fake_encoder).corpus
+    assert len(merged.snapshot.views) == 1
+    assert merged.copies("b") == ["c", "t"] and merged.copies("u") == []
+
+
+def test_a_search_shows_one_article_of_a_story_and_names_its_copies(indexed, fake_encoder):
+    searcher = open_searcher(indexed, fake_encoder)
+    for mode in ("bm25", "dense", "hybrid"):
+        shown = searcher.search("新就业形态劳动者权益保障", mode, k=10)
+        articles = [h.paragraph.article_id for h in shown.hits]
+        assert len({"a", "b"} & set(articles)) == 1, (mode, articles)
+        first = next(h for h in shown.hits if h.paragraph.article_id in ("a", "b"))
+        assert first.similar == sorted({"a", "b"} - {first.paragraph.article_id})
+        everything = searcher.search("新就业形态劳动者权益保障", mode, k=10, view=View(dedup=False))
+        assert {"a", "b"} <= {h.paragraph.article_id for h in everything.hits}, mode
+        assert everything.total - shown.total == sum(h.paragraph.article_id == "b" for h in everything.hits) or \
+            mode != "hybrid"
+    grouped = searcher.search("新就业形态劳动者权益保障", "bm25", view=View(group="article"))
+    assert len({"a", "b"} & {a.article_id for a in grouped.articles}) == 1
+    assert grouped.articles[0].similar in (["a"], ["b"])
+    assert searcher.related("a") == [] or all(aid != "b" for aid, _ in searcher.related("a"))
+
+
+def test_paging_with_copies_hidden_never_repeats_or_skips(settings, fake_encoder):
+    copies = [article(f"c{i:02d}", f"转载{i}", reprint(STORY) if i % 2 else STORY) for i in range(12)]
+    others = [article(f"o{i:02d}", f"其他{i}", (f"第{i}篇：" + OTHER[0], OTHER[1])) for i in range(12)]
+    build_index(settings.index_dir, copies + others, tokenizer_from(settings), fake_encoder, ["t"], quiet=True)
+    searcher = open_searcher(settings, fake_encoder)
+    pages = [searcher.search("职工 劳动者", "bm25", k=3, offset=at).hits for at in range(0, 12, 3)]
+    ids = [h.paragraph.id for page in pages for h in page]
+    assert len(ids) == len(set(ids))
+    assert sum(h.paragraph.article_id.startswith("c") for page in pages for h in page) <= 2  # one story, 2 paragraphs
+    assert np.array_equal([h.rank for page in pages for h in page], np.arange(1, len(ids) + 1))
+
+
+def test_check_finds_marks_that_disagree_with_the_articles(indexed):
+    from index.check import check_index
+    from index.store.minhash_store import STORIES
+
+    _, manifest = read_current(indexed.index_dir)
+    assert check_index(indexed.index_dir)[1] == []
+    folder = indexed.index_dir / manifest.segments[0].name
+    text = (folder / STORIES).read_text(encoding="utf-8")
+    (folder / STORIES).write_text(text.replace('"u"', '"nobody"', 1), encoding="utf-8")
+    assert any("near-duplicate marks" in p for p in check_index(indexed.index_dir)[1])
