@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from api.cli_common import KNOWN_ERRORS, EvalMode, IndexDir, Quiet, fail, load_settings
+from api.cli_common import KNOWN_ERRORS, EvalMode, GroupChoice, IndexDir, Quiet, fail, load_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -34,6 +34,9 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
                  "--condensed", help="Metrics over judged documents only (unjudged hits dropped from each run).")] = False,
              url: Annotated[Optional[str], typer.Option(
                  help="Evaluate the running service at this address (its corpus indexed) instead of a local index.")] = None,
+             group: Annotated[Optional[GroupChoice], typer.Option(
+                 help="The unit scored: article ranks articles by their best paragraph (as group=article shows them) "
+                      "and grades each by its best judged paragraph; default: what the qrels judge.")] = None,
              index_dir: IndexDir = None, quiet: Quiet = False) -> None:
     """Evaluate each mode on a BEIR dataset (its corpus index is built once and reused). Beside the metrics,
     judged@10: the share of each mode's top 10 that the qrels judge."""
@@ -55,7 +58,8 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
 
         try:
             result = evaluate_service(load_dataset(dataset), url, None if mode is EvalMode.all else [mode.value],
-                                      quiet=quiet, condense=condensed, alpha=alpha, fusion=fusion)
+                                      quiet=quiet, condense=condensed, alpha=alpha, fusion=fusion,
+                                      group=group.value if group else None)
             out = summarize(result, Extras(compare, per_query, run_dir, report, False, folds))
         except (DatasetError, *KNOWN_ERRORS) as err:
             fail(err)
@@ -66,7 +70,8 @@ def evaluate(dataset: Annotated[Path, typer.Argument(help="A BEIR-format dataset
         folder = index_dir or eval_index_dir(settings, load_dataset(dataset))
         settings = settings.model_copy(update={"index_dir": folder})
         modes = None if mode is EvalMode.all else [mode.value]
-        result = evaluate_dataset(dataset, settings, modes, quiet=quiet, condense=condensed)
+        result = evaluate_dataset(dataset, settings, modes, quiet=quiet, condense=condensed,
+                                  group=group.value if group else None)
         out = summarize(result, Extras(compare, per_query, run_dir, report, tune, folds))
     except (DatasetError, *KNOWN_ERRORS) as err:
         fail(err)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -10,7 +10,7 @@ from rich.console import Console
 from eval.datasets import Dataset, load_dataset
 from eval.holes import JUDGED_DEPTH, condensed, judged_at
 from eval.metrics import score
-from eval.runs import Legs, Run, Unit, judged_unit, leg_rankings, mode_runs
+from eval.runs import Legs, Run, Unit, judged_level, leg_rankings, mode_runs, scored_level, unit_of
 from index.builder import build_index, fingerprint
 from index.model.embed import Encoder
 from index.model.probe import without_probe
@@ -83,9 +83,11 @@ def score_modes(qrels: dict[str, dict[str, int]], served: dict[str, Run], modes:
 
 def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None = None,
                      params: FusionParams | None = None, encoder: Encoder | None = None,
-                     quiet: bool = False, depth: int = 100, condense: bool = False) -> Evaluation:
+                     quiet: bool = False, depth: int = 100, condense: bool = False,
+                     group: str | None = None) -> Evaluation:
     """Scores of each requested mode (default: all) on the dataset in `folder`, with judged@10 of each mode's
-    run as served; with `condense`, the metrics (and the runs kept) over judged documents only (eval/holes.py).
+    run as served; with `condense`, the metrics (and the runs kept) over judged documents only (eval/holes.py);
+    `group` ("paragraph" or "article"; None: what the qrels judge) the unit scored (eval/runs.scored_level).
 
     Legs are retrieved `max(k0, depth)` deep once, so tuning can try smaller k0 without re-querying.
     """
@@ -95,7 +97,10 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     searcher = open_searcher(settings, encoder)
     params = params or searcher.defaults
     legs = leg_rankings(searcher, dataset.judged_queries(), max(params.k0, depth), quiet)
-    unit = judged_unit(dataset.qrels, legs.article_of)
+    level, qrels = scored_level(dataset.qrels, judged_level(dataset.qrels, legs.article_of), group,
+                                legs.article_of.__getitem__)
+    dataset = replace(dataset, qrels=qrels)
+    unit = unit_of(level, legs.article_of)
     served = mode_runs(legs, params, unit)
     chosen = modes or list(MODES)
     runs, scores = score_modes(dataset.qrels, served, chosen, condense)

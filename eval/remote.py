@@ -13,6 +13,7 @@ may be ordered by id where a local evaluation orders them by the unrounded score
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Callable
 from urllib.parse import quote
 
@@ -22,7 +23,7 @@ from rich.progress import track
 
 from eval.datasets import Dataset
 from eval.evaluate import Evaluation, score_modes
-from eval.runs import Run, to_run
+from eval.runs import Run, scored_level, to_run
 from index.models import article_id_of
 from search.hybrid import MODES, FusionParams
 
@@ -84,11 +85,13 @@ def service_level(client: httpx.Client, qrels: dict[str, dict[str, int]]) -> str
 
 def ask(client: httpx.Client, text: str, mode: str, fusion: dict[str, object]) -> list[dict] | None:
     """The service's ranking for one query as a local evaluation takes it: bm25 and dense, the top DEPTH
-    paragraphs; hybrid, every fused paragraph (paged). None: the service rejected the query as invalid (422)."""
+    paragraphs; hybrid, every fused paragraph (paged), copies of a story included (dedup=false: a local evaluation
+    ranks every unit). None: the service rejected the query as invalid (422)."""
     hits: list[dict] = []
     while True:
         try:
-            answer = client.post("/search", json={"q": text, "k": DEPTH, "offset": len(hits), "mode": mode, **fusion})
+            answer = client.post("/search", json={"q": text, "k": DEPTH, "offset": len(hits), "mode": mode,
+                                                     "dedup": False, **fusion})
         except httpx.HTTPError as err:
             raise ServiceError(f"{client.base_url}/search failed ({type(err).__name__}: {err})") from err
         if answer.status_code == 422:
@@ -122,13 +125,18 @@ def service_runs(client: httpx.Client, queries: dict[str, str], modes: list[str]
 
 
 def evaluate_service(dataset: Dataset, url: str, modes: list[str] | None = None, quiet: bool = False,
-                     condense: bool = False, alpha: float | None = None, fusion: str | None = None) -> Evaluation:
-    """Scores of each requested mode (default: all) of the service at `url` on `dataset`, as evaluate_dataset's."""
+                     condense: bool = False, alpha: float | None = None, fusion: str | None = None,
+                     group: str | None = None) -> Evaluation:
+    """Scores of each requested mode (default: all) of the service at `url` on `dataset`, as evaluate_dataset's
+    (`group`: the unit scored, as there)."""
     chosen = modes or list(MODES)
     overrides = {key: value for key, value in (("alpha", alpha), ("fusion", fusion)) if value is not None}
     with httpx.Client(base_url=url.rstrip("/"), timeout=TIMEOUT_S) as client:
         stats = get_json(client, "/stats")
         level = service_level(client, dataset.qrels)
+        if group is not None:
+            level, qrels = scored_level(dataset.qrels, level, group, article_id_of)
+            dataset = replace(dataset, qrels=qrels)
         served, rejected = service_runs(client, dataset.judged_queries(), chosen, level, overrides, quiet)
     if rejected and rejected == len(dataset.judged_queries()) * len(chosen):
         raise ServiceError(f"{url} rejected every query as invalid (422): is it a zhsearch service of this version?")

@@ -9,6 +9,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import track
 
+from eval.datasets import DatasetError
 from search.fusion import Ranked, collapse
 from search.hybrid import FusionParams, Searcher, fuse
 
@@ -31,6 +32,30 @@ def unit_of(level: str, paragraph_article: Mapping[str, str]) -> Unit:
 def judged_unit(qrels: dict[str, dict[str, int]], paragraph_article: Mapping[str, str]) -> Unit:
     """The unit the qrels judge: paragraphs when every judged id is a paragraph id, else articles."""
     return unit_of(judged_level(qrels, paragraph_article), paragraph_article)
+
+
+def article_qrels(qrels: dict[str, dict[str, int]], article_of: Callable[[str], str]) -> dict[str, dict[str, int]]:
+    """Paragraph judgements as article judgements: an article is graded by its best judged paragraph."""
+    out: dict[str, dict[str, int]] = {}
+    for qid, docs in qrels.items():
+        graded = out.setdefault(qid, {})
+        for pid, grade in docs.items():
+            aid = article_of(pid)
+            graded[aid] = max(grade, graded.get(aid, grade))
+    return out
+
+
+def scored_level(qrels: dict[str, dict[str, int]], judged: str, group: str | None,
+                 article_of: Callable[[str], str]) -> tuple[str, dict[str, dict[str, int]]]:
+    """The unit an evaluation scores and the qrels at that unit: the qrels' own (`judged`) unless `group` names
+    one. `group="article"` over paragraph judgements ranks articles by their best paragraph (what group=article
+    shows) and grades each by its best judged paragraph. Raises DatasetError for paragraphs over article judgements."""
+    if group is None or group == judged:
+        return judged, qrels
+    if group == "article":
+        return "article", article_qrels(qrels, article_of)
+    raise DatasetError("the qrels judge articles, not paragraphs: paragraphs cannot be scored against them "
+                     "(use --group article, or leave --group out)")
 
 
 def to_run(ranked: Ranked, unit: Unit, depth: int) -> dict[str, float]:

@@ -1,5 +1,7 @@
 """Evaluation on a tiny BEIR dataset: runs at document level, ranx metrics, index reuse."""
 
+import pytest
+
 from eval.evaluate import evaluate_dataset
 from eval.metrics import METRICS, score
 from eval.runs import judged_unit, to_run
@@ -34,3 +36,17 @@ def test_index_rebuilt_when_the_sentence_vectors_setting_changes(dataset, settin
     plain = settings.model_copy(update={"sentence_vectors": False})
     evaluate_dataset(dataset, plain, encoder=fake_encoder, quiet=True)
     assert (settings.index_dir / "CURRENT").read_text() != generation
+
+
+def test_article_level_scoring_grades_an_article_by_its_best_judged_paragraph():
+    from eval.datasets import DatasetError
+    from eval.runs import scored_level
+
+    qrels = {"q": {"d1.p000": 1, "d1.p002": 2, "d2.p001": 0}}
+    owners = lambda pid: pid.split(".")[0]  # noqa: E731
+    assert scored_level(qrels, "paragraph", None, owners) == ("paragraph", qrels)
+    assert scored_level(qrels, "paragraph", "article", owners) == ("article", {"q": {"d1": 2, "d2": 0}})
+    articles = {"q": {"d1": 1}}
+    assert scored_level(articles, "article", "article", owners) == ("article", articles)
+    with pytest.raises(DatasetError, match="--group article"):
+        scored_level(articles, "article", "paragraph", owners)
