@@ -159,15 +159,16 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
     """Search the index and print the hits."""
     from api.convert import search_response
     from search.engine import open_searcher
-    from search.views.facets import FACETS
+    from search.views.facets import facet_names
     from search.hybrid import with_overrides
     from search.views.view import View
 
     if not query.strip():
         fail(ValueError("the query is blank: give some words to search for"))
-    names = tuple(dict.fromkeys(f.strip() for f in (facets or "").split(",") if f.strip()))
-    if any(name not in FACETS for name in names):
-        fail(ValueError(f"unknown facet in {facets!r}: ask for {', '.join(FACETS)}"))
+    try:
+        names = facet_names(facets)
+    except ValueError as err:
+        fail(err)
     settings = load_settings(index_dir)
     try:
         searcher = open_searcher(settings)

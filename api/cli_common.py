@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, get_args
 
 import typer
 from rich.console import Console
@@ -19,6 +19,7 @@ from index.settings import Settings
 from index.store.parallel_whoosh import ParallelWriteError
 from index.store.segment import SegmentError
 from index.writer import DiskFullError, IndexChangedError, UnknownArticleError
+from search.views.view import Grouping, Sorting
 
 err_console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and tests
 KNOWN_ERRORS = (IngestError, IndexNotFoundError, IndexMismatchError, ModelLoadError, EmptyCorpusError, ValueError,
@@ -35,14 +36,8 @@ class ModeChoice(str, Enum):
     hybrid = "hybrid"
 
 
-class GroupChoice(str, Enum):
-    paragraph = "paragraph"
-    article = "article"
-
-
-class SortChoice(str, Enum):
-    relevance = "relevance"
-    date = "date"
+GroupChoice = Enum("GroupChoice", {name: name for name in get_args(Grouping)}, type=str)  # search/views/view.py's
+SortChoice = Enum("SortChoice", {name: name for name in get_args(Sorting)}, type=str)
 
 
 class EvalMode(str, Enum):

@@ -22,6 +22,7 @@ def article_out(article: Article, paragraphs: list[Paragraph]) -> ArticleOut:
 
 
 def hit_out(hit: Hit) -> HitOut:
+    """A paragraph result as the API returns it."""
     return HitOut(rank=hit.rank, score=round(hit.score, 6), paragraph_id=hit.paragraph.id,
                   article_id=hit.paragraph.article_id, title=hit.paragraph.title, text=hit.paragraph.text,
                   source=hit.paragraph.source, position=hit.paragraph.position, date=hit.paragraph.date,
@@ -30,6 +31,7 @@ def hit_out(hit: Hit) -> HitOut:
 
 
 def article_hit_out(found: ArticleHit) -> ArticleHitOut:
+    """An article result (group=article): its best paragraph's title, source and date, and its hits."""
     first = found.hits[0].paragraph
     return ArticleHitOut(rank=found.rank, score=round(found.score, 6), article_id=found.article_id, title=first.title,
                          source=first.source, date=first.date, hits=[hit_out(hit) for hit in found.hits],
@@ -37,6 +39,7 @@ def article_hit_out(found: ArticleHit) -> ArticleHitOut:
 
 
 def search_response(result: SearchResult, offset: int, k: int) -> SearchResponse:
+    """A search's result as the API returns it (the page of `k` from `offset`)."""
     view, pool = result.view, result.pool
     return SearchResponse(
         query=result.query, mode=result.mode, took_ms=result.took_ms, total=result.total, offset=offset, k=k,
@@ -48,6 +51,7 @@ def search_response(result: SearchResult, offset: int, k: int) -> SearchResponse
 
 
 def stats_out(searcher: Searcher) -> StatsOut:
+    """GET /stats: what the searcher's corpus view holds and was built with."""
     corpus = searcher.corpus
     info = corpus.info
     return StatsOut(articles=info.articles, paragraphs=info.paragraphs, sources=corpus.sources(), model=without_probe(info.model),
@@ -61,6 +65,7 @@ def stats_out(searcher: Searcher) -> StatsOut:
 
 
 def synonyms_out(searcher: Searcher) -> dict[str, object] | None:
+    """/stats' synonyms: the file, its rule count and what is wrong with its last edit (None: no file)."""
     found = searcher.bm25.synonyms
     if found is None:
         return None
@@ -68,6 +73,7 @@ def synonyms_out(searcher: Searcher) -> dict[str, object] | None:
 
 
 def related_out(searcher: Searcher, article_id: str, found: list[tuple[str, float]]) -> RelatedOut:
+    """GET /articles/{id}/related: each related article's title, source, date and score."""
     out = []
     for other, score in found:
         article = searcher.corpus.article(other)

@@ -47,6 +47,7 @@ def serving_encoder(settings: Settings) -> BatchingEncoder:
     (search/query_batcher.py says why); ONNX Runtime on `serving_threads`."""
     encoder = load_encoder(settings.model_copy(update={"model_threads": serving_threads(settings)}))
     encoder.encode_queries(["工会"])  # every runtime a lone query needs loaded now, not at the first user's query
+    # An encoder without a `runtime` (a test's fake) is treated as torch: one thread, the safe choice.
     return BatchingEncoder(encoder, torch_threads=1 if getattr(encoder, "runtime", "torch") == "torch" else None)
 
 class Timer(Protocol):

@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from search.views.facets import FACETS
+from search.views.facets import facet_names
+from search.views.view import Grouping, Sorting
 
 MAX_QUERY_CHARS = 512
 MAX_K = 100
@@ -35,10 +36,10 @@ class SearchRequest(BaseModel):
     date_to: str | None = Field(None, pattern=DATE_PATTERN, description="Only articles dated on or before (YYYY[-MM[-DD]]; a date of a month or a year meets a range it overlaps).")
     explain: bool = Field(False, description="Each hit with why it ranks there: each leg's score, rank and normalised "
                                              "value, the dense weight and why, what article context added.")
-    group: Literal["paragraph", "article"] = Field(
+    group: Grouping = Field(
         "paragraph", description="article: one result per article, ranked by its best paragraph, with its best 1-3 "
                                  "paragraphs (paging and total count articles).")
-    sort: Literal["relevance", "date"] = Field(
+    sort: Sorting = Field(
         "relevance", description="date: newest first (undated last), ties by relevance, within the candidate pool "
                                  "(`pool` in the response says which).")
     facets: str | None = Field(None, max_length=64, description="Comma-separated: source, month. Counts of the pool's "
@@ -50,16 +51,11 @@ class SearchRequest(BaseModel):
     @field_validator("facets")
     @classmethod
     def known_facets(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        names = [name.strip() for name in value.split(",") if name.strip()]
-        unknown = [name for name in names if name not in FACETS]
-        if unknown:
-            raise ValueError(f"unknown facet {unknown[0]!r}: ask for {', '.join(FACETS)}")
-        return ",".join(dict.fromkeys(names))
+        return None if value is None else ",".join(facet_names(value))
 
     def facet_names(self) -> tuple[str, ...]:
-        return tuple(self.facets.split(",")) if self.facets else ()
+        """The facets asked for (validated), in order."""
+        return facet_names(self.facets)
 
     @field_validator("q")
     @classmethod
@@ -125,8 +121,8 @@ class SearchResponse(BaseModel):
     total: int = Field(description="Results that can be paged through: paragraphs, or articles with group=article.")
     offset: int
     k: int
-    group: Literal["paragraph", "article"] = "paragraph"
-    sort: Literal["relevance", "date"] = "relevance"
+    group: Grouping = "paragraph"
+    sort: Sorting = "relevance"
     dedup: bool = True
     hits: list[HitOut] = Field(description="Paragraph results (empty with group=article).")
     articles: list[ArticleHitOut] | None = Field(None, description="Article results, with group=article.")

@@ -16,17 +16,17 @@ from search.synonyms.rules import SynonymFile
 def open_searcher(settings: Settings, encoder: Encoder | None = None, previous: Searcher | None = None) -> Searcher:
     """A Searcher over the current commit point of `settings.index_dir` (reusing `previous`'s open segments).
 
-    Raises IndexNotFoundError or IndexMismatchError with the fix in the message.
+    Raises IndexNotFoundError, IndexMismatchError or SynonymFileError with the fix in the message.
     """
     current_name(settings.index_dir)  # fail fast, before loading the model
     tokenizer = tokenizer_from(settings)
+    synonyms = previous.bm25.synonyms if previous is not None else synonym_file(settings, tokenizer)  # fast too
     encoder = encoder or load_encoder(settings)
     before = previous.corpus if previous is not None and isinstance(previous.corpus, EmbeddedCorpus) else None
     snapshot = open_snapshot(settings.index_dir, encoder.config(), tokenizer.config(),
                              before.snapshot if before is not None else None)
     if before is not None and snapshot is before.snapshot:
         return previous  # the same commit point: the same searcher, its caches warm
-    synonyms = previous.bm25.synonyms if previous is not None else synonym_file(settings, tokenizer)
     return Searcher(EmbeddedCorpus(snapshot, settings, before), tokenizer, encoder, settings, synonyms)
 
 

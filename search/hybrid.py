@@ -9,6 +9,7 @@ from functools import lru_cache, partial
 from typing import Literal
 
 import numpy as np
+from whoosh.query import NullQuery
 
 from index.model.embed import Encoder
 from index.models import Paragraph, article_id_of
@@ -205,7 +206,8 @@ class Searcher:
     def related(self, article_id: str, k: int = 5) -> Ranked:
         """Articles related to `article_id` (search/views/related.py); UnknownArticleError for an unknown one."""
         def by_title(text: str, depth: int) -> tuple[Ranked, int]:
-            return self.corpus.bm25(self.bm25.plain_query(text), depth, NO_FILTER, count=False)
+            query = self.bm25.plain_query(text)
+            return ([], 0) if query is NullQuery else self.corpus.bm25(query, depth, NO_FILTER, count=False)
 
         return related_articles(self.corpus, by_title, article_id, k, self.tokenizer.fold_traditional)
 

@@ -1,7 +1,9 @@
 // The zhsearch page: state <-> URL, GET /search, results (articles or paragraphs) with highlights, paging,
 // sorting, filters and facets.
 // Document and user text only ever reaches the page through textContent / text nodes.
-"use strict";
+import { explainRows } from "./explain.js";
+import { renderFacets } from "./facets.js";
+import { fillRelated } from "./related.js";
 
 (() => {
   const K = 10; // hits per page
@@ -10,7 +12,6 @@
   const FILTERS = ["source", "article_id", "date_from", "date_to"];
   const GROUPS = ["article", "paragraph"]; // the first is the page's default
   const SORTS = ["relevance", "date"];
-  const UNDATED = "undated"; // the month facet of results without a full date
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -185,7 +186,7 @@
     ui.status.textContent = `共 ${body.total} ${unit} · 第 ${first}–${last} · ${MODES[body.mode] || body.mode}${order}`
       + ` · 用时 ${formatMs(body.took_ms)}`;
     ui.hits.replaceChildren(...items.map(articles ? articleElement : hitElement));
-    renderFacets(body);
+    renderFacets(ui.facets, body, state, navigate);
     ui.hits.start = first;
     const lastPage = Math.min(Math.ceil(body.total / K), Math.floor(MAX_OFFSET / K) + 1);
     ui.pager.hidden = lastPage <= 1 && state.page <= 1;
@@ -197,56 +198,6 @@
 
   function formatMs(ms) {
     return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
-  }
-
-  // ---- facets: counts per source and month, each a filter to click ----
-
-  function monthBounds(month) {
-    const [year, m] = month.split("-").map(Number);
-    const lastDay = new Date(Date.UTC(year, m, 0)).getUTCDate(); // day 0 of the next month
-    return [`${month}-01`, `${month}-${String(lastDay).padStart(2, "0")}`];
-  }
-
-  function facetButton(facet, value, count) {
-    const label = facet === "month" && value === UNDATED ? "无日期" : value;
-    const active = facet === "source" ? state.source === value
-      : value !== UNDATED && [state.date_from, state.date_to].join() === monthBounds(value).join();
-    const element = document.createElement(value === UNDATED ? "span" : "button");
-    element.className = active ? "facet-value active" : "facet-value";
-    element.dataset.value = value;
-    element.append(`${label} `);
-    const number = document.createElement("b");
-    number.textContent = String(count);
-    element.append(number);
-    if (value === UNDATED) {
-      element.title = "没有完整日期的结果（不能按日期筛选） results without a full date";
-      return element;
-    }
-    element.type = "button";
-    element.setAttribute("aria-pressed", String(active));
-    element.title = active ? "取消这个筛选 remove this filter" : "只看这些结果 only these";
-    element.addEventListener("click", () => {
-      const next = { ...state, page: 1 };
-      if (facet === "source") next.source = active ? "" : value;
-      else [next.date_from, next.date_to] = active ? ["", ""] : monthBounds(value);
-      navigate(next);
-    });
-    return element;
-  }
-
-  function renderFacets(body) {
-    const facets = body.facets || {};
-    let any = false;
-    for (const box of ui.facets.querySelectorAll(".facet")) {
-      const values = facets[box.dataset.facet] || [];
-      box.hidden = values.length === 0;
-      any = any || values.length > 0;
-      box.querySelector(".facet-values")
-        .replaceChildren(...values.map((v) => facetButton(box.dataset.facet, v.value, v.count)));
-    }
-    const pool = ui.facets.querySelector(".facet-pool");
-    pool.textContent = body.pool ? `统计范围 counted over: ${body.pool.what}` : "";
-    ui.facets.hidden = !any;
   }
 
   // ---- one article: its best paragraph as the hit, the others that match under it ----
@@ -336,32 +287,6 @@
     return explained;
   }
 
-  function fmt(value) {
-    return value === null || value === undefined ? "—" : Number(value).toFixed(4);
-  }
-
-  function explainRows(why) {
-    const rows = [];
-    for (const leg of ["bm25", "dense"]) {
-      const part = why[leg];
-      if (!part) continue;
-      const name = leg === "bm25" ? "关键词 BM25" : "语义 dense";
-      let line = part.rank ? `${fmt(part.score)}，第 ${part.rank} 名` : "不在候选中 not a candidate";
-      if (part.normalised !== undefined) line += `；归一化 normalised ${fmt(part.normalised)}`;
-      if (part.paragraph_cosine !== undefined) {
-        line += `（段落 paragraph ${fmt(part.paragraph_cosine)}，最佳句子 best sentence ${fmt(part.best_sentence_cosine)}）`;
-      }
-      rows.push([name, line]);
-    }
-    if (why.fusion) {
-      rows.push(["融合 fusion", `${why.fusion}，语义权重 dense weight ${fmt(why.dense_weight)}：${why.why}`]);
-      rows.push(["融合得分 fused", fmt(why.fused)]);
-      rows.push(["文章上下文 article context", `+${fmt(why.article_context.added)}`]);
-    }
-    rows.push(["得分 score", fmt(why.score)]);
-    return rows;
-  }
-
   async function toggleExplain(hit, button, box) {
     const open = button.getAttribute("aria-expanded") === "true";
     button.setAttribute("aria-expanded", String(!open));
@@ -433,62 +358,9 @@
       related.className = "related";
       body.replaceChildren(...articleNodes(article, hit), related);
       body.dataset.loaded = "true";
-      fillRelated(related, hit.article_id);
+      fillRelated(related, hit.article_id, loadArticle);
     } catch (err) {
       body.textContent = `无法载入文章：${err.message}`;
-    }
-  }
-
-  // ---- related stories under an opened article: each opens in place ----
-
-  async function fillRelated(section, articleId) {
-    try {
-      const response = await fetch(`/articles/${encodeURIComponent(articleId)}/related?k=5`,
-        { headers: { Accept: "application/json" } });
-      const body = await response.json().catch(() => null);
-      if (!response.ok || !body || !Array.isArray(body.related) || body.related.length === 0) return;
-      const heading = document.createElement("h4");
-      heading.textContent = "相关报道";
-      const list = document.createElement("ul");
-      for (const other of body.related) {
-        const item = document.createElement("li");
-        const details = document.createElement("details");
-        details.dataset.articleId = other.article_id;
-        const summary = document.createElement("summary");
-        summary.textContent = other.title || other.article_id;
-        const about = [other.date, other.source].filter(Boolean).join(" · ");
-        if (about) {
-          const small = document.createElement("span");
-          small.className = "related-about";
-          small.textContent = ` ${about}`;
-          summary.append(small);
-        }
-        const text = document.createElement("div");
-        details.append(summary, text);
-        details.addEventListener("toggle", async () => {
-          if (!details.open || text.dataset.loaded) return;
-          text.textContent = "载入中… loading";
-          try {
-            const article = await loadArticle(other.article_id);
-            const paragraphs = document.createElement("ol");
-            paragraphs.className = "paragraphs";
-            for (const p of article.paragraphs) {
-              const li = document.createElement("li");
-              li.textContent = p.text;
-              paragraphs.append(li);
-            }
-            text.replaceChildren(paragraphs);
-            text.dataset.loaded = "true";
-          } catch (err) {
-            text.textContent = `无法载入文章：${err.message}`;
-          }
-        });
-        item.append(details);
-        list.append(item);
-      }
-      section.replaceChildren(heading, list);
-    } catch (err) {
-      // no related stories shown: the article itself is there
     }
   }
 

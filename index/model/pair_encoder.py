@@ -22,22 +22,27 @@ class PairEncoder:
     def __init__(self, lone: Callable[[], Encoder], rest: Encoder, lone_side: str, batch: int = QUERY_BATCH) -> None:
         self._make_lone = lone
         self._lone: Encoder | None = None
+        self._refused: ModelLoadError | None = None
         self._lock = threading.Lock()
         self.rest = rest
         self.lone_side = lone_side  # "runtime/dtype" of the lone encoder
         self.batch = batch
         self.name = rest.name
         self.dim = rest.dim
+        self.runtime = getattr(rest, "runtime", "torch")  # what encodes its batches and passages (the service sizes torch's threads by it)
 
     def _lone_encoder(self) -> Encoder:
         with self._lock:
+            if self._refused is not None:  # checked once: a disagreeing runtime is not loaded again at every query
+                raise self._refused
             if self._lone is None:
                 lone = self._make_lone()
                 least = agreement(self.rest.encode_queries(PROBE_TEXTS), lone.encode_queries(PROBE_TEXTS))
                 if least < VECTOR_TOLERANCE:
-                    raise ModelLoadError(f"query vectors of {self.lone_side} agree with "
-                                         f"{self.rest.describe()['passages']} only to cosine {least:.4f}: "
-                                         "set ZHSEARCH_MODEL_RUNTIME to torch or onnx")
+                    self._refused = ModelLoadError(f"query vectors of {self.lone_side} agree with "
+                                                   f"{self.rest.describe()['passages']} only to cosine {least:.4f}: "
+                                                   "set ZHSEARCH_MODEL_RUNTIME to torch or onnx")
+                    raise self._refused
                 self._lone = lone
             return self._lone
 

@@ -9,6 +9,15 @@ FACETS = ("source", "month")
 UNDATED = "undated"  # the month of a result without a full date
 
 
+def facet_names(text: str | None) -> tuple[str, ...]:
+    """The facets a comma-separated list asks for, in order, once each; ValueError naming the choices for another."""
+    names = tuple(dict.fromkeys(name.strip() for name in (text or "").split(",") if name.strip()))
+    unknown = [name for name in names if name not in FACETS]
+    if unknown:
+        raise ValueError(f"unknown facet {unknown[0]!r}: ask for {', '.join(FACETS)}")
+    return names
+
+
 def month_of(date: str | None) -> str:
     """"2024-12" for "2024-12-10" or "2024-12"; UNDATED for no date or one without a year ("--12-18")."""
     if date and len(date) >= 7 and date[:4].isdigit() and date[4] == "-":

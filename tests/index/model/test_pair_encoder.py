@@ -41,6 +41,9 @@ def test_a_lone_query_goes_to_the_lone_encoder_batches_and_passages_to_the_rest(
 
 
 def test_a_lone_runtime_out_of_the_passages_space_is_refused():
-    pair = PairEncoder(lambda: Shifted(0.5), FakeEncoder(), "onnx/int8")
-    with pytest.raises(ModelLoadError, match="agree with fake only to cosine 0.8"):
-        pair.encode_queries(["工会"])
+    made = []
+    pair = PairEncoder(lambda: made.append(1) or Shifted(0.5), FakeEncoder(), "onnx/int8")
+    for _ in range(2):
+        with pytest.raises(ModelLoadError, match="agree with fake only to cosine 0.8"):
+            pair.encode_queries(["工会"])
+    assert made == [1]  # refused once, not loaded again at every query
