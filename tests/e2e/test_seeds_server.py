@@ -1,6 +1,7 @@
 """End to end: the real CLI indexes seeds/ with the real model, a real server answers on loopback."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -140,3 +141,38 @@ def test_explain_gives_the_numbers_the_ranking_used(server):
         assert "adaptive" in why["why"]
     assert blended  # the check above ran
     assert httpx.get(f"{server}/search", params={"q": "工会", "k": 2}).json()["hits"][0]["explain"] is None
+
+
+def test_views_related_and_dedup_on_the_seed_index(server):
+    """group, sort=date, facets, related stories and dedup through the API on the real seed index."""
+    body = httpx.get(f"{server}/search", params={"q": "工会", "mode": "bm25", "group": "article", "sort": "date",
+                                                 "facets": "source,month", "k": 20}).json()
+    articles = body["articles"]
+    ids = [a["article_id"] for a in articles]
+    assert len(ids) == len(set(ids)) == min(20, body["total"]) and body["pool"]["what"] == "every match"
+    dated = [a["date"] for a in articles if a["date"] and a["date"][:1].isdigit()]
+    assert dated and dated == sorted(dated, reverse=True)  # the seed pages' dates, newest first
+    sources = httpx.get(f"{server}/stats").json()["sources"]
+    assert {v["value"] for v in body["facets"]["source"]} <= set(sources)
+    assert sum(v["count"] for v in body["facets"]["source"]) == body["total"]
+    related = httpx.get(f"{server}/articles/{ids[0]}/related", params={"k": 3}).json()["related"]
+    assert 1 <= len(related) <= 3 and ids[0] not in [r["article_id"] for r in related]
+    # the seed pages hold no reprint: every story is one article, and dedup=false changes nothing
+    plain = httpx.get(f"{server}/search", params={"q": "职工培训", "k": 10}).json()
+    every = httpx.get(f"{server}/search", params={"q": "职工培训", "k": 10, "dedup": "false"}).json()
+    assert [h["paragraph_id"] for h in plain["hits"]] == [h["paragraph_id"] for h in every["hits"]]
+    assert all(h["similar"] == [] for h in plain["hits"])
+
+
+def test_a_synonym_file_adds_the_other_name_on_the_seed_index(seeds_index):
+    """The seed pages say 新就业形态劳动者; with eval/synonyms/seeds.txt a query for 新业态劳动者 finds and
+    highlights it, without the file only 劳动者 is matched."""
+    def top_highlights(env: dict[str, str]) -> set[str]:
+        done = subprocess.run([*ZHSEARCH, "search", "新业态劳动者", "--mode", "bm25", "-k", "3", "--json",
+                               "--index-dir", str(seeds_index)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300, env={**os.environ, **env})
+        assert done.returncode == 0, done.stderr
+        return {span["text"] for hit in json.loads(done.stdout)["hits"] for span in hit["highlights"]}
+
+    assert not any("就业" in text for text in top_highlights({"ZHSEARCH_SYNONYMS": ""}))
+    assert any("就业" in text for text in top_highlights({"ZHSEARCH_SYNONYMS": str(ROOT / "eval/synonyms/seeds.txt")}))
