@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,18 @@ class DuplicateStore:
     def story(self, article_id: str) -> str:
         """The story an article of this segment belongs to (its own id when it is nobody's copy)."""
         return self.stories.get(article_id, article_id)
+
+    def marked_as(self, story: str) -> tuple[str, ...]:
+        """This segment's articles marked as copies of `story` (deleted ones too)."""
+        return self._by_story.get(story, ())
+
+    @cached_property
+    def _by_story(self) -> dict[str, tuple[str, ...]]:
+        """story -> the articles marked with it: the marks inverted once (the segment never changes)."""
+        found: dict[str, list[str]] = {}
+        for aid, story in self.stories.items():
+            found.setdefault(story, []).append(aid)
+        return {story: tuple(aids) for story, aids in found.items()}
 
     def candidates(self, keys: np.ndarray) -> np.ndarray:
         """Rows sharing at least one band key with `keys` (BANDS,), sorted, once each."""

@@ -10,7 +10,7 @@ segments' rows (deleted rows never allowed), cached per filter.
 from __future__ import annotations
 
 import threading
-from functools import cached_property, lru_cache, partial
+from functools import lru_cache, partial
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -22,7 +22,7 @@ from index.snapshot import Snapshot
 from search.corpus import CorpusInfo
 from search.embedded.collection import Collection, Part
 from search.embedded.masks import segment_mask
-from search.embedded.stories import Stories, stories_of
+from search.embedded.stories import copies_in, story_in
 from search.embedded.segment_dense import DensePart, SegmentDense
 from search.filters import Filter
 from search.fusion import Ranked, ordered
@@ -45,6 +45,7 @@ class EmbeddedCorpus:
                                    default=0.0)
         self.info = corpus_info(snapshot, self.sentence_weight)
         self._masks = lru_cache(maxsize=FILTER_CACHE)(partial(rows_meeting, snapshot))  # no cycle through self
+        self.has_copies = any(v.segment.duplicates.stories for v in snapshot.views)  # else every story is one article
         self._local = threading.local()
 
     # ------------------------------------------------------------------ documents
@@ -61,16 +62,11 @@ class EmbeddedCorpus:
     def live_paragraphs(self) -> Iterator[Paragraph]:
         return self.snapshot.live_paragraphs()
 
-    @cached_property
-    def stories(self) -> Stories:
-        """This snapshot's stories of two live articles or more (search/embedded/stories.py), found once."""
-        return stories_of(self.snapshot)
-
     def story(self, article_id: str) -> str:
-        return self.stories.story(article_id)
+        return story_in(self.snapshot, article_id) if self.has_copies else article_id
 
     def copies(self, article_id: str) -> list[str]:
-        return self.stories.copies(article_id)
+        return copies_in(self.snapshot, article_id) if self.has_copies else []
 
     def sources(self) -> list[str]:
         return self.snapshot.sources()

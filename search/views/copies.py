@@ -17,9 +17,12 @@ def hide_copies(ranked: Sequence[tuple[str, float]], article_of: Callable[[str],
     """`ranked` without the paragraphs of articles whose story an article ranked earlier shows; and how many
     paragraphs were left out. Invariant: the order of what is kept is unchanged."""
     shown_by: dict[str, str] = {}  # story -> the article that shows it
+    story: dict[str, str] = {}  # article -> its story, asked once per article
     kept: Ranked = []
     for pid, score in ranked:
         aid = article_of(pid)
-        if shown_by.setdefault(story_of(aid), aid) == aid:
+        if aid not in story:
+            story[aid] = story_of(aid)
+        if shown_by.setdefault(story[aid], aid) == aid:
             kept.append((pid, score))
     return kept, len(ranked) - len(kept)
