@@ -43,9 +43,10 @@ def serving_threads(settings: Settings) -> int:
 
 
 def serving_encoder(settings: Settings) -> BatchingEncoder:
-    """The service's encoder: concurrent queries share a forward pass; torch, where it runs, on one thread
-    (search/query_batcher.py says why); ONNX Runtime on `serving_threads`."""
-    encoder = load_encoder(settings.model_copy(update={"model_threads": serving_threads(settings)}))
+    """The service's encoder: concurrent queries share a forward pass; under auto every side on ONNX Runtime
+    (index/model/runtime.plan, `serving`), on `serving_threads`; torch, where named, on one thread
+    (search/query_batcher.py says why)."""
+    encoder = load_encoder(settings.model_copy(update={"model_threads": serving_threads(settings)}), serving=True)
     encoder.encode_queries(["工会"])  # every runtime a lone query needs loaded now, not at the first user's query
     # An encoder without a `runtime` (a test's fake) is treated as torch: one thread, the safe choice.
     return BatchingEncoder(encoder, torch_threads=1 if getattr(encoder, "runtime", "torch") == "torch" else None)

@@ -36,6 +36,17 @@ def test_plan(runtime, dtype, bf16, four_bit, expected):
     assert plan(runtime, dtype, bf16, four_bit) == expected
 
 
+@pytest.mark.parametrize("runtime, dtype, bf16, four_bit, expected", [
+    ("auto", "auto", True, True, ONNX_AUTO),  # a service: ONNX Runtime even where torch computes bfloat16
+    ("auto", "auto", False, True, ONNX_AUTO),
+    ("auto", "auto", True, False, same(("torch", "bfloat16"))),  # another model: torch, as ever
+    ("auto", "bfloat16", True, True, same(("torch", "bfloat16"))),  # named: as named
+    ("torch", "auto", True, True, same(("torch", "bfloat16"))),
+])
+def test_a_service_plans_onnx_runtime_under_auto(runtime, dtype, bf16, four_bit, expected):
+    assert plan(runtime, dtype, bf16, four_bit, serving=True) == expected
+
+
 @pytest.mark.parametrize("runtime, dtype, four_bit, fix", [
     ("torch", "int8", True, "ZHSEARCH_MODEL_RUNTIME=onnx"),
     ("onnx", "bfloat16", True, "ZHSEARCH_MODEL_RUNTIME=torch"),
