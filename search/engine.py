@@ -21,7 +21,7 @@ def open_searcher(settings: Settings, encoder: Encoder | None = None, previous: 
     current_name(settings.index_dir)  # fail fast, before loading the model
     tokenizer = tokenizer_from(settings)
     synonyms = previous.bm25.synonyms if previous is not None else synonym_file(settings, tokenizer)  # fast too
-    encoder = encoder or load_encoder(settings)
+    encoder = encoder or load_encoder(settings, serving=True)  # it encodes queries: ONNX Runtime, no torch
     before = previous.corpus if previous is not None and isinstance(previous.corpus, EmbeddedCorpus) else None
     snapshot = open_snapshot(settings.index_dir, encoder.config(), tokenizer.config(),
                              before.snapshot if before is not None else None)

@@ -60,7 +60,8 @@ def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = F
         bf16: the CPU computes bfloat16 natively.
         four_bit: the model's weights are 4-bit blocks (the default model): the ONNX graph can
             compute in int8 (cosine >= 0.9998 to float32), and auto runs it on ONNX Runtime.
-        serving: for a service, whose passages are writes of a few articles beside searches:
+        serving: for a searcher (a service, `zhsearch search`), whose passages are at most writes of a few
+            articles beside searches:
             auto keeps every side on ONNX Runtime even where torch computes bfloat16 (measured at
             100k with one write a second beside 8 searching clients: search p99 x1.64-1.97 of
             the same without writes against x2.39-3.47 with torch, server growth 77-93 MB against
