@@ -163,7 +163,8 @@ def merged(parts: Sequence[tuple[DuplicateStore, Sequence[Article]]]) -> Duplica
     at = 0
     for store, articles in parts:
         if store.marked:
-            rows[at:at + len(articles)] = store.signatures[[store.row_of[a.id] for a in articles]] if articles else rows[:0]
+            if articles:
+                rows[at:at + len(articles)] = store.signatures[[store.row_of[a.id] for a in articles]]
             stories.update((a.id, store.story(a.id)) for a in articles)
         else:
             rows[at:at + len(articles)] = signatures(list(articles))

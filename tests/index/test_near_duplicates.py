@@ -128,3 +128,31 @@ def test_check_finds_marks_that_disagree_with_the_articles(indexed):
     text = (folder / STORIES).read_text(encoding="utf-8")
     (folder / STORIES).write_text(text.replace('"u"', '"nobody"', 1), encoding="utf-8")
     assert any("near-duplicate marks" in p for p in check_index(indexed.index_dir)[1])
+
+
+def test_a_merge_marks_the_articles_of_a_segment_from_before_marks():
+    from index.store.minhash_store import empty, merged
+
+    marked = DuplicateStore.build(["a"], signatures([ORIGINAL]), {"a": "a"})
+    old = empty(["b", "u"])  # written before near-duplicates were marked: no signatures
+    out = merged([(marked, [ORIGINAL]), (old, [COPY, UNRELATED])])
+    assert out.ids == ["a", "b", "u"] and out.marked
+    assert (out.story("a"), out.story("b"), out.story("u")) == ("a", "a", "u")
+    assert out.signatures[1].any() and np.array_equal(out.signatures[0], marked.signatures[0])
+
+
+def test_band_candidates_are_every_row_sharing_a_band_key_as_brute_force_finds_them():
+    from index.ingest.minhash import BANDS, NUM_PERM, band_keys
+
+    rng = np.random.default_rng(7)
+    rows = rng.integers(1, 5, size=(301, NUM_PERM), dtype=np.uint32)  # 4 values: many shared bands
+    rows[5] = 0  # a row too short to sign: never a candidate
+    store = DuplicateStore.build([f"a{i}" for i in range(len(rows))], rows, {})
+    found = 0
+    for probe in (rows[3], rows[5] + 1, rng.integers(1, 5, NUM_PERM, dtype=np.uint32)):
+        keys = band_keys(probe[None, :])[0]
+        every = band_keys(rows)
+        expected = [r for r in range(len(rows)) if r != 5 and (every[r] == keys).any()]
+        assert store.candidates(keys).tolist() == expected and len(keys) == BANDS
+        found += len(expected)
+    assert found > 3  # the check compared something
