@@ -14,7 +14,7 @@ from index.manifest import IndexMismatchError
 from index.settings import Settings
 from search.engine import open_searcher
 from search.hybrid import Searcher
-from search.query_batcher import BatchingEncoder
+from search.serving.query_batcher import BatchingEncoder
 from search.synonyms.rules import SynonymFileError
 
 LOAD_ERRORS = (IndexNotFoundError, IndexMismatchError, ModelLoadError, FileNotFoundError, UnreadableCommitError,
@@ -45,7 +45,7 @@ def serving_threads(settings: Settings) -> int:
 def serving_encoder(settings: Settings) -> BatchingEncoder:
     """The service's encoder: concurrent queries share a forward pass; under auto every side on ONNX Runtime
     (index/model/runtime.plan, `serving`), on `serving_threads`; torch, where named, on one thread
-    (search/query_batcher.py says why)."""
+    (search/serving/query_batcher.py says why)."""
     encoder = load_encoder(settings.model_copy(update={"model_threads": serving_threads(settings)}), serving=True)
     encoder.encode_queries(["工会"])  # every runtime a lone query needs loaded now, not at the first user's query
     # An encoder without a `runtime` (a test's fake) is treated as torch: one thread, the safe choice.
@@ -121,7 +121,7 @@ class SearcherHolder:
 
     def __init__(self, settings: Settings, encoder: Encoder | None = None, poll_seconds: float = 0.5) -> None:
         self.settings = settings
-        # Requests run in threads: concurrent queries are encoded together (search/query_batcher.py).
+        # Requests run in threads: concurrent queries are encoded together (search/serving/query_batcher.py).
         self.encoder = BatchingEncoder(encoder) if encoder else None
         self.searcher: Searcher | None = None
         self.problem = ""

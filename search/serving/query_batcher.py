@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from index.model.embed import Encoder
-from search.recent_vectors import RECENT_QUERIES, RecentVectors
+from search.serving.recent_vectors import RECENT_QUERIES, RecentVectors
 
 MAX_BATCH = 32  # queries per forward pass at most
 
@@ -30,7 +30,7 @@ class BatchingEncoder:
     """An Encoder whose `encode_queries` batches concurrent callers; passages go straight through.
 
     Invariant: each caller gets exactly the rows of its own texts, in its order, and a text asked
-    again while it is recent gets the same vector (search/recent_vectors.py).
+    again while it is recent gets the same vector (search/serving/recent_vectors.py).
     """
 
     def __init__(self, inner: Encoder, max_batch: int = MAX_BATCH, torch_threads: int | None = None,

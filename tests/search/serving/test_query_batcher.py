@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fakes import FakeEncoder
-from search.query_batcher import BatchingEncoder
+from search.serving.query_batcher import BatchingEncoder
 
 
 class GatedEncoder(FakeEncoder):

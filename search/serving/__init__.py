@@ -1,0 +1,1 @@
+"""Encoding queries for a concurrent service: batched forward passes, recent vectors kept."""
