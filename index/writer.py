@@ -228,7 +228,7 @@ def _commit(index_dir: Path, manifest: Manifest, where: _Locations, final: dict[
     segments = list(manifest.segments)
     upserts = [p for p in final.values() if p is not None]
     if upserts:
-        existing = [(_DUPLICATES.get(index_dir, segment.name), partial(_live_elsewhere, where, final))
+        existing = [(_DUPLICATES.get(index_dir, segment.name), partial(_live_here, where, final, segment.name))
                     for segment in manifest.segments]
         segments.append(_write_segment(index_dir, upserts, tokenizer, checkpoint, ann_threshold,
                                        manifest.sentence_vectors, existing))
@@ -257,9 +257,11 @@ def _commit(index_dir: Path, manifest: Manifest, where: _Locations, final: dict[
     return new
 
 
-def _live_elsewhere(where: _Locations, final: dict[str, PreparedArticle | None], article_id: str) -> bool:
-    """True for an article that stays live through this commit (not deleted, not replaced by it)."""
-    return article_id not in final and where.live(article_id)
+def _live_here(where: _Locations, final: dict[str, PreparedArticle | None], segment: str, article_id: str) -> bool:
+    """True when `segment`'s version of an article is its live one and stays live through this commit (not
+    deleted, not replaced by it): an older segment's tombstoned version of a live article is not."""
+    found = where.where(article_id)
+    return article_id not in final and found is not None and found.name == segment
 
 
 def _marks(upserts: list[PreparedArticle], existing) -> DuplicateStore:

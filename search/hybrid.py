@@ -250,15 +250,19 @@ class Searcher:
     def _without_copies(self, query: str, mode: Mode, need: int, params: FusionParams,
                         flt: Filter) -> tuple[Ranked, int, Trace]:
         """The ranking with copies of a story hidden (search/views/copies.py), at least `need` long where there are
-        enough: fetched deeper while copies leave it short. `total` leaves out the copies hidden among what was
-        fetched (exact for hybrid, whose ranking is all its candidates)."""
+        enough: fetched deeper while copies leave it short. `total` leaves out the hidden copies: exactly for
+        hybrid (its ranking is all its candidates) and for bm25 (where copies are hidden, every match is
+        fetched, up to POOL_LIMIT: a page past the last is never promised); for dense, whose every paragraph
+        matches, it leaves out those hidden among what was fetched."""
         depth = min(POOL_LIMIT, 2 * need)  # a top 2k costs what a top k does: one round where copies are few
         while True:
             ranked, total, trace = self.traced(query, mode, depth, params, flt)
             kept, hidden = hide_copies(ranked, article_id_of, self.corpus.story)
-            if not hidden or len(kept) >= need or mode == "hybrid" or len(ranked) < depth or depth >= POOL_LIMIT:
-                return kept, total - hidden, trace
-            depth = min(POOL_LIMIT, 2 * depth)
+            exhausted = mode == "hybrid" or len(ranked) < depth or depth >= POOL_LIMIT
+            short = len(kept) < need or (mode == "bm25" and hidden > 0)
+            if not hidden or exhausted or not short:
+                return kept, (len(kept) if mode == "bm25" and len(ranked) < depth else total - hidden), trace
+            depth = min(POOL_LIMIT, 4 * depth)
 
     def _hits(self, query: str, page: Ranked, first_rank: int, explained: dict[str, dict]) -> list[Hit]:
         terms = self.bm25.query_terms(query)

@@ -186,7 +186,7 @@ import { fillRelated } from "./related.js";
     ui.status.textContent = `共 ${body.total} ${unit} · 第 ${first}–${last} · ${MODES[body.mode] || body.mode}${order}`
       + ` · 用时 ${formatMs(body.took_ms)}`;
     ui.hits.replaceChildren(...items.map(articles ? articleElement : hitElement));
-    renderFacets(ui.facets, body, state, navigate);
+    renderFacets(ui.facets, body, () => state, navigate);
     ui.hits.start = first;
     const lastPage = Math.min(Math.ceil(body.total / K), Math.floor(MAX_OFFSET / K) + 1);
     ui.pager.hidden = lastPage <= 1 && state.page <= 1;

@@ -9,7 +9,8 @@ function monthBounds(month) {
   return [`${month}-01`, `${month}-${String(lastDay).padStart(2, "0")}`];
 }
 
-function facetButton(facet, value, count, state, navigate) {
+function facetButton(facet, value, count, currentState, navigate) {
+  const state = currentState();
   const label = facet === "month" && value === UNDATED ? "无日期" : value;
   const active = facet === "source" ? state.source === value
     : value !== UNDATED && [state.date_from, state.date_to].join() === monthBounds(value).join();
@@ -28,7 +29,7 @@ function facetButton(facet, value, count, state, navigate) {
   element.setAttribute("aria-pressed", String(active));
   element.title = active ? "取消这个筛选 remove this filter" : "只看这些结果 only these";
   element.addEventListener("click", () => {
-    const next = { ...state, page: 1 };
+    const next = { ...currentState(), page: 1 };
     if (facet === "source") next.source = active ? "" : value;
     else [next.date_from, next.date_to] = active ? ["", ""] : monthBounds(value);
     navigate(next);
@@ -36,7 +37,8 @@ function facetButton(facet, value, count, state, navigate) {
   return element;
 }
 
-export function renderFacets(container, body, state, navigate) {
+// `currentState()` is the page's state when asked: a click acts on the state of its moment, not of the render.
+export function renderFacets(container, body, currentState, navigate) {
   const facets = body.facets || {};
   let any = false;
   for (const box of container.querySelectorAll(".facet")) {
@@ -44,7 +46,7 @@ export function renderFacets(container, body, state, navigate) {
     box.hidden = values.length === 0;
     any = any || values.length > 0;
     box.querySelector(".facet-values")
-      .replaceChildren(...values.map((v) => facetButton(box.dataset.facet, v.value, v.count, state, navigate)));
+      .replaceChildren(...values.map((v) => facetButton(box.dataset.facet, v.value, v.count, currentState, navigate)));
   }
   const pool = container.querySelector(".facet-pool");
   pool.textContent = body.pool ? `统计范围 counted over: ${body.pool.what}` : "";

@@ -15,6 +15,7 @@ merge copies the marks. `stories` lists only articles whose story is not their o
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -122,9 +123,20 @@ def best_match(signature: np.ndarray, keys: np.ndarray, stores: Sequence[tuple[D
     return best
 
 
+def claimed(story: str, stores: Sequence[tuple[DuplicateStore, Live]]) -> bool:
+    """True when a live article of `stores` is marked with `story` (its copies outlive the article of that id)."""
+    return any(live(aid) for store, live in stores for aid in store.marked_as(story))
+
+
+def fresh_story(article_id: str) -> str:
+    """A story key for an article whose id already names another story (a replaced or reused id)."""
+    return f"{article_id}~{uuid.uuid4().hex[:12]}"
+
+
 def story_keys(ids: Sequence[str], signatures: np.ndarray, existing: Sequence[tuple[DuplicateStore, Live]] = ()) -> dict[str, str]:
     """The story of each new article, in order: that of its best match among `existing` and the new
-    articles before it, else its own id."""
+    articles before it, else its own id, or a fresh key where live copies of an earlier article of
+    that id already hold the id as their story (the id was replaced or reused with other text)."""
     stories: dict[str, str] = {}
     keys = band_keys(signatures) if len(ids) else np.zeros((0, BANDS), dtype=np.uint64)
     ok = eligible(signatures)
@@ -132,6 +144,8 @@ def story_keys(ids: Sequence[str], signatures: np.ndarray, existing: Sequence[tu
     for row, aid in enumerate(ids):
         stories[aid] = aid
         if not ok[row]:
+            if claimed(aid, existing):
+                stories[aid] = fresh_story(aid)
             continue
         found = best_match(signatures[row], keys[row], existing)
         rows = sorted({r for band in range(BANDS) for r in earlier.get((band, int(keys[row, band])), ())})
@@ -142,6 +156,8 @@ def story_keys(ids: Sequence[str], signatures: np.ndarray, existing: Sequence[tu
                 found = stories[ids[rows[at]]]
         if found is not None:
             stories[aid] = found
+        elif claimed(aid, existing):
+            stories[aid] = fresh_story(aid)
         for band in range(BANDS):
             earlier.setdefault((band, int(keys[row, band])), []).append(row)
     return stories

@@ -10,8 +10,8 @@ terms, over title and text, weighed so that a paragraph holding a synonym scores
 (search/synonyms/expand.py): one that has the query's words still ranks above one that has only
 a synonym. Unlike Solr's `=>`, the left side is kept: a rewrite that dropped the user's words
 would hide exact matches. A phrase matches the query text as the tokenizer normalises it (width,
-case, traditional script) and only from a token boundary to a token boundary: 市总 is found in
-市总工会 but not in 城市总体规划.
+case, traditional script) and only from a token boundary to a token boundary: 市总工会 is found in
+上海市总工会, 市总 is not found in 城市总体规划.
 Queries written in the keyword syntax (quotes, AND, NOT, fields) are left alone: they say exactly
 what to match. The file is read again when it changes, so a fix needs no rebuild and no restart.
 """
@@ -54,17 +54,19 @@ class Synonyms:
 
 @dataclass(frozen=True)
 class QueryText:
-    """A query's normalised text and where its tokens start and end (search mode: sub-words included)."""
+    """A query's normalised text and its token boundaries (every token's start and end; search mode's sub-words
+    included)."""
 
     text: str
-    starts: frozenset[int]
-    ends: frozenset[int]
+    boundaries: frozenset[int]
 
     def has(self, phrase: str) -> bool:
-        """True when `phrase` occurs in the text from a token's start to a token's end."""
+        """True when `phrase` occurs in the text from a token boundary to a token boundary. jieba may join a
+        phrase's first character to the word before it (上海市|总工会: 市总工会 starts inside 上海市, at the end
+        of 上海), so any boundary counts on either side; 市总 in 城市|总体 straddles one and does not."""
         at = self.text.find(phrase)
         while at >= 0:
-            if at in self.starts and at + len(phrase) in self.ends:
+            if at in self.boundaries and at + len(phrase) in self.boundaries:
                 return True
             at = self.text.find(phrase, at + 1)
         return False
@@ -74,7 +76,7 @@ def query_text(text: str, tokenizer) -> QueryText:
     """`text` as synonym phrases are matched in: normalised as the tokenizer does, with its token boundaries."""
     tokens = tokenizer(text)  # offsets into `text`, which normalising leaves in place (same length)
     return QueryText(normalize(text, tokenizer.fold_traditional),
-                     frozenset(t.start for t in tokens), frozenset(t.end for t in tokens))
+                     frozenset(t.start for t in tokens) | frozenset(t.end for t in tokens))
 
 
 def parse_rules(text: str, normalize) -> Synonyms:

@@ -156,3 +156,38 @@ def test_band_candidates_are_every_row_sharing_a_band_key_as_brute_force_finds_t
         assert store.candidates(keys).tolist() == expected and len(keys) == BANDS
         found += len(expected)
     assert found > 3  # the check compared something
+
+
+def test_a_tombstoned_old_version_is_never_the_story_of_a_new_article(indexed, fake_encoder):
+    tokenizer = tokenizer_from(indexed)
+    weather = article("u", "天气", ("今天全市晴转多云，最高气温十八摄氏度，最低气温六摄氏度，东北风三到四级。明天有小雨，"
+                                  "市民出行请带好雨具，注意防寒保暖，驾车出行注意路面湿滑，减速慢行。",))
+    apply_update(indexed.index_dir, [weather], [], tokenizer, fake_encoder)  # u rewritten with unrelated text
+    reprint_of_old_u = article("r", "转载", reprint(OTHER))
+    apply_update(indexed.index_dir, [reprint_of_old_u], [], tokenizer, fake_encoder)
+    corpus = open_searcher(indexed, fake_encoder).corpus
+    assert corpus.story("r") == "r" and corpus.copies("u") == [] and corpus.copies("r") == []
+
+
+def test_an_id_reused_for_other_text_does_not_join_the_story_its_old_copies_hold(indexed, fake_encoder):
+    tokenizer = tokenizer_from(indexed)
+    unrelated = article("a", "天气", ("今天全市晴转多云，最高气温十八摄氏度，最低气温六摄氏度，东北风三到四级。明天有小雨，"
+                                    "市民出行请带好雨具，注意防寒保暖，驾车出行注意路面湿滑，减速慢行。",))
+    apply_update(indexed.index_dir, [unrelated], [], tokenizer, fake_encoder)  # a replaced: b's story is still "a"
+    corpus = open_searcher(indexed, fake_encoder).corpus
+    assert corpus.story("a") != "a" and corpus.copies("a") == [] and corpus.copies("b") == []
+    apply_update(indexed.index_dir, [], ["a"], tokenizer, fake_encoder)
+    apply_update(indexed.index_dir, [ORIGINAL], [], tokenizer, fake_encoder)  # the id again, with its first text
+    corpus = open_searcher(indexed, fake_encoder).corpus
+    assert corpus.copies("a") == ["b"] and corpus.copies("b") == ["a"]
+
+
+def test_a_page_of_bm25_results_never_promises_a_page_past_the_last(settings, fake_encoder):
+    copies = [article(f"c{i:02d}", f"转载{i}", reprint(STORY) if i % 2 else STORY) for i in range(40)]
+    others = [article(f"o{i:02d}", f"其他{i}", (f"第{i}篇：劳动者" + OTHER[0], OTHER[1])) for i in range(25)]
+    build_index(settings.index_dir, others + copies, tokenizer_from(settings), fake_encoder, ["t"], quiet=True)
+    searcher = open_searcher(settings, fake_encoder)
+    pages = [searcher.search("劳动者", "bm25", k=3, offset=at) for at in range(0, 120, 3)]
+    assert {page.total for page in pages} == {pages[0].total}  # every page promises the same
+    shown = [h.paragraph.id for page in pages for h in page.hits]
+    assert len(shown) == len(set(shown)) == pages[0].total  # every promised result, once
