@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import shutil
 from dataclasses import dataclass
+from typing import Callable, Generic, TypeVar
 from functools import partial
 from pathlib import Path
 
@@ -27,8 +28,8 @@ from index.manifest import Manifest, SegmentInfo, check_compatible, now
 from index.model.embed import Encoder
 from index.models import Article, Paragraph, UnknownArticleError
 from index.store.durable import sync_tree
-from index.store.minhash_store import DuplicateStore, empty, story_keys
-from index.store.segment import read_article_rows, write_docs, write_postings, write_vectors, write_whoosh
+from index.store.minhash_store import DuplicateStore, empty
+from index.store.segment import marked, read_article_rows, write_docs, write_postings, write_vectors, write_whoosh
 from index.store.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES
 from index.tokenize import Tokenizer
 from index.tombstones import Tombstones, read_tombstones, tombstone_file, write_tombstones
@@ -86,43 +87,34 @@ def prepare(upserts: list[Article], deletes: list[str], encoder: Encoder, senten
     return PreparedUpdate(prepared, list(deletes), sentence_vectors)
 
 
-class Catalog:
-    """Where each article lives: per segment, article id -> [first row, rows], read once per segment (immutable)."""
-
-    def __init__(self) -> None:
-        self._rows: dict[str, dict[str, list[int]]] = {}
-
-    def rows(self, index_dir: Path, segment: str) -> dict[str, list[int]]:
-        if segment not in self._rows:
-            self._rows[segment] = read_article_rows(index_dir / segment)
-        return self._rows[segment]
-
-    def forget(self, keep: set[str]) -> None:
-        for name in set(self._rows) - keep:
-            del self._rows[name]
+T = TypeVar("T")
 
 
-_CATALOG = Catalog()  # per process: segments never change, so what was read stays true
+class PerSegment(Generic[T]):
+    """What `read(segment folder)` gives, read once per segment and process (segments never change, so what
+    was read stays true), forgotten with the segment."""
 
+    def __init__(self, read: Callable[[Path], T]) -> None:
+        self._read = read
+        self._found: dict[str, T] = {}
 
-class _Duplicates:
-    """Each segment's near-duplicate marks, opened once per process (memory-mapped; segments never change)."""
-
-    def __init__(self) -> None:
-        self._open: dict[str, DuplicateStore] = {}
-
-    def get(self, index_dir: Path, segment: str) -> DuplicateStore:
-        if segment not in self._open:
-            folder = index_dir / segment
-            self._open[segment] = DuplicateStore.open(folder) or empty(list(read_article_rows(folder)))
-        return self._open[segment]
+    def get(self, index_dir: Path, segment: str) -> T:
+        if segment not in self._found:
+            self._found[segment] = self._read(index_dir / segment)
+        return self._found[segment]
 
     def forget(self, keep: set[str]) -> None:
-        for name in set(self._open) - keep:
-            del self._open[name]
+        for name in set(self._found) - keep:
+            del self._found[name]
 
 
-_DUPLICATES = _Duplicates()
+def _marks_of(folder: Path) -> DuplicateStore:
+    """A segment's near-duplicate marks (memory-mapped), or none for one from before them."""
+    return DuplicateStore.open(folder) or empty(list(read_article_rows(folder)))
+
+
+_CATALOG = PerSegment(read_article_rows)  # where each article lives: article id -> [first row, rows]
+_DUPLICATES = PerSegment(_marks_of)
 
 
 def needed_bytes(articles: list[PreparedArticle]) -> int:
@@ -212,7 +204,7 @@ class _Locations:
 
     def where(self, article_id: str) -> SegmentInfo | None:
         for segment in reversed(self.manifest.segments):
-            if article_id in _CATALOG.rows(self.index_dir, segment.name) and \
+            if article_id in _CATALOG.get(self.index_dir, segment.name) and \
                     article_id not in _TOMBSTONES.get(self.index_dir, segment.deletes)[1]:
                 return segment
         return None
@@ -241,7 +233,7 @@ def _commit(index_dir: Path, manifest: Manifest, where: _Locations, final: dict[
     for at, segment in enumerate(segments):
         if segment.name not in gone:
             continue
-        ranges = _CATALOG.rows(index_dir, segment.name)
+        ranges = _CATALOG.get(index_dir, segment.name)
         rows = {r for aid in gone[segment.name] for r in range(ranges[aid][0], ranges[aid][0] + ranges[aid][1])}
         tombstones = where.tombstones(segment).plus(rows, gone[segment.name])
         name = tombstone_file(segment.name, generation)
@@ -264,11 +256,9 @@ def _live_here(where: _Locations, final: dict[str, PreparedArticle | None], segm
     return article_id not in final and found is not None and found.name == segment
 
 
-def _marks(upserts: list[PreparedArticle], existing) -> DuplicateStore:
-    """The upserts' near-duplicate marks against the index's live articles (index/store/minhash_store.py)."""
-    ids = [a.article.id for a in upserts]
-    found = np.vstack([a.signature if a.signature is not None else signatures([a.article])[0] for a in upserts])
-    return DuplicateStore.build(ids, found, story_keys(ids, found, existing))
+def _signatures(upserts: list[PreparedArticle]) -> np.ndarray:
+    """The upserts' MinHash signatures, as prepared (computed here for an update prepared without them)."""
+    return np.vstack([a.signature if a.signature is not None else signatures([a.article])[0] for a in upserts])
 
 
 def _write_segment(index_dir: Path, upserts: list[PreparedArticle], tokenizer: Tokenizer, checkpoint: Checkpoint,
@@ -279,7 +269,8 @@ def _write_segment(index_dir: Path, upserts: list[PreparedArticle], tokenizer: T
     try:
         paragraphs = [p for a in upserts for p in a.paragraphs]
         ids = [p.id for p in paragraphs]
-        write_docs(folder, [a.article for a in upserts], paragraphs, _marks(upserts, existing))
+        articles = [a.article for a in upserts]
+        write_docs(folder, articles, paragraphs, marked(articles, existing, _signatures(upserts)))
         checkpoint("docs")
         store = write_whoosh(folder, tokenizer, paragraphs)
         write_postings(folder, store, ids, paragraphs)  # from the text (its tokens are cached): no Whoosh read-back

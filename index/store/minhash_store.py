@@ -49,14 +49,15 @@ class DuplicateStore:
         object.__setattr__(self, "row_of", {aid: row for row, aid in enumerate(self.ids)})
 
     @classmethod
-    def build(cls, ids: Sequence[str], signatures: np.ndarray, stories: dict[str, str]) -> "DuplicateStore":
+    def build(cls, ids: Sequence[str], signatures: np.ndarray, stories: dict[str, str],
+              marked: bool = True) -> "DuplicateStore":
         """The store of `signatures` (row r: ids[r]) with its band index; `stories` as `story_keys` gives them."""
         rows = np.flatnonzero(eligible(signatures)).astype(np.int32)
         keys = band_keys(signatures[rows]).T if len(rows) else np.zeros((BANDS, 0), dtype=np.uint64)
         order = np.argsort(keys, axis=1, kind="stable")
         return cls(list(ids), signatures, np.take_along_axis(keys, order, axis=1),
                    rows[order] if len(rows) else np.zeros((BANDS, 0), dtype=np.int32),
-                   {aid: story for aid, story in stories.items() if story != aid})
+                   {aid: story for aid, story in stories.items() if story != aid}, marked)
 
     def save(self, folder: Path) -> None:
         np.save(folder / SIGNATURES, self.signatures)
@@ -165,8 +166,7 @@ def story_keys(ids: Sequence[str], signatures: np.ndarray, existing: Sequence[tu
 
 def empty(ids: Sequence[str]) -> DuplicateStore:
     """A store that marks nothing (a segment from before near-duplicates: its articles are nobody's copies)."""
-    store = DuplicateStore.build(ids, np.zeros((len(ids), NUM_PERM), dtype=np.uint32), {})
-    return DuplicateStore(store.ids, store.signatures, store.sorted_keys, store.sorted_rows, {}, marked=False)
+    return DuplicateStore.build(ids, np.zeros((len(ids), NUM_PERM), dtype=np.uint32), {}, marked=False)
 
 
 def merged(parts: Sequence[tuple[DuplicateStore, Sequence[Article]]]) -> DuplicateStore:
@@ -187,7 +187,9 @@ def merged(parts: Sequence[tuple[DuplicateStore, Sequence[Article]]]) -> Duplica
             fresh.extend(range(at, at + len(articles)))
         at += len(articles)
     if fresh:
-        known = DuplicateStore.build(ids, np.where(np.isin(np.arange(len(ids)), fresh)[:, None], 0, rows), stories)
+        signed = rows.copy()
+        signed[fresh] = 0  # the unmarked articles are matched against the marked ones, and among themselves below
+        known = DuplicateStore.build(ids, signed, stories)
         fresh_ids = [ids[i] for i in fresh]
         stories.update(story_keys(fresh_ids, rows[fresh], [(known, lambda aid: True)]))
     return DuplicateStore.build(ids, rows, stories)

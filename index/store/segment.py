@@ -140,11 +140,12 @@ def write_docs(folder: Path, articles: list[Article], paragraphs: list[Paragraph
     (duplicates or marked(articles)).save(folder)
 
 
-def marked(articles: list[Article], existing=()) -> DuplicateStore:
+def marked(articles: list[Article], existing=(), found: np.ndarray | None = None) -> DuplicateStore:
     """The near-duplicate marks of new `articles`: each one's story among `existing` ((DuplicateStore, live)
-    pairs of the index's segments) and the articles before it (index/store/minhash_store.py)."""
+    pairs of the index's segments) and the articles before it (index/store/minhash_store.py); `found`: their
+    signatures where already computed (a write computes them before the lock)."""
     ids = [a.id for a in articles]
-    found = signatures(articles)
+    found = signatures(articles) if found is None else found
     return DuplicateStore.build(ids, found, story_keys(ids, found, existing))
 
 

@@ -22,7 +22,8 @@ def copies_in(snapshot: Snapshot, article_id: str) -> list[str]:
     story's first article while it lives and is still of that story."""
     story = story_in(snapshot, article_id)
     found = {aid for view in snapshot.views for aid in view.segment.duplicates.marked_as(story) if view.has_article(aid)}
-    if story_in(snapshot, story) == story and snapshot.article_view(story) is not None:
+    first = snapshot.article_view(story)
+    if first is not None and first.segment.duplicates.story(story) == story:
         found.add(story)
     found.discard(article_id)
     return sorted(found)
