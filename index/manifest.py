@@ -100,24 +100,30 @@ def check_compatible(manifest: Manifest, model: dict[str, object], tokenizer: di
         raise IndexMismatchError(
             f"index format {manifest.format_version}, this zhsearch reads {FORMAT_VERSION}: rebuild with `zhsearch index`"
         )
+    check_built_with(manifest.model, manifest.tokenizer, model, tokenizer)
+
+
+def check_built_with(built_model: dict[str, object], built_tokenizer: dict[str, object], model: dict[str, object],
+                     tokenizer: dict[str, object], what: str = "index", rebuild: str = "rebuild with `zhsearch index`") -> None:
+    """Raise IndexMismatchError naming the difference and the fix (`rebuild`) if an index (or another engine's
+    corpus, `what`) was built with another model, other vectors or another tokenizer than those configured."""
     for key in ("name", "dim", "query_prompt", "passage_prompt"):
-        if manifest.model.get(key) != model.get(key):
+        if built_model.get(key) != model.get(key):
             raise IndexMismatchError(
-                f"index built with model {key}={manifest.model.get(key)!r}, but {model.get(key)!r} is configured: "
-                f"set ZHSEARCH_MODEL={manifest.model.get('name')} or rebuild with `zhsearch index`"
+                f"{what} built with model {key}={built_model.get(key)!r}, but {model.get(key)!r} is configured: "
+                f"set ZHSEARCH_MODEL={built_model.get('name')} or {rebuild}"
             )
-    recorded, current = manifest.model.get("probe"), model.get("probe")
+    recorded, current = built_model.get("probe"), model.get("probe")
     if recorded and current:  # both runtimes' vectors of the probe texts: do they share one space?
         least = agreement(recorded, current)  # type: ignore[arg-type]
         if least < VECTOR_TOLERANCE:
-            built, now = runtime_of(manifest.model), runtime_of(model)
+            built, now = runtime_of(built_model), runtime_of(model)
             raise IndexMismatchError(
-                f"index vectors were made by {built}; {now} makes vectors at cosine {least:.4f} to them (below "
-                f"{VECTOR_TOLERANCE}): set ZHSEARCH_MODEL_RUNTIME and ZHSEARCH_MODEL_DTYPE to {built}'s, or rebuild "
-                "with `zhsearch index`"
+                f"{what} vectors were made by {built}; {now} makes vectors at cosine {least:.4f} to them (below "
+                f"{VECTOR_TOLERANCE}): set ZHSEARCH_MODEL_RUNTIME and ZHSEARCH_MODEL_DTYPE to {built}'s, or {rebuild}"
             )
-    if manifest.tokenizer != tokenizer:
+    if built_tokenizer != tokenizer:
         raise IndexMismatchError(
-            f"index built with tokenizer {manifest.tokenizer}, but {tokenizer} is configured: "
-            "use the same settings (ZHSEARCH_FOLD_TRADITIONAL, ZHSEARCH_USER_DICT) or rebuild with `zhsearch index`"
+            f"{what} built with tokenizer {built_tokenizer}, but {tokenizer} is configured: "
+            f"use the same settings (ZHSEARCH_FOLD_TRADITIONAL, ZHSEARCH_USER_DICT) or {rebuild}"
         )

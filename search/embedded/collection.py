@@ -15,30 +15,16 @@ Invariant: every returned score is > 0 and every list is ranked by (-score, id).
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
+from index.bm25f import average_length, classic_idf, idf, tf_table
 from index.store.deleted_stats import DeletedStats
-from index.store.postings import FIELDS, QUANTISED_LENGTHS, SegmentPostings
+from index.store.postings import FIELDS, SegmentPostings
 from search.query_leaves import Leaf
-
-K1 = 1.2
-B = 0.75
-
-
-def tf_table(weights: np.ndarray, average: float) -> np.ndarray:
-    """BM25's term-frequency part for every (weight index, length byte): flat, indexed by a posting's code.
-
-    Whoosh's own expression, element by element: (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)).
-    """
-    tf = weights[:, None]
-    fl = QUANTISED_LENGTHS[None, :]
-    return ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / average))).ravel()
-
 
 @dataclass
 class Part:
@@ -61,7 +47,7 @@ class Collection:
         self.average = {}
         for fieldname in FIELDS:
             total = sum(p.postings.total_length(fieldname) - p.stats.lengths[fieldname] for p in self.parts)
-            self.average[fieldname] = (total / self.live if self.live else 0.0) or 1.0  # Whoosh: `or 1`
+            self.average[fieldname] = average_length(total, self.live)
         self.tables = [{f: tf_table(p.postings.weights[f], self.average[f]) for f in FIELDS} for p in self.parts]
         self.deleted = np.concatenate([p.base + p.deleted for p in self.parts] or [np.zeros(0, np.int64)])
         self._spare: list[np.ndarray] = []  # zeroed accumulators not in use
@@ -78,12 +64,11 @@ class Collection:
 
     def idf(self, fieldname: str, term: str) -> float:
         """Whoosh's BM25F idf with the live collection's counts."""
-        return math.log(self.live / (self.df(fieldname, term) + 1)) + 1
+        return idf(self.live, self.df(fieldname, term))
 
     def term_weight(self, term: str) -> float:
         """BM25's classic idf of a term over paragraph text, log(1 + (N - df + 0.5) / (df + 0.5)) (adaptive fusion)."""
-        df = self.df("text", term)
-        return math.log(1.0 + (self.live - df + 0.5) / (df + 0.5))
+        return classic_idf(self.live, self.df("text", term))
 
     def _take(self) -> np.ndarray:
         with self._lock:
@@ -103,10 +88,10 @@ class Collection:
             found = [f for f in found if len(f[2])]
             if not found:
                 continue
-            idf = self.idf(fieldname, term)
+            weight = self.idf(fieldname, term)
             for part, tables, rows, codes in found:
                 scores = tables[fieldname][codes]  # a fresh array: scaled in place
-                scores *= idf  # Whoosh's idf * tf_part, element by element
+                scores *= weight  # Whoosh's idf * tf_part, element by element
                 if boost != 1.0:
                     scores *= boost
                 acc[part.base:part.base + part.postings.size][rows] += scores  # a term's rows are distinct
