@@ -21,6 +21,7 @@ from api.group_commit import GroupCommitter
 from api.merge_scheduler import MergeScheduler
 from index.commits import IndexNotFoundError, UnreadableCommitError, WriterBusyError, remove_unreferenced, write_lock
 from index.manifest import IndexMismatchError
+from index.milvus.connection import MilvusUnavailableError
 from index.model.embed import Encoder
 from index.settings import Settings
 from index.writer import (DiskFullError, IndexChangedError, PreparedUpdate, UnknownArticleError, commit_prepared,
@@ -41,8 +42,9 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
     """The app over `settings.index_dir`; `encoder` may be injected (tests use a fake one); `merges`: run
     background merges after writes."""
     holder = SearcherHolder(settings, encoder)
+    embedded = settings.backend == "embedded"  # Milvus merges (compacts) its own segments
     scheduler = MergeScheduler(settings.index_dir, settings.ann_threshold, holder.refresh,
-                               niceness=settings.merge_nice) if merges else None
+                               niceness=settings.merge_nice) if merges and embedded else None
 
     def commit(batch: list[PreparedUpdate]) -> list[Exception | None]:
         """One group commit, visible before any of its writers is answered (group_commit.py)."""
@@ -60,7 +62,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        recover(settings.index_dir)
+        if embedded:
+            recover(settings.index_dir)
         holder.load()
         if holder.problem:
             log.error("index not loaded: %s", holder.problem)
@@ -141,6 +144,9 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
 
     def write(searcher: Searcher, upserts: list, deletes: list[str]) -> str:
         """Embed, then commit with whatever else is being written; returns the commit point it is visible in."""
+        if not embedded:
+            raise ServiceError(501, "not implemented", "this service searches a Milvus corpus, which it does not write "
+                               "to yet: write to the index and copy it in with `zhsearch export --replace`")
         update = prepare(upserts, deletes, searcher.dense.encoder, searcher.corpus.info.sentence_vectors)
         try:
             committer.submit(update)
@@ -186,10 +192,27 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
             body = HealthOut(status="unavailable", message=holder.problem or "starting")
             return JSONResponse(body.model_dump(), status_code=503)
         info = found.corpus.info
+        problem = backend_problem(found)
+        if problem:
+            body = HealthOut(status="unavailable", message=problem, backend=info.backend, index=info.location)
+            return JSONResponse(body.model_dump(), status_code=503)
         return HealthOut(status="ok", paragraphs=info.paragraphs, articles=info.articles,
-                         model=str(info.model.get("name", "")), index=info.location)
+                         model=str(info.model.get("name", "")), index=info.location, backend=info.backend)
 
     return app
+
+
+def backend_problem(searcher: Searcher) -> str:
+    """Why the searcher's engine cannot answer now ("" when it can): Milvus is asked for its corpus record, within
+    the timeout; the embedded engine is in this process."""
+    ping = getattr(searcher.corpus, "ping", None)
+    if ping is None:
+        return ""
+    try:
+        ping()
+    except MilvusUnavailableError as err:
+        return str(err)
+    return ""
 
 
 def recover(index_dir) -> None:

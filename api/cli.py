@@ -1,5 +1,5 @@
-"""The zhsearch command line: index, add, delete, optimize, upgrade, search, check, words, serve (here), and
-eval, pool, judge (api/cli_eval.py)."""
+"""The zhsearch command line: index, add, delete, optimize, upgrade, search, check, words, serve (here),
+eval, pool, judge (api/cli_eval.py) and export (api/cli_milvus.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 from api.cli_common import (KNOWN_ERRORS, GroupChoice, IndexDir, ModeChoice, Quiet, SortChoice, err_console, fail,
                             load_settings)
 from api.cli_eval import register
+from api.cli_milvus import register as register_milvus
 from index.settings import Settings
 from index.writer import UnknownArticleError
 
@@ -293,6 +294,7 @@ def serve(index_dir: IndexDir = None,
 
 
 register(app)
+register_milvus(app)
 
 if __name__ == "__main__":
     app()

@@ -14,6 +14,8 @@ from index.builder import EmptyCorpusError
 from index.commits import IndexNotFoundError, UnreadableCommitError, WriterBusyError
 from index.ingest.sources import IngestError
 from index.manifest import IndexMismatchError
+from index.milvus.connection import MilvusConfigError, MilvusUnavailableError
+from index.milvus.record import CorpusNotFoundError
 from index.model.embed import ModelLoadError
 from index.settings import Settings
 from index.store.parallel_whoosh import ParallelWriteError
@@ -24,7 +26,7 @@ from search.views.view import Grouping, Sorting
 err_console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and tests
 KNOWN_ERRORS = (IngestError, IndexNotFoundError, IndexMismatchError, ModelLoadError, EmptyCorpusError, ValueError,
                 WriterBusyError, FileNotFoundError, ParallelWriteError, SegmentError, DiskFullError, IndexChangedError,
-                UnknownArticleError, UnreadableCommitError)
+                UnknownArticleError, UnreadableCommitError, MilvusConfigError, MilvusUnavailableError, CorpusNotFoundError)
 
 IndexDir = Annotated[Optional[Path], typer.Option("--index-dir", help="Index folder (default: $ZHSEARCH_INDEX_DIR or .zhsearch/index).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]

@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from index.milvus.connection import MilvusUnavailableError
+
 log = logging.getLogger("zhsearch.api")
 
 
@@ -50,6 +52,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def on_service(_: Request, err: ServiceError) -> JSONResponse:
         return error_response(err.status, err.error, err.message)
+
+    @app.exception_handler(MilvusUnavailableError)
+    async def on_milvus(_: Request, err: MilvusUnavailableError) -> JSONResponse:
+        log.warning("milvus unavailable: %s", err)
+        return error_response(503, "backend unavailable", str(err))
 
     @app.exception_handler(Exception)
     async def on_crash(_: Request, err: Exception) -> JSONResponse:

@@ -11,6 +11,8 @@ from index.model.embed import Encoder, ModelLoadError
 from index.model.onnx.encoder import usable_cpus
 from index.model.runtime import load_encoder
 from index.manifest import IndexMismatchError
+from index.milvus.connection import MilvusConfigError, MilvusUnavailableError
+from index.milvus.record import CorpusNotFoundError
 from index.settings import Settings
 from search.engine import open_searcher
 from search.hybrid import Searcher
@@ -18,7 +20,7 @@ from search.serving.query_batcher import BatchingEncoder
 from search.synonyms.rules import SynonymFileError
 
 LOAD_ERRORS = (IndexNotFoundError, IndexMismatchError, ModelLoadError, FileNotFoundError, UnreadableCommitError,
-               SynonymFileError)
+               SynonymFileError, MilvusConfigError, MilvusUnavailableError, CorpusNotFoundError)
 
 
 def settle_heap() -> None:

@@ -172,6 +172,7 @@ class HealthOut(BaseModel):
     articles: int = 0
     model: str = ""
     index: str = ""
+    backend: str = ""
 
 
 class StatsOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -72,6 +73,35 @@ def ensure_corpus_index(dataset: Dataset, settings: Settings, encoder: Encoder, 
                 ann_threshold=settings.ann_threshold, sentence_vectors=settings.sentence_vectors)
 
 
+def eval_collection(settings: Settings, dataset: Dataset) -> str:
+    """The Milvus corpus an evaluation searches: its own, beside (never replacing) the configured one."""
+    return f"{settings.milvus_collection}_eval_{re.sub(r'[^A-Za-z0-9_]', '_', dataset.name)}"[:255]
+
+
+def ensure_milvus_copy(settings: Settings, quiet: bool) -> None:
+    """Export the dataset's corpus index (settings.index_dir) into settings.milvus_collection unless that corpus is a
+    copy of this very commit point."""
+    from index.milvus.connection import connect
+    from index.milvus.export import export_index
+    from index.milvus.record import CorpusNotFoundError, read_meta
+
+    name, _ = read_current(settings.index_dir)
+    source = f"{settings.index_dir.resolve()}@{name}"
+    conn = connect(settings)
+    try:
+        try:
+            record, _ = read_meta(conn)
+            if record.exported_from == source:
+                Console(stderr=True, quiet=quiet).print(f"reusing the Milvus copy {conn.location}")
+                return
+        except CorpusNotFoundError:
+            pass
+        Console(stderr=True, quiet=quiet).print(f"copying the index into Milvus ({conn.location})")
+        export_index(settings.index_dir, conn, settings.ann_threshold, replace=True, quiet=quiet)
+    finally:
+        conn.close()
+
+
 def score_modes(qrels: dict[str, dict[str, int]], served: dict[str, Run], modes: list[str],
                 condense: bool) -> tuple[dict[str, Run], dict[str, dict[str, float]]]:
     """Each mode's run as scored (condensed to judged documents with `condense`) and its metrics, with judged@10
@@ -94,6 +124,9 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     dataset = load_dataset(folder)
     encoder = encoder or load_encoder(settings)
     ensure_corpus_index(dataset, settings, encoder, quiet)
+    if settings.backend == "milvus":  # the same corpus, searched in Milvus
+        settings = settings.model_copy(update={"milvus_collection": eval_collection(settings, dataset)})
+        ensure_milvus_copy(settings, quiet)
     searcher = open_searcher(settings, encoder)
     params = params or searcher.defaults
     legs = leg_rankings(searcher, dataset.judged_queries(), max(params.k0, depth), quiet)
@@ -107,5 +140,6 @@ def evaluate_dataset(folder: Path, settings: Settings, modes: list[str] | None =
     sentence_weight = searcher.corpus.info.sentence_weight
     model = {**without_probe(encoder.config()), **encoder.describe()}
     setup = {"fusion": asdict(params), "model": model, "sentence_weight": sentence_weight,
-             "index_dir": str(settings.index_dir), "condensed": condense}
+             "index_dir": str(settings.index_dir), "condensed": condense, "backend": searcher.corpus.info.backend,
+             "searched": searcher.corpus.info.location}
     return Evaluation(dataset, params, scores, runs, legs, unit, setup)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_USER_DICT = Path(__file__).resolve().parent / "userdict.txt"  # union and place terms jieba splits
@@ -13,6 +13,7 @@ DEFAULT_USER_DICT = Path(__file__).resolve().parent / "userdict.txt"  # union an
 FusionMethod = Literal["adaptive", "weighted", "rrf"]
 ModelDtype = Literal["auto", "float32", "bfloat16", "int8"]
 ModelRuntime = Literal["auto", "torch", "onnx"]
+Backend = Literal["embedded", "milvus"]
 ANN_THRESHOLD = 20_000  # vectors; below it exact search takes under ~2 ms a query on 2 cores
 NPROBE = 64  # IVF lists probed up to NPROBE_LISTS lists (100k vectors); beyond: index/store/vector_store.py
 NPROBE_LISTS = 1264
@@ -91,6 +92,19 @@ class Settings(BaseSettings):
     synonym_weight: float = Field(0.5, ge=0.0, le=1.0, description="BM25 weight of a query's synonyms against its own "
                                                                    "words (1); 0 turns synonyms off.")
 
+    backend: Backend = Field(
+        "embedded", description="The engine that stores and searches the index: embedded (Whoosh and FAISS in "
+                                "index_dir) or milvus (a Milvus collection at milvus_uri; docs/milvus.md).")
+    milvus_uri: str | None = Field(
+        None, description="Milvus to search and write: a file path (Milvus Lite) or http://host:19530 (a server or "
+                          "cluster).")
+    milvus_token: SecretStr | None = Field(None, description="Milvus credentials: \"user:password\" or an API key.")
+    milvus_collection: str = Field(
+        "zhsearch", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$",
+        description="Name of the corpus in Milvus (its collections are <name>_paragraphs, _sentences, _articles, _terms, _meta).")
+    milvus_timeout_s: float = Field(
+        10.0, gt=0, le=600, description="Seconds any one Milvus call may take before it fails (HTTP 503).")
+
     write_token: str | None = Field(None, description="Bearer token for POST/DELETE /articles; None: writes off.")
     merge_nice: int = Field(10, ge=0, le=19, description=(
         "How many steps nicer (lower CPU priority) the service's merge process runs than the service, so that "
@@ -98,6 +112,11 @@ class Settings(BaseSettings):
     log_queries: bool = Field(False, description="Put query text in the JSON request log.")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+
+    @field_validator("milvus_uri", mode="before")
+    @classmethod
+    def _blank_uri_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("synonyms", mode="before")
     @classmethod

@@ -18,6 +18,8 @@ def open_searcher(settings: Settings, encoder: Encoder | None = None, previous: 
 
     Raises IndexNotFoundError, IndexMismatchError or SynonymFileError with the fix in the message.
     """
+    if settings.backend == "milvus":
+        return open_milvus_searcher(settings, encoder, previous)
     current_name(settings.index_dir)  # fail fast, before loading the model
     tokenizer = tokenizer_from(settings)
     synonyms = previous.bm25.synonyms if previous is not None else synonym_file(settings, tokenizer)  # fast too
@@ -28,6 +30,26 @@ def open_searcher(settings: Settings, encoder: Encoder | None = None, previous: 
     if before is not None and snapshot is before.snapshot:
         return previous  # the same commit point: the same searcher, its caches warm
     return Searcher(EmbeddedCorpus(snapshot, settings, before), tokenizer, encoder, settings, synonyms)
+
+
+def open_milvus_searcher(settings: Settings, encoder: Encoder | None = None, previous: Searcher | None = None) -> Searcher:
+    """A Searcher over the Milvus corpus the settings name (search/milvus/corpus.py), reusing `previous` while its
+    version is current."""
+    from index.milvus.connection import connect
+    from index.milvus.record import read_meta
+    from search.milvus.corpus import MilvusCorpus, open_milvus_corpus
+
+    tokenizer = tokenizer_from(settings)
+    before = previous.corpus if previous is not None and isinstance(previous.corpus, MilvusCorpus) else None
+    conn = before.conn if before is not None else connect(settings)
+    if before is None:
+        read_meta(conn)  # fail fast (no Milvus, no corpus), before loading the model
+    synonyms = previous.bm25.synonyms if previous is not None else synonym_file(settings, tokenizer)
+    encoder = encoder or load_encoder(settings, serving=True)
+    corpus = open_milvus_corpus(conn, settings, encoder.config(), tokenizer, before)
+    if corpus is before:
+        return previous  # type: ignore[return-value]
+    return Searcher(corpus, tokenizer, encoder, settings, synonyms)
 
 
 def synonym_file(settings: Settings, tokenizer) -> SynonymFile | None:

@@ -1,0 +1,40 @@
+"""The Milvus commands of zhsearch: export (an embedded index copied into a Milvus corpus)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from api.cli_common import KNOWN_ERRORS, IndexDir, Quiet, fail, load_settings
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)
+
+
+def export(to: Annotated[str, typer.Option("--to", help="Milvus: a file path ending in .db (Milvus Lite) or "
+                                                        "http://host:19530 (default: $ZHSEARCH_MILVUS_URI).")] = "",
+           collection: Annotated[Optional[str], typer.Option(
+               help="Name of the corpus in Milvus (default: $ZHSEARCH_MILVUS_COLLECTION or zhsearch).")] = None,
+           replace: Annotated[bool, typer.Option("--replace", help="Drop a corpus of that name first.")] = False,
+           index_dir: IndexDir = None, quiet: Quiet = False) -> None:
+    """Copy an index (its current commit point) into Milvus without embedding anything again; then serve it with
+    ZHSEARCH_BACKEND=milvus."""
+    from index.milvus.connection import connect
+    from index.milvus.export import CorpusExistsError, export_index
+
+    settings = load_settings(index_dir, milvus_uri=to or None, milvus_collection=collection)
+    try:
+        conn = connect(settings)
+        try:
+            done = export_index(settings.index_dir, conn, settings.ann_threshold, replace, quiet)
+        finally:
+            conn.close()
+    except (CorpusExistsError, *KNOWN_ERRORS) as err:
+        fail(err)
+    typer.echo(f"exported {done.articles} articles, {done.paragraphs} paragraphs, {done.sentences} sentence vectors "
+               f"and {done.terms} terms from {settings.index_dir} to {done.location}")
+    if done.without_indexes:
+        typer.echo(f"this Milvus refused scalar indexes on {', '.join(done.without_indexes)}: filters on them scan "
+                   "(Milvus Lite indexes no arrays; a server does)")

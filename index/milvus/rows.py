@@ -1,0 +1,86 @@
+"""Paragraphs, sentences, articles and terms as Milvus rows, and back: pure functions, no client."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any, Sequence
+
+import numpy as np
+
+from index.milvus.schema import MAX_ID, MAX_TERMS, MAX_TEXT, PLACEHOLDER
+from index.models import Article, Paragraph
+
+PARAGRAPH_FIELDS = ["id", "article_id", "position", "title", "text", "source", "date", "story"]  # what a hit reads
+
+
+class RowTooLargeError(ValueError):
+    """A value beyond what a Milvus field holds (the message names the row and the limit)."""
+
+
+def date_length(date: str | None) -> int:
+    """What `date_len` holds: the date's length when it starts with a year's digit, else 0 (no usable date)."""
+    return len(date) if date and date[:1].isdigit() else 0
+
+
+def term_key(fieldname: str, term: str) -> str:
+    """The vocabulary's key of a (field, term): `field:term` (field names hold no colon)."""
+    return f"{fieldname}:{term}"
+
+
+def _fits(value: str, limit: int, what: str) -> str:
+    if len(value.encode("utf-8")) > limit:
+        raise RowTooLargeError(f"{what} is {len(value.encode('utf-8'))} bytes, Milvus holds {limit}: "
+                               "split it before indexing")
+    return value
+
+
+def filter_fields(article_id: str, source: str, date: str | None) -> dict[str, object]:
+    return {"article_id": _fits(article_id, MAX_ID, f"article id {article_id[:40]!r}…"), "source": source,
+            "date": date or "", "date_len": date_length(date)}
+
+
+def paragraph_row(paragraph: Paragraph, story: str, bm25: dict[int, float], vector: np.ndarray) -> dict[str, object]:
+    """A paragraph's row; `bm25` maps its sparse dimensions to their BM25F term-frequency parts."""
+    terms = sorted(bm25)
+    if len(terms) > MAX_TERMS:
+        raise RowTooLargeError(f"paragraph {paragraph.id} has {len(terms)} distinct terms, Milvus arrays hold "
+                               f"{MAX_TERMS}: split it before indexing")
+    return {"id": _fits(paragraph.id, MAX_ID, f"paragraph id {paragraph.id[:40]!r}…"),
+            **filter_fields(paragraph.article_id, paragraph.source, paragraph.date),
+            "position": paragraph.position, "title": _fits(paragraph.title, MAX_TEXT, f"title of {paragraph.id}"),
+            "text": _fits(paragraph.text, MAX_TEXT, f"paragraph {paragraph.id}"), "story": story,
+            "terms": terms, "bm25": bm25, "vector": vector.astype(np.float32).tolist()}
+
+
+def sentence_rows(paragraph: Paragraph, vectors: np.ndarray) -> list[dict[str, object]]:
+    """The sentence vectors of one paragraph as rows `<paragraph id>#<n>`."""
+    fields = filter_fields(paragraph.article_id, paragraph.source, paragraph.date)
+    return [{"id": f"{paragraph.id}#{n}", "paragraph_id": paragraph.id, **fields, "vector": v.astype(np.float32).tolist()}
+            for n, v in enumerate(vectors)]
+
+
+def article_row(article: Article, story: str) -> dict[str, object]:
+    """An article's row: its fields but the paragraph texts (those are its paragraphs' rows)."""
+    fields = asdict(article)
+    del fields["paragraphs"]
+    return {"id": article.id, "story": story, "doc": _fits(json.dumps(fields, ensure_ascii=False), MAX_TEXT,
+                                                           f"article {article.id}'s fields"), "placeholder": PLACEHOLDER}
+
+
+def term_row(key: str, term_id: int, df: int) -> dict[str, object]:
+    return {"id": key, "term_id": term_id, "df": df, "placeholder": PLACEHOLDER}
+
+
+def paragraph_of(entity: dict[str, Any]) -> Paragraph:
+    """The Paragraph a row (PARAGRAPH_FIELDS) holds."""
+    return Paragraph(entity["id"], entity["article_id"], int(entity["position"]), entity["text"], entity["title"],
+                     entity["source"], entity["date"] or None)
+
+
+def article_of(entity: dict[str, Any], paragraphs: Sequence[Paragraph]) -> Article:
+    """The Article of an article row, its paragraph texts those of its live paragraphs (blank ones were never
+    indexed)."""
+    fields = json.loads(entity["doc"])
+    fields["captions"] = tuple(fields.get("captions", ()))
+    return Article(paragraphs=tuple(p.text for p in paragraphs), **fields)

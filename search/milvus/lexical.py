@@ -1,0 +1,183 @@
+"""BM25F over a Milvus corpus: a sparse inner product with the live statistics, ranked as the embedded engine ranks.
+
+A query's vector holds boost * idf for each of its (field, term) leaves, the idf from the live
+paragraph count and the term's document frequency in the vocabulary; a paragraph's holds its
+term-frequency parts (index/milvus/sparse.py), so Milvus's inner product is the BM25F score.
+Milvus computes it in float32: the candidates are rescored here in float64 from their stored
+vectors and ranked by (-score, id), fetched a little deeper than asked and deeper again while
+the last one fetched ties the k-th, so ties at the cut break by id as everywhere else.
+
+Boolean queries: AND, OR and NOT over terms become a condition on the paragraphs' term arrays
+(search/milvus/expressions.py); a phrase's words must all be there, and candidates of a query with
+a phrase are checked against the query itself by Whoosh over their text (exact on them: every
+candidate Milvus returns is checked, deeper pages fetched until k pass or none are left).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Sequence
+
+from whoosh.filedb.filestore import RamStorage
+from whoosh.query import Query
+
+from index.bm25f import classic_idf, idf
+from index.milvus.connection import Connection
+from index.milvus.rows import PARAGRAPH_FIELDS, term_key
+from index.models import Paragraph
+from index.tokenize import Tokenizer
+from search.filters import Filter
+from search.fusion import Ranked
+from search.milvus.expressions import Condition, any_term, both, filter_condition, match_condition
+from search.milvus.rows_cache import RowsCache
+from search.query_leaves import Leaf, flat_leaves, positive_leaves
+
+WINDOW = 16_384  # Milvus's largest limit (+ offset) of one search or query
+TIE = 1e-5  # relative: Milvus's float32 score of a paragraph not fetched may be this far below its true one
+SPARSE_SEARCH = {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}}  # no query term dropped: exact
+CACHED_TERMS = 200_000
+
+
+class Vocabulary:
+    """(field, term) -> (sparse dimension, live document frequency), read from <name>_terms once per corpus view."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._known: dict[str, tuple[int, int] | None] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """The known ones of `keys` (term_key form)."""
+        with self._lock:
+            missing = [k for k in dict.fromkeys(keys) if k not in self._known]
+        if missing:
+            rows = self.conn.call("read the vocabulary", "get", self.conn.collection("terms"), ids=missing,
+                                  output_fields=["id", "term_id", "df"])
+            found = {row["id"]: (int(row["term_id"]), int(row["df"])) for row in rows}
+            with self._lock:
+                if len(self._known) > CACHED_TERMS:
+                    self._known.clear()
+                for key in missing:
+                    self._known[key] = found.get(key)
+        with self._lock:
+            return {k: self._known[k] for k in keys if self._known.get(k) is not None}  # type: ignore[misc]
+
+
+def query_vector(leaves: Sequence[Leaf], known: dict[str, tuple[int, int]], live: int) -> dict[int, float]:
+    """{dimension: sum of boost * idf} over the leaves whose term some paragraph holds."""
+    out: dict[int, float] = {}
+    for fieldname, term, boost in leaves:
+        found = known.get(term_key(fieldname, term))
+        if found is not None and boost > 0:
+            out[found[0]] = out.get(found[0], 0.0) + boost * idf(live, found[1])
+    return out
+
+
+def rescore(weights: dict[int, float], stored: dict[int, float]) -> float:
+    """The inner product in float64 (Milvus's is float32)."""
+    return sum(w * float(stored.get(d, 0.0)) for d, w in weights.items())
+
+
+def settled(scores: list[float], k: int, last: float) -> bool:
+    """True when no paragraph Milvus ranked below `last` (the least score it returned) can reach the k-th of
+    `scores` (those kept, rescored)."""
+    if len(scores) < k:
+        return False
+    kth = sorted(scores, reverse=True)[k - 1]
+    return last < kth - TIE * abs(kth)
+
+
+class Lexical:
+    """BM25F retrieval over one Milvus corpus view; thread-safe."""
+
+    def __init__(self, conn: Connection, live: int, cache: RowsCache, tokenizer: Tokenizer) -> None:
+        self.conn = conn
+        self.live = live
+        self.cache = cache
+        self.tokenizer = tokenizer
+        self.vocabulary = Vocabulary(conn)
+        self._schema = None
+
+    def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
+        known = self.vocabulary.lookup([term_key("text", t) for t in terms])
+        return {t: classic_idf(self.live, known.get(term_key("text", t), (0, 0))[1]) for t in terms}
+
+    def top(self, query: Query, k: int, flt: Filter, count: bool = True) -> tuple[Ranked, int]:
+        leaves = flat_leaves(query)
+        flat = leaves is not None
+        leaves = leaves if flat else positive_leaves(query)
+        # Every term of the query: those under a NOT decide matches too (they score nothing).
+        named = [(f, t) for f, t, _ in leaves] if flat else list(query.iter_all_terms(phrases=True))
+        known = self.vocabulary.lookup([term_key(f, t) for f, t in named])
+        weights = query_vector(leaves, known, self.live)
+        if flat:
+            match, exact = any_term(list(weights)), True
+        else:
+            match, exact = match_condition(query, lambda f, t: known.get(term_key(f, t), (None, 0))[0])
+        where = both(filter_condition(flt), match)
+        if k <= 0 or not self.live or not weights or where is False:
+            return [], 0
+        check = None if exact else query
+        # The sparse search finds only paragraphs holding a query term: a flat query's match is implied.
+        ranked = self._ranked(weights, k, both(filter_condition(flt), True if flat else match), check)
+        if not count:
+            return ranked, len(ranked)
+        return ranked, self._count(where) if exact else self._count_checked(where, query)
+
+    def _search(self, weights: dict[int, float], limit: int, where: Condition) -> list[dict[str, Any]]:
+        found = self.conn.call("search BM25", "search", self.conn.collection("paragraphs"), data=[weights],
+                               anns_field="bm25", limit=limit, filter=where if isinstance(where, str) else "",
+                               output_fields=PARAGRAPH_FIELDS + ["bm25"], search_params=SPARSE_SEARCH)
+        return [hit["entity"] for hit in found[0]]
+
+    def _ranked(self, weights: dict[int, float], k: int, where: Condition, check: Query | None) -> Ranked:
+        limit = min(WINDOW, k + k // 4 + 10 if check is None else 4 * k + 50)
+        while True:
+            entities = self._search(weights, limit, where)
+            self.cache.put(entities)
+            scores = [rescore(weights, e["bm25"]) for e in entities]
+            kept = list(zip((e["id"] for e in entities), scores))
+            if check is not None:
+                passed = self.matching(check, [self.cache_paragraph(e) for e in entities])
+                kept = [(pid, s) for pid, s in kept if pid in passed]
+            exhausted = len(entities) < limit or limit >= WINDOW
+            if exhausted or (len(kept) >= k and settled([s for _, s in kept], k, min(scores))):
+                break
+            limit = min(WINDOW, limit * 4)
+        return sorted(kept, key=lambda pair: (-pair[1], pair[0]))[:k]
+
+    def cache_paragraph(self, entity: dict[str, Any]) -> Paragraph:
+        found = self.cache.get(entity["id"])
+        if found is None:
+            self.cache.put([entity])
+            found = self.cache.get(entity["id"])
+        return found[0]  # type: ignore[index]
+
+    def _count(self, where: Condition) -> int:
+        if where is True:
+            return self.live
+        rows = self.conn.call("count matches", "query", self.conn.collection("paragraphs"), filter=where,
+                              output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def _count_checked(self, where: Condition, query: Query) -> int:
+        """Matches of a query with phrases: its candidates (up to Milvus's window) checked one by one."""
+        rows = self.conn.call("read phrase candidates", "query", self.conn.collection("paragraphs"),
+                              filter=where if isinstance(where, str) else "", output_fields=PARAGRAPH_FIELDS,
+                              limit=WINDOW)
+        return len(self.matching(query, [self.cache_paragraph(row) for row in rows]))
+
+    def matching(self, query: Query, paragraphs: Sequence[Paragraph]) -> set[str]:
+        """The ids of `paragraphs` that `query` matches, decided by Whoosh over their text as the index analyses it."""
+        from index.store.bm25_store import make_schema
+
+        if not paragraphs:
+            return set()
+        if self._schema is None:
+            self._schema = make_schema(self.tokenizer)
+        ix = RamStorage().create_index(self._schema)
+        with ix.writer() as writer:
+            for p in paragraphs:
+                writer.add_document(paragraph_id=p.id, title=p.title, text=p.text)
+        with ix.searcher() as searcher:
+            return {searcher.stored_fields(doc)["paragraph_id"] for doc in searcher.docs_for_query(query)}

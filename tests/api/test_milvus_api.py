@@ -1,0 +1,72 @@
+"""The service over a Milvus corpus, on a real server on loopback: the same answers as over the index, and 503 with
+the reason, never a hang or a 500, when Milvus is not there or goes away."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from conftest import TINY, free_port
+from fakes import FakeEncoder
+from live_server import serving_app
+from milvus_setup import SERVER, drop_corpus, export_corpus, milvus_settings
+from api.app import create_app
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    from conftest import CACHE_DIR
+    from index.settings import Settings
+
+    folder = tmp_path_factory.mktemp("milvus-api")
+    settings = milvus_settings(Settings(index_dir=folder / "index", cache_dir=CACHE_DIR, write_token="t"), folder, "api")
+    export_corpus(settings, TINY, FakeEncoder())
+    yield settings
+    drop_corpus(settings)
+
+
+def test_the_service_answers_from_milvus_as_from_the_index(corpus):
+    embedded = corpus.model_copy(update={"backend": "embedded"})
+    with serving_app(create_app(corpus, encoder=FakeEncoder()), "milvus") as url, \
+            serving_app(create_app(embedded, encoder=FakeEncoder()), "embedded") as base:
+        for params in ({"q": "外卖配送员", "mode": "bm25"}, {"q": "职工培训", "mode": "hybrid"},
+                       {"q": "臺灣", "mode": "dense", "group": "article"}, {"q": "工会", "source": "tiny.txt"}):
+            found, expected = httpx.get(f"{url}/search", params=params).json(), httpx.get(f"{base}/search", params=params).json()
+            assert [h["paragraph_id"] for h in found["hits"]] == [h["paragraph_id"] for h in expected["hits"]]
+            assert found["total"] == expected["total"]
+        assert httpx.get(f"{url}/articles/a1").json() == httpx.get(f"{base}/articles/a1").json()
+        assert httpx.get(f"{url}/paragraphs/a2.p000").json() == httpx.get(f"{base}/paragraphs/a2.p000").json()
+        assert httpx.get(f"{url}/articles/nope").status_code == 404
+        stats, health = httpx.get(f"{url}/stats").json(), httpx.get(f"{url}/health").json()
+        assert stats["backend"] == health["backend"] == "milvus" and stats["paragraphs"] == 4
+        assert "#api_" in health["index"]
+        write = httpx.post(f"{url}/articles", json={"articles": [{"id": "n", "title": "新", "text": "新的文章。"}]},
+                           headers={"Authorization": "Bearer t"})
+        assert write.status_code == 501 and "zhsearch export" in write.json()["message"]
+
+
+def test_no_milvus_at_the_address_is_503_naming_it(tmp_path, settings):
+    port = free_port()  # nothing listens there
+    down = settings.model_copy(update={"backend": "milvus", "milvus_uri": f"http://127.0.0.1:{port}",
+                                       "milvus_timeout_s": 1})
+    with serving_app(create_app(down, encoder=FakeEncoder()), "down", health="/docs") as url:
+        health = httpx.get(f"{url}/health", timeout=60)
+        assert health.status_code == 503 and f"127.0.0.1:{port}" in health.json()["message"]
+        search = httpx.get(f"{url}/search", params={"q": "工会"}, timeout=60)
+        assert search.status_code == 503 and f"127.0.0.1:{port}" in search.json()["message"]
+
+
+@pytest.mark.skipif(SERVER is not None, reason="stops the Milvus Lite server of this process")
+def test_milvus_going_away_is_503_with_the_reason(corpus):
+    from milvus_lite.server_manager import server_manager_instance
+
+    app = create_app(corpus.model_copy(update={"milvus_timeout_s": 2}), encoder=FakeEncoder())
+    with serving_app(app, "going") as url:
+        assert httpx.get(f"{url}/search", params={"q": "工会", "mode": "bm25"}).status_code == 200
+        server_manager_instance.release_server(corpus.milvus_uri)
+        for mode in ("bm25", "dense", "hybrid"):
+            response = httpx.get(f"{url}/search", params={"q": "工会会员", "mode": mode}, timeout=60)
+            assert response.status_code == 503, response.text
+            assert response.json()["error"] == "backend unavailable" and "Milvus at" in response.json()["message"]
+        health = httpx.get(f"{url}/health", timeout=60)
+        assert health.status_code == 503 and "Milvus at" in health.json()["message"]
