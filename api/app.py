@@ -51,8 +51,13 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         searcher = holder.get()
         if searcher is None:
             raise ServiceError(503, "index unavailable", holder.problem or "index not loaded")
-        _, outcomes = commit_prepared(settings.index_dir, batch, searcher.tokenizer, searcher.dense.encoder.config(),
-                                      ann_threshold=settings.ann_threshold)
+        if embedded:
+            _, outcomes = commit_prepared(settings.index_dir, batch, searcher.tokenizer,
+                                          searcher.dense.encoder.config(), ann_threshold=settings.ann_threshold)
+        else:
+            from index.milvus.writer import MilvusWriter
+
+            outcomes = MilvusWriter(searcher.corpus.conn, searcher.tokenizer, searcher.dense.encoder.config()).commit(batch)
         holder.load()
         if scheduler is not None:
             scheduler.request()
@@ -144,9 +149,6 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
 
     def write(searcher: Searcher, upserts: list, deletes: list[str]) -> str:
         """Embed, then commit with whatever else is being written; returns the commit point it is visible in."""
-        if not embedded:
-            raise ServiceError(501, "not implemented", "this service searches a Milvus corpus, which it does not write "
-                               "to yet: write to the index and copy it in with `zhsearch export --replace`")
         update = prepare(upserts, deletes, searcher.dense.encoder, searcher.corpus.info.sentence_vectors)
         try:
             committer.submit(update)

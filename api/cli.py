@@ -81,6 +81,14 @@ def add(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt pag
     from index.writer import apply_update
 
     settings = load_settings(index_dir)
+    if settings.backend == "milvus":
+        from api.cli_milvus import milvus_update
+
+        try:
+            typer.echo(f"added {len(paths)} source(s): " + milvus_update(settings, read_sources(paths), []))
+        except KNOWN_ERRORS as err:
+            fail(err)
+        return
     try:
         articles = read_sources(paths)
         tokenizer, encoder = writer_parts(settings)
@@ -102,6 +110,16 @@ def delete(ids: Annotated[list[str], typer.Argument(help="Article ids to delete.
     from index.tokenize import tokenizer_from
 
     settings = load_settings(index_dir)
+    if settings.backend == "milvus":
+        from api.cli_milvus import milvus_update
+
+        try:
+            typer.echo(f"deleted {len(ids)} articles: " + milvus_update(settings, [], ids))
+        except UnknownArticleError as err:
+            fail(ValueError(f"no article {err.args[0]!r}: nothing was deleted"))
+        except KNOWN_ERRORS as err:
+            fail(err)
+        return
     try:  # nothing to embed: no model
         manifest = apply_update(settings.index_dir, [], ids, tokenizer_from(settings), None,
                                 ann_threshold=settings.ann_threshold)

@@ -38,3 +38,33 @@ def export(to: Annotated[str, typer.Option("--to", help="Milvus: a file path end
     if done.without_indexes:
         typer.echo(f"this Milvus refused scalar indexes on {', '.join(done.without_indexes)}: filters on them scan "
                    "(Milvus Lite indexes no arrays; a server does)")
+
+
+def milvus_update(settings, articles: list, deletes: list[str], encoder=None) -> str:
+    """`zhsearch add` / `delete` against the Milvus corpus the settings name: one commit (index/milvus/writer.py);
+    returns what to print. Raises UnknownArticleError for a delete of an unknown article (nothing changed)."""
+    from index.milvus.connection import connect
+    from index.milvus.record import read_meta
+    from index.milvus.writer import MilvusWriter
+    from index.tokenize import tokenizer_from
+    from index.writer import PreparedUpdate, prepare
+
+    conn = connect(settings)
+    try:
+        record, _ = read_meta(conn)  # no corpus: fail before the model loads
+        if articles and encoder is None:
+            from index.model.passage_vectors import bound_model_caches
+            from index.model.runtime import load_encoder
+
+            bound_model_caches()
+            encoder = load_encoder(settings)
+        update = prepare(articles, deletes, encoder, record.sentence_vectors) if articles \
+            else PreparedUpdate([], list(deletes), record.sentence_vectors)
+        config = encoder.config() if encoder is not None else record.model  # deletes embed nothing: no model
+        [outcome] = MilvusWriter(conn, tokenizer_from(settings), config).commit([update])
+        if outcome is not None:
+            raise outcome
+        _, stats = read_meta(conn)
+    finally:
+        conn.close()
+    return f"{stats.articles} articles, {stats.paragraphs} paragraphs in {conn.location}"

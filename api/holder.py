@@ -136,7 +136,13 @@ class SearcherHolder:
 
     def _current(self) -> str | None:
         """What CURRENT names now (None: unreadable). Compared by name, not mtime: two commits within one
-        timestamp tick of a coarse filesystem still differ."""
+        timestamp tick of a coarse filesystem still differ. For a Milvus corpus: its version in Milvus."""
+        if self.settings.backend == "milvus":
+            searcher = self.searcher
+            try:
+                return searcher.corpus.version_now() if searcher is not None else None
+            except MilvusUnavailableError:
+                return self._seen  # nothing to reopen while Milvus does not answer (requests say why)
         try:
             return (self.settings.index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip()
         except OSError:

@@ -40,3 +40,25 @@ def classic_idf(live: int, df: int) -> float:
 def average_length(total: int, live: int) -> float:
     """A field's average length over the live documents, as Whoosh takes it (1 where it would be 0)."""
     return (total / live if live else 0.0) or 1.0
+
+
+def norm(length: float, average: float) -> float:
+    """BM25's length normalisation of a field of (quantised) `length` in a collection of that average length."""
+    return (1 - B) + B * length / average
+
+
+def tf_part(weight: float, length: float, average: float) -> float:
+    """One posting's term-frequency part: `tf_table`'s expression for one weight and (quantised) field length."""
+    return (weight * (K1 + 1)) / (weight + K1 * ((1 - B) + B * length / average))
+
+
+def weight_of(part: float, length: float, made_with: float) -> float:
+    """The posting weight a term-frequency part was made from at average field length `made_with` (tf_part's inverse)."""
+    return part * K1 * norm(length, made_with) / (K1 + 1 - part)
+
+
+def drift(made_with: tuple[float, float], average: float) -> float:
+    """The largest relative change between a part made at any average within `made_with` (least, most) and the same
+    posting's part at `average`: less than the ratio of the averages, whatever the weight and field length."""
+    least, most = made_with
+    return max(average / least, most / average, 1.0) - 1.0

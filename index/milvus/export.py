@@ -18,6 +18,7 @@ from rich.progress import Progress
 
 from index.bm25f import average_length
 from index.commits import read_current
+from index.ingest.minhash import NUM_PERM
 from index.milvus.connection import Connection
 from index.milvus.record import CorpusRecord, CorpusStats, write_meta
 from index.milvus.rows import article_row, paragraph_row, sentence_rows, term_row
@@ -62,6 +63,14 @@ def live_lengths(snapshot: Snapshot) -> dict[str, int]:
             for i, f in enumerate(FIELDS)}
 
 
+def source_counts(snapshot: Snapshot) -> dict[str, int]:
+    """source -> live paragraphs from it."""
+    counts: dict[str, int] = {}
+    for paragraph in snapshot.live_paragraphs():
+        counts[paragraph.source] = counts.get(paragraph.source, 0) + 1
+    return counts
+
+
 def batches(rows: Iterable[dict], limit: int = BATCH_BYTES) -> Iterator[list[dict]]:
     """Rows in lists of at most about `limit` bytes (estimated from their vectors and texts)."""
     batch, size = [], 0
@@ -87,7 +96,8 @@ def paragraph_rows(snapshot: Snapshot, term_id: dict[str, int], averages: dict[s
             vectors = segment.vectors.vectors(chunk)
             for row, vector in zip(chunk.tolist(), vectors):
                 paragraph = segment.paragraphs[row]
-                yield paragraph_row(paragraph, segment.duplicates.story(paragraph.article_id), sparse[row], vector)
+                yield paragraph_row(paragraph, segment.duplicates.story(paragraph.article_id), sparse[row],
+                                    segment.postings.lengths[row], averages, vector)
 
 
 def sentence_rows_of(snapshot: Snapshot) -> Iterator[dict]:
@@ -109,9 +119,11 @@ def sentence_rows_of(snapshot: Snapshot) -> Iterator[dict]:
 
 def article_rows(snapshot: Snapshot) -> Iterator[dict]:
     for view in snapshot.views:
+        marks = view.segment.duplicates
         for aid, article in view.segment.articles.items():
             if view.has_article(aid):
-                yield article_row(article, view.segment.duplicates.story(aid))
+                signature = np.asarray(marks.signatures[marks.row_of[aid]]) if marks.marked else np.zeros(NUM_PERM, np.uint32)
+                yield article_row(article, marks.story(aid), signature)
 
 
 def insert_all(conn: Connection, kind: str, rows: Iterable[dict], progress: Progress, total: int) -> int:
@@ -150,7 +162,7 @@ def export_index(index_dir: Path, conn: Connection, ann_threshold: int, replace:
         articles = insert_all(conn, "articles", article_rows(snapshot), progress, manifest.articles)
     copies = sum(1 for v in snapshot.views for aid in v.segment.duplicates.stories if v.has_article(aid))
     stats = CorpusStats(version=1, articles=articles, paragraphs=written, sentences=sentence_count, lengths=lengths,
-                        averages=averages, next_term=len(term_id), copies=copies, sources=snapshot.sources())
+                        averages=averages, baked={f: [averages[f], averages[f]] for f in FIELDS}, next_term=len(term_id), copies=copies, sources=source_counts(snapshot))
     record = CorpusRecord(model=manifest.model, tokenizer=manifest.tokenizer, sentence_vectors=manifest.sentence_vectors,
                           corpus_fingerprint=manifest.corpus_fingerprint, exported_from=f"{index_dir.resolve()}@{name}",
                           build_seconds=manifest.build_seconds,

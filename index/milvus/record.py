@@ -3,7 +3,9 @@
 The record (model with its probe vectors, tokenizer, sentence vectors, sources) is checked when
 the corpus is opened, as an index's manifest is (index/manifest.check_built_with). The statistics
 are what BM25F needs at query time: the live paragraph count and each field's total length; `version`
-counts the commits that changed the corpus (a service's caches are per version).
+counts the commits that changed the corpus (a service's caches are per version). A commit lists the
+articles it changes in `pending` before it changes anything and clears it with the new statistics:
+statistics found with `pending` set were left by a commit cut short (index/milvus/writer.py repairs them).
 """
 
 from __future__ import annotations
@@ -46,10 +48,13 @@ class CorpusStats(BaseModel):
     paragraphs: int = 0
     sentences: int = 0
     lengths: dict[str, int] = Field(default_factory=dict)  # field -> total exact length over live paragraphs
-    averages: dict[str, float] = Field(default_factory=dict)  # field -> the average the stored vectors were made with
+    averages: dict[str, float] = Field(default_factory=dict)  # field -> the live average (total / paragraphs)
+    baked: dict[str, list[float]] = Field(default_factory=dict)  # field -> [least, most] average stored parts were made with
     next_term: int = 0  # the next sparse dimension to hand out
     copies: int = 0  # live articles marked as a copy of another (0: every story is one article)
-    sources: list[str] = Field(default_factory=list)
+    sources: dict[str, int] = Field(default_factory=dict)  # source -> live paragraphs from it
+    pending: list[str] = Field(default_factory=list)  # articles a commit is changing (empty once it is done)
+    pending_since: float = 0.0  # when that commit began (seconds since the epoch)
 
 
 def meta_row(key: str, model: BaseModel) -> dict[str, object]:

@@ -8,10 +8,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from index.ingest.minhash import band_keys
 from index.milvus.schema import MAX_ID, MAX_TERMS, MAX_TEXT, PLACEHOLDER
 from index.models import Article, Paragraph
 
 PARAGRAPH_FIELDS = ["id", "article_id", "position", "title", "text", "source", "date", "story"]  # what a hit reads
+SCORING_FIELDS = ["bm25", "title_len", "text_len", "avg_title", "avg_text"]  # what rescoring a BM25 hit reads
 
 
 class RowTooLargeError(ValueError):
@@ -40,8 +42,10 @@ def filter_fields(article_id: str, source: str, date: str | None) -> dict[str, o
             "date": date or "", "date_len": date_length(date)}
 
 
-def paragraph_row(paragraph: Paragraph, story: str, bm25: dict[int, float], vector: np.ndarray) -> dict[str, object]:
-    """A paragraph's row; `bm25` maps its sparse dimensions to their BM25F term-frequency parts."""
+def paragraph_row(paragraph: Paragraph, story: str, bm25: dict[int, float], lengths: Sequence[int],
+                  averages: dict[str, float], vector: np.ndarray) -> dict[str, object]:
+    """A paragraph's row; `bm25` maps its sparse dimensions to their BM25F term-frequency parts, made with the
+    average field lengths `averages`; `lengths` are its fields' exact token counts (FIELDS order)."""
     terms = sorted(bm25)
     if len(terms) > MAX_TERMS:
         raise RowTooLargeError(f"paragraph {paragraph.id} has {len(terms)} distinct terms, Milvus arrays hold "
@@ -50,6 +54,8 @@ def paragraph_row(paragraph: Paragraph, story: str, bm25: dict[int, float], vect
             **filter_fields(paragraph.article_id, paragraph.source, paragraph.date),
             "position": paragraph.position, "title": _fits(paragraph.title, MAX_TEXT, f"title of {paragraph.id}"),
             "text": _fits(paragraph.text, MAX_TEXT, f"paragraph {paragraph.id}"), "story": story,
+            "title_len": int(lengths[0]), "text_len": int(lengths[1]),
+            "avg_title": float(averages["title"]), "avg_text": float(averages["text"]),
             "terms": terms, "bm25": bm25, "vector": vector.astype(np.float32).tolist()}
 
 
@@ -60,12 +66,16 @@ def sentence_rows(paragraph: Paragraph, vectors: np.ndarray) -> list[dict[str, o
             for n, v in enumerate(vectors)]
 
 
-def article_row(article: Article, story: str) -> dict[str, object]:
-    """An article's row: its fields but the paragraph texts (those are its paragraphs' rows)."""
+def article_row(article: Article, story: str, signature: np.ndarray) -> dict[str, object]:
+    """An article's row: its fields but the paragraph texts (those are its paragraphs' rows), its story, and its
+    MinHash signature (uint32, all 0: too short to compare) with its band keys (none for a short one)."""
     fields = asdict(article)
     del fields["paragraphs"]
-    return {"id": article.id, "story": story, "doc": _fits(json.dumps(fields, ensure_ascii=False), MAX_TEXT,
-                                                           f"article {article.id}'s fields"), "placeholder": PLACEHOLDER}
+    keys = band_keys(signature[None, :])[0] if signature.any() else np.zeros(0, dtype=np.uint64)
+    return {"id": _fits(article.id, MAX_ID, f"article id {article.id[:40]!r}…"), "story": story,
+            "doc": _fits(json.dumps(fields, ensure_ascii=False), MAX_TEXT, f"article {article.id}'s fields"),
+            "bands": keys.view(np.int64).tolist(), "signature": signature.astype(np.int64).tolist(),
+            "placeholder": PLACEHOLDER}
 
 
 def term_row(key: str, term_id: int, df: int) -> dict[str, object]:

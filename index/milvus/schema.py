@@ -5,7 +5,7 @@
                    and its dense vector
 <name>_sentences   one row a sentence vector of a multi-sentence paragraph, with the filter fields
 <name>_articles    one row a live article: its fields as JSON (paragraph texts are the paragraphs'
-                   rows) and its story
+                   rows), its story, and its MinHash signature and band keys (index/milvus/marks.py)
 <name>_terms       the vocabulary: one row a (field, term), its sparse dimension and document frequency
 <name>_meta        what the corpus was built with and its statistics (index/milvus/record.py)
 
@@ -17,6 +17,8 @@ nothing dropped); dense ones exactly (FLAT) below the ANN threshold, else with H
 from __future__ import annotations
 
 from typing import Any
+
+from index.ingest.minhash import BANDS, NUM_PERM
 
 MAX_ID = 512  # bytes of an article or paragraph id
 MAX_TEXT = 65_535  # Milvus's VARCHAR limit, in bytes
@@ -44,6 +46,10 @@ def paragraphs_schema(dim: int) -> Any:
     schema.add_field("title", DataType.VARCHAR, max_length=MAX_TEXT)
     schema.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT)
     schema.add_field("story", DataType.VARCHAR, max_length=MAX_ID)
+    schema.add_field("title_len", DataType.INT32)  # exact token counts of the BM25F fields (the statistics' parts)
+    schema.add_field("text_len", DataType.INT32)
+    schema.add_field("avg_title", DataType.FLOAT)  # the average field lengths its `bm25` parts were made with
+    schema.add_field("avg_text", DataType.FLOAT)
     schema.add_field("terms", DataType.ARRAY, element_type=DataType.INT64, max_capacity=MAX_TERMS)
     schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
@@ -62,7 +68,8 @@ def sentences_schema(dim: int) -> Any:
 
 
 def keyed_schema(key_length: int, fields: dict[str, str]) -> Any:
-    """A collection keyed by a string, with scalar `fields` (name -> "int64" or "text") and the placeholder vector."""
+    """A collection keyed by a string, with scalar `fields` (name -> "int64", "text" or "int64[n]": an array of n)
+    and the placeholder vector."""
     from pymilvus import DataType, MilvusClient
 
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -70,6 +77,8 @@ def keyed_schema(key_length: int, fields: dict[str, str]) -> Any:
     for name, kind in fields.items():
         if kind == "int64":
             schema.add_field(name, DataType.INT64)
+        elif kind.startswith("int64["):
+            schema.add_field(name, DataType.ARRAY, element_type=DataType.INT64, max_capacity=int(kind[6:-1]))
         else:
             schema.add_field(name, DataType.VARCHAR, max_length=MAX_TEXT)
     schema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=len(PLACEHOLDER))
@@ -91,8 +100,9 @@ def create_collections(conn: Any, dim: int, paragraphs: int, sentences: int, ann
               {**filters, "story": "INVERTED", "terms": "INVERTED"}),
              ("sentences", sentences_schema(dim), ("vector", *vector_index(sentences, ann_threshold)), False,
               {**filters, "paragraph_id": "INVERTED"}),
-             ("articles", keyed_schema(MAX_ID, {"story": "text", "doc": "text"}), ("placeholder", "FLAT", {}), False,
-              {"story": "INVERTED"}),
+             ("articles", keyed_schema(MAX_ID, {"story": "text", "doc": "text", "bands": f"int64[{BANDS}]",
+                                                "signature": f"int64[{NUM_PERM}]"}), ("placeholder", "FLAT", {}), False,
+              {"story": "INVERTED", "bands": "INVERTED"}),
              ("terms", keyed_schema(1024, {"term_id": "int64", "df": "int64"}), ("placeholder", "FLAT", {}), False, {}),
              ("meta", keyed_schema(64, {"value": "text"}), ("placeholder", "FLAT", {}), False, {})]
     refused = []

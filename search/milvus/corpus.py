@@ -9,6 +9,7 @@ asks, so a concurrent writer's half-done commit can be seen (docs/milvus.md, "Co
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Iterator, Sequence
 
@@ -43,7 +44,7 @@ class MilvusCorpus:
         self.stats = stats
         self.cache = RowsCache()
         sentence_weight = settings.sentence_weight if record.sentence_vectors and stats.sentences else 0.0
-        self.lexical = Lexical(conn, stats.paragraphs, self.cache, tokenizer)
+        self.lexical = Lexical(conn, stats, self.cache, tokenizer)
         self.vectors = Vectors(conn, self.cache, int(record.model.get("dim", 0)), record.vector_index, sentence_weight)
         self.info = CorpusInfo(
             backend="milvus", version=str(stats.version), location=conn.location, articles=stats.articles,
@@ -59,7 +60,13 @@ class MilvusCorpus:
 
     def ping(self) -> None:
         """Ask Milvus for the corpus's statistics (MilvusUnavailableError when it does not answer in time)."""
-        self.conn.call("answer", "get", self.conn.collection("meta"), ids=["stats"], output_fields=["id"])
+        self.version_now()
+
+    def version_now(self) -> str:
+        """The version of the corpus in Milvus now (this view's, until a commit lands)."""
+        rows = self.conn.call("read the corpus version", "get", self.conn.collection("meta"), ids=["stats"],
+                              output_fields=["id", "value"])
+        return str(json.loads(rows[0]["value"])["version"]) if rows else ""
 
     # ------------------------------------------------------------------ documents
 
@@ -128,7 +135,7 @@ class MilvusCorpus:
         return [aid for aid in found if aid != article_id]
 
     def sources(self) -> list[str]:
-        return list(self.stats.sources)
+        return sorted(source for source, count in self.stats.sources.items() if source and count > 0)
 
     def disk_bytes(self) -> int:
         return 0  # Milvus keeps its own storage (object store, WAL): not ours to count

@@ -5,7 +5,9 @@ paragraph count and the term's document frequency in the vocabulary; a paragraph
 term-frequency parts (index/milvus/sparse.py), so Milvus's inner product is the BM25F score.
 Milvus computes it in float32: the candidates are rescored here in float64 from their stored
 vectors and ranked by (-score, id), fetched a little deeper than asked and deeper again while
-the last one fetched ties the k-th, so ties at the cut break by id as everywhere else.
+the last one fetched ties the k-th, so ties at the cut break by id as everywhere else. Parts stored
+by earlier writes were made at the averages of their time: rescoring makes each anew at today's
+(`rescore`), so scores are a fresh build's, and the depth allows for how far they moved.
 
 Boolean queries: AND, OR and NOT over terms become a condition on the paragraphs' term arrays
 (search/milvus/expressions.py); a phrase's words must all be there, and candidates of a query with
@@ -21,9 +23,15 @@ from typing import Any, Sequence
 from whoosh.filedb.filestore import RamStorage
 from whoosh.query import Query
 
-from index.bm25f import classic_idf, idf
+from functools import lru_cache
+
+from whoosh.util.numeric import length_to_byte
+
+from index.bm25f import classic_idf, drift, idf, tf_part, weight_of
 from index.milvus.connection import Connection
-from index.milvus.rows import PARAGRAPH_FIELDS, term_key
+from index.milvus.record import CorpusStats
+from index.milvus.rows import PARAGRAPH_FIELDS, SCORING_FIELDS, term_key
+from index.store.postings import FIELDS, QUANTISED_LENGTHS
 from index.models import Paragraph
 from index.tokenize import Tokenizer
 from search.filters import Filter
@@ -63,36 +71,65 @@ class Vocabulary:
             return {k: self._known[k] for k in keys if self._known.get(k) is not None}  # type: ignore[misc]
 
 
-def query_vector(leaves: Sequence[Leaf], known: dict[str, tuple[int, int]], live: int) -> dict[int, float]:
-    """{dimension: sum of boost * idf} over the leaves whose term some paragraph holds."""
+def query_vector(leaves: Sequence[Leaf], known: dict[str, tuple[int, int]], live: int) -> tuple[dict[int, float], dict[int, str]]:
+    """{dimension: sum of boost * idf} over the leaves whose term some paragraph holds, and each dimension's field."""
     out: dict[int, float] = {}
+    fields: dict[int, str] = {}
     for fieldname, term, boost in leaves:
         found = known.get(term_key(fieldname, term))
         if found is not None and boost > 0:
             out[found[0]] = out.get(found[0], 0.0) + boost * idf(live, found[1])
-    return out
+            fields[found[0]] = fieldname
+    return out, fields
 
 
-def rescore(weights: dict[int, float], stored: dict[int, float]) -> float:
-    """The inner product in float64 (Milvus's is float32)."""
-    return sum(w * float(stored.get(d, 0.0)) for d, w in weights.items())
+@lru_cache(maxsize=4096)
+def quantised(length: int) -> float:
+    """The field length BM25F scores with: Whoosh's byte-quantised one."""
+    return float(QUANTISED_LENGTHS[length_to_byte(length)])
 
 
-def settled(scores: list[float], k: int, last: float) -> bool:
-    """True when no paragraph Milvus ranked below `last` (the least score it returned) can reach the k-th of
-    `scores` (those kept, rescored)."""
+def rescore(weights: dict[int, float], fields: dict[int, str], entity: dict[str, Any], averages: dict[str, float],
+            boosts: dict[str, float]) -> float:
+    """A hit's BM25F score in float64 with the live averages, as a fresh build of the corpus scores it: each stored
+    part gives back its posting's weight (a whole term frequency times the field's boost, so rounding makes it
+    exact) and the part is made anew (index/bm25f.tf_part); equal postings give equal scores, ties stay ties."""
+    stored = entity["bm25"]
+    total = 0.0
+    for d, w in weights.items():
+        part = stored.get(d)
+        if not part:
+            continue
+        f = fields[d]
+        length = quantised(int(entity[f"{f}_len"]))
+        frequency = round(weight_of(float(part), length, float(entity[f"avg_{f}"])) / boosts[f])
+        total += w * tf_part(frequency * boosts[f], length, averages[f])
+    return total
+
+
+def settled(scores: list[float], k: int, last: float, moved: float) -> bool:
+    """True when no paragraph Milvus ranked below `last` (the least score it returned, at the averages its parts
+    were made with) can reach the k-th of `scores` (those kept, rescored), its parts moving by `moved` at most."""
     if len(scores) < k:
         return False
     kth = sorted(scores, reverse=True)[k - 1]
-    return last < kth - TIE * abs(kth)
+    return last * (1 + moved) < kth - TIE * abs(kth)
 
 
 class Lexical:
     """BM25F retrieval over one Milvus corpus view; thread-safe."""
 
-    def __init__(self, conn: Connection, live: int, cache: RowsCache, tokenizer: Tokenizer) -> None:
+    def __init__(self, conn: Connection, stats: CorpusStats, cache: RowsCache, tokenizer: Tokenizer) -> None:
         self.conn = conn
-        self.live = live
+        self.live = stats.paragraphs
+        self.averages = {f: stats.averages.get(f, 1.0) for f in FIELDS}
+        # How far a stored part may be from its value at today's averages (0 for a fresh export).
+        from index.store.bm25_store import make_schema
+        from index.store.postings import field_boosts
+
+        self.boosts = field_boosts(make_schema(tokenizer))
+        self.moved = max((drift(tuple(stats.baked[f]), self.averages[f]) for f in FIELDS if f in stats.baked),
+                         default=0.0)
         self.cache = cache
         self.tokenizer = tokenizer
         self.vocabulary = Vocabulary(conn)
@@ -109,7 +146,7 @@ class Lexical:
         # Every term of the query: those under a NOT decide matches too (they score nothing).
         named = [(f, t) for f, t, _ in leaves] if flat else list(query.iter_all_terms(phrases=True))
         known = self.vocabulary.lookup([term_key(f, t) for f, t in named])
-        weights = query_vector(leaves, known, self.live)
+        weights, fields = query_vector(leaves, known, self.live)
         if flat:
             match, exact = any_term(list(weights)), True
         else:
@@ -119,7 +156,7 @@ class Lexical:
             return [], 0
         check = None if exact else query
         # The sparse search finds only paragraphs holding a query term: a flat query's match is implied.
-        ranked = self._ranked(weights, k, both(filter_condition(flt), True if flat else match), check)
+        ranked = self._ranked(weights, fields, k, both(filter_condition(flt), True if flat else match), check)
         if not count:
             return ranked, len(ranked)
         return ranked, self._count(where) if exact else self._count_checked(where, query)
@@ -127,21 +164,23 @@ class Lexical:
     def _search(self, weights: dict[int, float], limit: int, where: Condition) -> list[dict[str, Any]]:
         found = self.conn.call("search BM25", "search", self.conn.collection("paragraphs"), data=[weights],
                                anns_field="bm25", limit=limit, filter=where if isinstance(where, str) else "",
-                               output_fields=PARAGRAPH_FIELDS + ["bm25"], search_params=SPARSE_SEARCH)
-        return [hit["entity"] for hit in found[0]]
+                               output_fields=PARAGRAPH_FIELDS + SCORING_FIELDS, search_params=SPARSE_SEARCH)
+        return [{**hit["entity"], "_score": float(hit["distance"])} for hit in found[0]]
 
-    def _ranked(self, weights: dict[int, float], k: int, where: Condition, check: Query | None) -> Ranked:
+    def _ranked(self, weights: dict[int, float], fields: dict[int, str], k: int, where: Condition,
+                check: Query | None) -> Ranked:
         limit = min(WINDOW, k + k // 4 + 10 if check is None else 4 * k + 50)
         while True:
             entities = self._search(weights, limit, where)
             self.cache.put(entities)
-            scores = [rescore(weights, e["bm25"]) for e in entities]
+            scores = [rescore(weights, fields, e, self.averages, self.boosts) for e in entities]
+            least = min((e["_score"] for e in entities), default=0.0)  # as Milvus ranked: at the parts' own averages
             kept = list(zip((e["id"] for e in entities), scores))
             if check is not None:
                 passed = self.matching(check, [self.cache_paragraph(e) for e in entities])
                 kept = [(pid, s) for pid, s in kept if pid in passed]
             exhausted = len(entities) < limit or limit >= WINDOW
-            if exhausted or (len(kept) >= k and settled([s for _, s in kept], k, min(scores))):
+            if exhausted or (len(kept) >= k and settled([s for _, s in kept], k, least, self.moved)):
                 break
             limit = min(WINDOW, limit * 4)
         return sorted(kept, key=lambda pair: (-pair[1], pair[0]))[:k]

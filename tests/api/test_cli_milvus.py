@@ -54,3 +54,20 @@ def test_a_missing_corpus_or_a_bad_address_names_the_fix(built, tmp_path, fake_e
     if SERVER is None:
         wrong = runner.invoke(app, ["export", "--index-dir", str(built.index_dir), "--to", str(tmp_path / "m.milvus")])
         assert wrong.exit_code == 2 and "must end in .db" in wrong.output
+
+
+def test_add_and_delete_write_to_milvus(built, fake_encoder, monkeypatch):
+    from api.cli_milvus import milvus_update
+    from index.models import Article
+
+    assert export(built).exit_code == 0
+    told = milvus_update(built, [Article("a9", "新文章", ("工会为外卖配送员送去热饺子。",), source="cli.txt")], [],
+                         fake_encoder)
+    assert told.startswith("4 articles, 5 paragraphs")
+    for name, value in (("ZHSEARCH_BACKEND", "milvus"), ("ZHSEARCH_MILVUS_URI", built.milvus_uri),
+                        ("ZHSEARCH_MILVUS_COLLECTION", built.milvus_collection)):
+        monkeypatch.setenv(name, value)
+    deleted = runner.invoke(app, ["delete", "a9", "a1"])
+    assert deleted.exit_code == 0 and "2 articles, 2 paragraphs" in deleted.output
+    again = runner.invoke(app, ["delete", "a9"])
+    assert again.exit_code == 2 and "no article 'a9'" in again.output

@@ -40,9 +40,25 @@ def test_the_service_answers_from_milvus_as_from_the_index(corpus):
         stats, health = httpx.get(f"{url}/stats").json(), httpx.get(f"{url}/health").json()
         assert stats["backend"] == health["backend"] == "milvus" and stats["paragraphs"] == 4
         assert "#api_" in health["index"]
-        write = httpx.post(f"{url}/articles", json={"articles": [{"id": "n", "title": "新", "text": "新的文章。"}]},
-                           headers={"Authorization": "Bearer t"})
-        assert write.status_code == 501 and "zhsearch export" in write.json()["message"]
+
+
+def test_an_acknowledged_write_is_searchable_and_a_delete_is_gone(corpus):
+    auth = {"Authorization": "Bearer t"}
+    article = {"id": "post1", "title": "快递小哥的新年", "text": "快递小哥在驿站过了一个温暖的新年。\n工会送来了饺子。",
+               "date": "2026-01-12", "source": "api"}
+    with serving_app(create_app(corpus, encoder=FakeEncoder()), "writes") as url:
+        posted = httpx.post(f"{url}/articles", json={"articles": [article]}, headers=auth)
+        assert posted.status_code == 200 and posted.json()["paragraphs"] == 2
+        found = httpx.get(f"{url}/search", params={"q": "快递小哥 饺子", "mode": "bm25"}).json()
+        assert found["hits"][0]["article_id"] == "post1"  # searchable once acknowledged
+        assert httpx.get(f"{url}/articles/post1").json()["title"] == "快递小哥的新年"
+        assert httpx.get(f"{url}/stats").json()["paragraphs"] == 6
+        assert httpx.delete(f"{url}/articles/post1", headers=auth).status_code == 200
+        assert httpx.get(f"{url}/articles/post1").status_code == 404
+        assert httpx.get(f"{url}/search", params={"q": "饺子", "mode": "bm25"}).json()["total"] == 0
+        missing = httpx.delete(f"{url}/articles/post1", headers=auth)
+        assert missing.status_code == 404 and "post1" in missing.json()["message"]
+        assert httpx.get(f"{url}/stats").json()["paragraphs"] == 4
 
 
 def test_no_milvus_at_the_address_is_503_naming_it(tmp_path, settings):
@@ -70,3 +86,27 @@ def test_milvus_going_away_is_503_with_the_reason(corpus):
             assert response.json()["error"] == "backend unavailable" and "Milvus at" in response.json()["message"]
         health = httpx.get(f"{url}/health", timeout=60)
         assert health.status_code == 503 and "Milvus at" in health.json()["message"]
+
+
+def test_another_writer_s_commit_is_picked_up(corpus):
+    import time
+
+    from index.milvus.connection import connect
+    from index.milvus.writer import MilvusWriter
+    from index.models import Article
+    from index.tokenize import tokenizer_from
+    from index.writer import prepare
+
+    encoder = FakeEncoder()
+    with serving_app(create_app(corpus, encoder=encoder), "watch") as url:
+        conn = connect(corpus)  # another process's writer (zhsearch add), as far as the service can tell
+        try:
+            update = prepare([Article("cli1", "另一个写入者", ("这篇文章由命令行写入。",), source="cli.txt")], [], encoder, True)
+            assert MilvusWriter(conn, tokenizer_from(corpus), encoder.config()).commit([update]) == [None]
+            deadline = time.monotonic() + 30
+            while httpx.get(f"{url}/articles/cli1").status_code != 200 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert httpx.get(f"{url}/articles/cli1").status_code == 200
+            assert MilvusWriter(conn, tokenizer_from(corpus), encoder.config()).commit([prepare([], ["cli1"], encoder, True)]) == [None]
+        finally:
+            conn.close()
