@@ -24,8 +24,8 @@ from index.manifest import IndexMismatchError
 from index.milvus.connection import MilvusUnavailableError
 from index.model.embed import Encoder
 from index.settings import Settings
-from index.writer import (DiskFullError, IndexChangedError, PreparedUpdate, UnknownArticleError, commit_prepared,
-                          prepare)
+from index.committers import committer_for
+from index.writer import DiskFullError, IndexChangedError, PreparedUpdate, UnknownArticleError, prepare
 from search.filters import Filter
 from search.hybrid import Searcher, with_overrides
 from search.views.view import View
@@ -51,13 +51,9 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         searcher = holder.get()
         if searcher is None:
             raise ServiceError(503, "index unavailable", holder.problem or "index not loaded")
-        if embedded:
-            _, outcomes = commit_prepared(settings.index_dir, batch, searcher.tokenizer,
-                                          searcher.dense.encoder.config(), ann_threshold=settings.ann_threshold)
-        else:
-            from index.milvus.writer import MilvusWriter
-
-            outcomes = MilvusWriter(searcher.corpus.conn, searcher.tokenizer, searcher.dense.encoder.config()).commit(batch)
+        committer = committer_for(settings, searcher.tokenizer, searcher.dense.encoder.config(),
+                                  getattr(searcher.corpus, "conn", None))  # a Milvus corpus's open connection
+        outcomes = committer.commit(batch)
         holder.load()
         if scheduler is not None:
             scheduler.request()

@@ -22,7 +22,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 @app.command()
 def index(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt page, .jsonl articles or BEIR corpus.")],
           index_dir: IndexDir = None, quiet: Quiet = False) -> None:
-    """Index articles anew: one new segment that replaces the whole index once complete (the old one serves until then)."""
+    """Index articles anew: one new segment that replaces the whole index once complete (the old one serves until then).
+    With ZHSEARCH_BACKEND=milvus the index is then copied into the Milvus corpus, replacing it."""
     from index.model.passage_vectors import bound_model_caches
 
     bound_model_caches()  # before torch loads
@@ -42,6 +43,10 @@ def index(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt p
     typer.echo(f"indexed {manifest.articles} articles, {manifest.paragraphs} paragraphs "
                f"({manifest.sentences} sentence vectors) into {settings.index_dir} "
                f"in {manifest.build_seconds:.1f} s")
+    if settings.backend == "milvus":  # the build is staged in the index folder, then copied in whole
+        from api.cli_milvus import export
+
+        export(to="", collection=None, replace=True, index_dir=settings.index_dir, quiet=quiet)
 
 
 def writer_parts(settings: Settings):

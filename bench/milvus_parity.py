@@ -79,10 +79,14 @@ def main() -> None:
                     f"{middle - started:.0f} / {done - middle:.0f} |")
             lines.append(line)
             print(line, flush=True)
-    lines += ["", "Seconds include building or exporting a corpus when it was not cached yet, and the legs of "
-              "every query (Milvus Lite scans its rows: it is not a measure of a server's speed)."]
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write(args.out, lines)  # after each dataset: a long run keeps what it measured
     print(f"written to {args.out}")
+
+
+def write(out: Path, lines: list[str]) -> None:
+    out.write_text("\n".join(lines + ["", "Seconds include building or exporting a corpus when it was not cached yet, "
+                                      "and the legs of every query (Milvus Lite scans its rows: it is not a measure "
+                                      "of a server's speed)."]) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -22,11 +22,18 @@ from search.milvus.rows_cache import RowsCache
 
 WINDOW = 16_384
 HITS_PER_CALL = 2048
+IDS_PER_CALL = 512  # ids in one `in [...]` condition
 
 
 def search_params(index_kind: str, limit: int) -> dict[str, Any]:
     params: dict[str, Any] = {"ef": max(limit, 64)} if index_kind == "HNSW" else {}
     return {"metric_type": "IP", "params": params}
+
+
+def best_sentences(vector: np.ndarray, held: dict[str, np.ndarray | None]) -> dict[str, float]:
+    """Each paragraph's best sentence cosine with the query (paragraphs without sentence vectors left out)."""
+    query = vector.astype(np.float32)
+    return {pid: float((found @ query).max()) for pid, found in held.items() if found is not None and len(found)}
 
 
 class Vectors:
@@ -60,19 +67,30 @@ class Vectors:
             return [[] for _ in vectors]
         where = where if isinstance(where, str) else ""
         depth = max(k, MIN_CANDIDATES) if self.sentence_weight > 0 else k
+        out: list[Ranked] = []
+        step = max(1, HITS_PER_CALL // min(depth, WINDOW))  # queries whose candidates are read together
+        for start in range(0, len(vectors), step):
+            out += self._search_group(vectors[start:start + step], k, depth, where)
+        return out
+
+    def _search_group(self, vectors: np.ndarray, k: int, depth: int, where: str) -> list[Ranked]:
+        """A few queries' rankings, their candidates' vectors and sentences read with one call each."""
         paragraphs = self._search("paragraphs", vectors, depth, where, PARAGRAPH_FIELDS + ["vector"])
         for hits in paragraphs:
             self.cache.put(hits)
+        stored = {e["id"]: e["vector"] for hits in paragraphs for e in hits}
         if self.sentence_weight <= 0:
-            return [self._ranked(vector, {e["id"]: e["vector"] for e in hits}, {}, k)
+            return [self._ranked(vector, {e["id"]: stored[e["id"]] for e in hits}, {}, k)
                     for vector, hits in zip(vectors, paragraphs)]
         sentences = self._search("sentences", vectors, SENTENCE_DEPTH * depth, where, ["paragraph_id"])
+        stored.update(self._paragraph_vectors(sorted({e["paragraph_id"] for hits in sentences for e in hits} - set(stored))))
+        candidates = [[e["id"] for e in own] + [e["paragraph_id"] for e in found]
+                      for own, found in zip(paragraphs, sentences)]
+        held = self._sentence_vectors(sorted({pid for ids in candidates for pid in ids}))
         out = []
-        for vector, own, found in zip(vectors, paragraphs, sentences):
-            stored = {e["id"]: e["vector"] for e in own}
-            missing = sorted({e["paragraph_id"] for e in found} - set(stored))
-            stored.update(self._paragraph_vectors(missing))
-            out.append(self._ranked(vector, stored, self._best_sentences(vector, list(stored)), k))
+        for vector, ids in zip(vectors, candidates):
+            mine = {pid: stored[pid] for pid in ids if pid in stored}
+            out.append(self._ranked(vector, mine, best_sentences(vector, {pid: held.get(pid) for pid in mine}), k))
         return out
 
     def _ranked(self, vector: np.ndarray, stored: dict[str, list[float]], best: dict[str, float], k: int) -> Ranked:
@@ -85,30 +103,34 @@ class Vectors:
             own = blend(own, sentence, self.sentence_weight)
         return sorted(zip(ids, own.tolist()), key=lambda pair: (-pair[1], pair[0]))[:k]
 
+    def _rows(self, kind: str, field: str, ids: Sequence[str], fields: list[str]) -> list[dict]:
+        """Every row of `kind` whose `field` is one of `ids` (split further while an answer could be cut at Milvus's
+        window)."""
+        rows: list[dict] = []
+        for start in range(0, len(ids), IDS_PER_CALL):
+            part = list(ids[start:start + IDS_PER_CALL])
+            found = self.conn.call(f"read {kind}", "query", self.conn.collection(kind), filter=one_of(field, part),
+                                   output_fields=fields, limit=WINDOW)
+            if len(found) >= WINDOW and len(part) > 1:
+                half = len(part) // 2
+                found = self._rows(kind, field, part[:half], fields) + self._rows(kind, field, part[half:], fields)
+            rows += found
+        return rows
+
     def _paragraph_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         """Stored vectors of live paragraphs (their rows cached too)."""
         if not ids:
             return {}
-        rows = self.conn.call("read paragraph vectors", "query", self.conn.collection("paragraphs"),
-                              filter=one_of("id", list(ids)), output_fields=PARAGRAPH_FIELDS + ["vector"], limit=len(ids))
+        rows = self._rows("paragraphs", "id", ids, PARAGRAPH_FIELDS + ["vector"])
         self.cache.put(rows)
         return {row["id"]: row["vector"] for row in rows}
 
-    def _best_sentences(self, vector: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
-        """Each paragraph's best sentence cosine (paragraphs without sentence vectors left out)."""
-        best: dict[str, float] = {}
-        for start in range(0, len(ids), 512):
-            chunk = list(ids[start:start + 512])
-            rows = self.conn.call("read sentence vectors", "query", self.conn.collection("sentences"),
-                                  filter=one_of("paragraph_id", chunk), output_fields=["paragraph_id", "vector"],
-                                  limit=WINDOW)
-            if not rows:
-                continue
-            scores = np.asarray([row["vector"] for row in rows], dtype=np.float32) @ vector.astype(np.float32)
-            for row, score in zip(rows, scores.tolist()):
-                pid = row["paragraph_id"]
-                best[pid] = max(best.get(pid, -np.inf), score)
-        return best
+    def _sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """paragraph id -> its sentence vectors (paragraphs without any left out)."""
+        grouped: dict[str, list[list[float]]] = {}
+        for row in self._rows("sentences", "paragraph_id", ids, ["paragraph_id", "vector"]) if ids else []:
+            grouped.setdefault(row["paragraph_id"], []).append(row["vector"])
+        return {pid: np.asarray(found, dtype=np.float32) for pid, found in grouped.items()}
 
     def paragraph_vectors(self, ids: Sequence[str]) -> np.ndarray:
         found = self._paragraph_vectors(list(dict.fromkeys(ids)))
@@ -120,6 +142,7 @@ class Vectors:
 
     def parts(self, vector: np.ndarray, ids: Sequence[str]) -> dict[str, tuple[float, float | None]]:
         found = self._paragraph_vectors(list(dict.fromkeys(ids)))
-        best = self._best_sentences(vector, list(found)) if self.sentence_weight > 0 else {}
+        held = self._sentence_vectors(list(found)) if self.sentence_weight > 0 else {}
+        best = best_sentences(vector, held)
         own = {pid: float(np.asarray(v, dtype=np.float32) @ vector.astype(np.float32)) for pid, v in found.items()}
         return {pid: (own[pid], best.get(pid)) for pid in ids if pid in own}
