@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INDEX_DIR ?= .zhsearch/index
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install browser run test test-fast test-avx2 eval bench bench-runtimes bench-scale bench-writes clean
+.PHONY: install browser run test test-fast test-avx2 eval bench bench-milvus bench-runtimes bench-scale bench-writes clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ eval: install
 # A quick run without the model: $(BIN)/python bench/run.py --sizes 2000 --fake-encoder
 bench: $(BIN)/python
 	$(BIN)/pip install -q -e '.[bench]' && $(BIN)/python bench/run.py --sizes 10000 --embed-limit 10000
+
+# The Milvus backend beside the embedded one on make bench's 10k index (bench/milvus_speed.py; Milvus Lite unless
+# MILVUS_URI names a server: Lite's figures say nothing of a server's), and its relevance parity on every shared set
+# (bench/milvus_parity.py, ranx's paired test; ~1 h on 2 cores with Lite).
+MILVUS_URI ?= /tmp/zhsearch-bench-milvus.db
+bench-milvus: $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/milvus_speed.py --index-dir .zhsearch/bench/10000/index --uri $(MILVUS_URI)
+	$(BIN)/python bench/milvus_parity.py --uri $(MILVUS_URI)
 
 # The model runtimes side by side on this CPU and as an AVX2-only one (bench/runtimes.py, ~20 min): query latency,
 # passages per second, cosine to torch float32 on the shared sets; bench/results/<date>-runtimes.md.

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from index.settings import Settings
 
 T = TypeVar("T")
 
+
+
+def literal(value: str) -> str:
+    """A Milvus string literal: quotes and backslashes escaped, everything else as it is (Milvus Lite reads no
+    \\u escapes; a server reads both)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def one_of(field: str, values: Sequence[object]) -> str:
+    """`field in [...]` of strings or numbers."""
+    return f"{field} in [{', '.join(literal(v) if isinstance(v, str) else str(v) for v in values)}]"
 
 
 class MilvusUnavailableError(RuntimeError):
@@ -53,6 +64,32 @@ class Connection:
     def call(self, what: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """client.<method>(*args, **kwargs, timeout=...) with any failure as MilvusUnavailableError."""
         return guarded(self.location, what, lambda: getattr(self.client, method)(*args, timeout=self.timeout, **kwargs))
+
+    def by_id(self, kind: str, ids: Sequence[str], fields: list[str], what: str) -> list[dict]:
+        """The rows of these primary keys that exist (any key: the expression is written here, not by pymilvus)."""
+        found: list[dict] = []
+        for start in range(0, len(ids), 1024):
+            part = list(ids[start:start + 1024])
+            found += self.call(what, "query", self.collection(kind), filter=one_of("id", part), output_fields=fields,
+                               limit=len(part))
+        return found
+
+    def rows(self, kind: str, where: str, fields: list[str], what: str, batch: int = 2000) -> Iterator[list[dict]]:
+        """Every row of <name>_<kind> meeting `where`, page by page (no cap: Milvus's 16,384-row window is paged
+        through by an iterator that sees one snapshot)."""
+        iterator = self.call(what, "query_iterator", self.collection(kind), batch_size=batch, filter=where,
+                             output_fields=fields)
+        try:
+            while True:
+                page = guarded(self.location, what, iterator.next)
+                if not page:
+                    return
+                yield page
+        finally:
+            try:
+                iterator.close()
+            except Exception:  # closing after a failure: nothing left to release
+                pass
 
     def close(self) -> None:
         try:

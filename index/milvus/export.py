@@ -20,7 +20,7 @@ from index.bm25f import average_length
 from index.commits import read_current
 from index.ingest.minhash import NUM_PERM
 from index.milvus.connection import Connection
-from index.milvus.record import CorpusRecord, CorpusStats, write_meta
+from index.milvus.record import CorpusRecord, CorpusStats, write_meta, write_sources
 from index.milvus.rows import article_row, paragraph_row, sentence_rows, term_row
 from index.milvus.schema import create_collections, drop_collections, existing, vector_index
 from index.milvus.sparse import live_df, row_vectors, slot_keys
@@ -162,7 +162,7 @@ def export_index(index_dir: Path, conn: Connection, ann_threshold: int, replace:
         articles = insert_all(conn, "articles", article_rows(snapshot), progress, manifest.articles)
     copies = sum(1 for v in snapshot.views for aid in v.segment.duplicates.stories if v.has_article(aid))
     stats = CorpusStats(version=1, articles=articles, paragraphs=written, sentences=sentence_count, lengths=lengths,
-                        averages=averages, baked={f: [averages[f], averages[f]] for f in FIELDS}, next_term=len(term_id), copies=copies, sources=source_counts(snapshot))
+                        averages=averages, baked={f: [averages[f], averages[f]] for f in FIELDS}, next_term=len(term_id), copies=copies)
     record = CorpusRecord(model=manifest.model, tokenizer=manifest.tokenizer, sentence_vectors=manifest.sentence_vectors,
                           corpus_fingerprint=manifest.corpus_fingerprint, exported_from=f"{index_dir.resolve()}@{name}",
                           build_seconds=manifest.build_seconds,
@@ -170,5 +170,6 @@ def export_index(index_dir: Path, conn: Connection, ann_threshold: int, replace:
                                         "sentences": vector_index(sentences, ann_threshold)[0]})
     for kind in ("terms", "paragraphs", "sentences", "articles"):
         conn.call(f"flush {kind}", "flush", conn.collection(kind))
+    write_sources(conn, source_counts(snapshot))
     write_meta(conn, record, stats)  # last: a corpus without its record was cut short
     return Exported(conn.location, articles, written, sentence_count, len(term_id), tuple(refused))

@@ -14,34 +14,31 @@ from typing import Callable, Sequence
 import numpy as np
 
 from index.ingest.minhash import band_keys, eligible
-from index.milvus.connection import Connection
+from index.milvus.connection import Connection, literal
 from index.store.minhash_store import DuplicateStore, story_keys
 
-WINDOW = 16_384
+KEYS = 8192  # band keys in one condition (about 160 kB of expression)
 
 
 def quoted_list(values: Sequence[str]) -> str:
-    import json
-
-    return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
+    return "[" + ", ".join(literal(v) for v in values) + "]"
 
 
 def neighbours(conn: Connection, signatures: np.ndarray, ids: Sequence[str]) -> DuplicateStore:
     """The articles in Milvus that share a band key with one of `signatures`, or whose story is one of `ids`."""
     rows = eligible(signatures)
     keys = sorted(set(band_keys(signatures[rows]).view(np.int64).ravel().tolist())) if rows.any() else []
-    clauses = [f"story in {quoted_list(list(ids))}"] if ids else []
-    if keys:
-        clauses.append(f"array_contains_any(bands, [{', '.join(map(str, keys))}])")
-    if not clauses:
-        return DuplicateStore.build([], np.zeros((0, signatures.shape[1]), np.uint32), {})
-    found = conn.call("read near-duplicate candidates", "query", conn.collection("articles"),
-                      filter=" or ".join(f"({c})" for c in clauses), output_fields=["id", "story", "signature"],
-                      limit=WINDOW)
-    known = [row["id"] for row in found]
-    matrix = np.array([row["signature"] for row in found], dtype=np.int64).astype(np.uint32).reshape(len(found), -1) \
-        if found else np.zeros((0, signatures.shape[1]), np.uint32)
-    return DuplicateStore.build(known, matrix, {row["id"]: row["story"] for row in found})
+    conditions = [f"story in {quoted_list(list(ids[i:i + 256]))}" for i in range(0, len(ids), 256)]
+    conditions += [f"array_contains_any(bands, [{', '.join(map(str, keys[i:i + KEYS]))}])"
+                   for i in range(0, len(keys), KEYS)]
+    found: dict[str, dict] = {}
+    for condition in conditions:
+        for page in conn.rows("articles", condition, ["id", "story", "signature"], "read near-duplicate candidates"):
+            found.update((row["id"], row) for row in page)
+    known = list(found)
+    matrix = np.array([found[aid]["signature"] for aid in known], dtype=np.int64).astype(np.uint32).reshape(len(known), -1) \
+        if known else np.zeros((0, signatures.shape[1]), np.uint32)
+    return DuplicateStore.build(known, matrix, {aid: found[aid]["story"] for aid in known})
 
 
 def stories_of(conn: Connection, ids: Sequence[str], signatures: np.ndarray, live: Callable[[str], bool]) -> dict[str, str]:

@@ -3,9 +3,11 @@
 The record (model with its probe vectors, tokenizer, sentence vectors, sources) is checked when
 the corpus is opened, as an index's manifest is (index/manifest.check_built_with). The statistics
 are what BM25F needs at query time: the live paragraph count and each field's total length; `version`
-counts the commits that changed the corpus (a service's caches are per version). A commit lists the
+counts the commits that changed the corpus (a service's caches are per version). A commit counts the
 articles it changes in `pending` before it changes anything and clears it with the new statistics:
 statistics found with `pending` set were left by a commit cut short (index/milvus/writer.py repairs them).
+Each source's live paragraph count is a row of its own (`source:<name>`), so that no row grows with
+the corpus.
 """
 
 from __future__ import annotations
@@ -52,13 +54,36 @@ class CorpusStats(BaseModel):
     baked: dict[str, list[float]] = Field(default_factory=dict)  # field -> [least, most] average stored parts were made with
     next_term: int = 0  # the next sparse dimension to hand out
     copies: int = 0  # live articles marked as a copy of another (0: every story is one article)
-    sources: dict[str, int] = Field(default_factory=dict)  # source -> live paragraphs from it
-    pending: list[str] = Field(default_factory=list)  # articles a commit is changing (empty once it is done)
+    pending: int = 0  # articles a commit is changing (0 once it is done)
     pending_since: float = 0.0  # when that commit began (seconds since the epoch)
 
 
 def meta_row(key: str, model: BaseModel) -> dict[str, object]:
     return {"id": key, "value": model.model_dump_json(), "placeholder": PLACEHOLDER}
+
+
+SOURCE_PREFIX = "source:"
+
+
+def write_sources(conn: Connection, counts: dict[str, int]) -> None:
+    """Set these sources' live paragraph counts (a count of 0 removes the source)."""
+    from index.milvus.rows import checked_key
+
+    gone = [SOURCE_PREFIX + s for s, c in counts.items() if c <= 0]
+    kept = [{"id": checked_key(SOURCE_PREFIX + s), "value": str(c), "placeholder": PLACEHOLDER}
+            for s, c in counts.items() if c > 0]
+    for start in range(0, len(kept), 1000):
+        conn.call("write the sources", "upsert", conn.collection("meta"), kept[start:start + 1000])
+    for start in range(0, len(gone), 256):
+        conn.call("remove sources", "delete", conn.collection("meta"), ids=gone[start:start + 256])
+
+
+def read_sources(conn: Connection) -> dict[str, int]:
+    """source -> live paragraphs from it."""
+    found: dict[str, int] = {}
+    for page in conn.rows("meta", f'id like "{SOURCE_PREFIX}%"', ["id", "value"], "read the sources"):
+        found.update((row["id"][len(SOURCE_PREFIX):], int(row["value"])) for row in page)
+    return found
 
 
 def write_meta(conn: Connection, record: CorpusRecord | None, stats: CorpusStats) -> None:
@@ -78,8 +103,7 @@ def read_meta(conn: Connection) -> tuple[CorpusRecord, CorpusStats]:
             f"no corpus {conn.name!r} in Milvus at {conn.location.rsplit('#', 1)[0]} (missing {', '.join(missing)}): "
             f"copy an index in with `zhsearch export --index-dir DIR --to URI --collection {conn.name}`")
     load_all(conn)
-    found = conn.call("read the corpus record", "get", conn.collection("meta"), ids=[RECORD_KEY, STATS_KEY],
-                      output_fields=["id", "value"])
+    found = conn.by_id("meta", [RECORD_KEY, STATS_KEY], ["id", "value"], "read the corpus record")
     values = {row["id"]: json.loads(row["value"]) for row in found}
     if RECORD_KEY not in values or STATS_KEY not in values:
         raise CorpusNotFoundError(f"corpus {conn.name!r} in Milvus was not written to the end (no record): "

@@ -20,8 +20,10 @@ from typing import Any
 
 from index.ingest.minhash import BANDS, NUM_PERM
 
-MAX_ID = 512  # bytes of an article or paragraph id
+MAX_ID = 1024  # bytes of an article or paragraph id (the API allows 256 characters: 768 bytes, + ".p000" or "~<12>")
 MAX_TEXT = 65_535  # Milvus's VARCHAR limit, in bytes
+MAX_SOURCE = 1024  # bytes of a source name
+MAX_KEY = 2048  # bytes of a vocabulary or meta key (a longer term is keyed by its hash: index/milvus/rows.term_key)
 MAX_TERMS = 4096  # Milvus's ARRAY limit: distinct (field, term) ids of one paragraph counted for `total`
 PLACEHOLDER = [1.0, 0.0]  # the constant vector of collections that need one
 HNSW = {"M": 16, "efConstruction": 200}
@@ -31,7 +33,7 @@ SPARSE_INDEX = {"inverted_index_algo": "DAAT_MAXSCORE"}  # exact top k with drop
 def _filters(schema: Any, DataType: Any) -> None:
     """The fields a Filter tests (search/milvus/expressions.py)."""
     schema.add_field("article_id", DataType.VARCHAR, max_length=MAX_ID)
-    schema.add_field("source", DataType.VARCHAR, max_length=1024)
+    schema.add_field("source", DataType.VARCHAR, max_length=MAX_SOURCE)
     schema.add_field("date", DataType.VARCHAR, max_length=64)  # "" for none
     schema.add_field("date_len", DataType.INT8)  # len(date) when it starts with a year's digit, else 0
 
@@ -103,8 +105,8 @@ def create_collections(conn: Any, dim: int, paragraphs: int, sentences: int, ann
              ("articles", keyed_schema(MAX_ID, {"story": "text", "doc": "text", "bands": f"int64[{BANDS}]",
                                                 "signature": f"int64[{NUM_PERM}]"}), ("placeholder", "FLAT", {}), False,
               {"story": "INVERTED", "bands": "INVERTED"}),
-             ("terms", keyed_schema(1024, {"term_id": "int64", "df": "int64"}), ("placeholder", "FLAT", {}), False, {}),
-             ("meta", keyed_schema(64, {"value": "text"}), ("placeholder", "FLAT", {}), False, {})]
+             ("terms", keyed_schema(MAX_KEY, {"term_id": "int64", "df": "int64"}), ("placeholder", "FLAT", {}), False, {}),
+             ("meta", keyed_schema(MAX_KEY, {"value": "text"}), ("placeholder", "FLAT", {}), False, {})]
     refused = []
     for kind, schema, (vector_field, index_kind, params), sparse, scalars in plans:
         name = conn.collection(kind)

@@ -42,25 +42,37 @@ def live_df(postings: SegmentPostings, live: np.ndarray) -> np.ndarray:
     return np.bincount(slot_of[live[postings.rows]], minlength=postings.slot_count)
 
 
-def row_vectors(postings: SegmentPostings, live: np.ndarray, term_ids: np.ndarray,
-                averages: dict[str, float]) -> dict[int, dict[int, float]]:
-    """Each live row's sparse vector: {vocabulary id: BM25F term-frequency part at `averages`}.
+class RowVectors:
+    """Each live row's sparse vector, {vocabulary id: BM25F term-frequency part at `averages`}, made when asked.
 
-    `term_ids[slot]` is the slot's vocabulary id. Every live row gets one (empty for a paragraph without terms).
+    The postings are sorted by row once (about 20 bytes a posting); a row's dict is built on demand, so a
+    segment of a million paragraphs never holds its vectors as Python objects all at once. `term_ids[slot]` is
+    the slot's vocabulary id; a row without terms gets {}.
     """
-    counts = np.diff(postings.offsets)
-    slot_of = np.repeat(np.arange(postings.slot_count), counts)
-    field_of = slot_fields(postings)[slot_of]
-    values = np.zeros(len(postings.codes), dtype=np.float64)
-    for f, fieldname in enumerate(FIELDS):
-        at = field_of == f
-        values[at] = tf_table(postings.weights[fieldname], averages[fieldname])[postings.codes[at]]
-    rows = np.asarray(postings.rows, dtype=np.int64)
-    keep = live[rows]
-    rows, ids, values = rows[keep], term_ids[slot_of[keep]], values[keep]
-    order = np.lexsort((ids, rows))
-    rows, ids, values = rows[order], ids[order], values[order]
-    bounds = np.searchsorted(rows, np.arange(postings.size + 1))
-    id_list, value_list = ids.tolist(), values.astype(np.float32).tolist()
-    return {row: dict(zip(id_list[bounds[row]:bounds[row + 1]], value_list[bounds[row]:bounds[row + 1]]))
-            for row in np.flatnonzero(live).tolist()}
+
+    def __init__(self, postings: SegmentPostings, live: np.ndarray, term_ids: np.ndarray,
+                 averages: dict[str, float]) -> None:
+        counts = np.diff(postings.offsets)
+        slot_of = np.repeat(np.arange(postings.slot_count), counts)
+        field_of = slot_fields(postings)[slot_of]
+        values = np.zeros(len(postings.codes), dtype=np.float32)
+        for f, fieldname in enumerate(FIELDS):
+            at = field_of == f
+            values[at] = tf_table(postings.weights[fieldname], averages[fieldname])[postings.codes[at]]
+        del field_of
+        rows = np.asarray(postings.rows, dtype=np.int64)
+        keep = live[rows]
+        rows, ids, values = rows[keep], term_ids[slot_of[keep]], values[keep]
+        order = np.lexsort((ids, rows))
+        self.ids, self.values = ids[order], values[order]
+        self.bounds = np.searchsorted(rows[order], np.arange(postings.size + 1))
+
+    def __getitem__(self, row: int) -> dict[int, float]:
+        start, end = int(self.bounds[row]), int(self.bounds[row + 1])
+        return dict(zip(self.ids[start:end].tolist(), self.values[start:end].tolist()))
+
+
+def row_vectors(postings: SegmentPostings, live: np.ndarray, term_ids: np.ndarray,
+                averages: dict[str, float]) -> RowVectors:
+    """Each live row's sparse vector (RowVectors: indexed by row)."""
+    return RowVectors(postings, live, term_ids, averages)

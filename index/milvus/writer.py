@@ -33,8 +33,8 @@ from index.ingest.minhash import NUM_PERM
 from index.milvus.connection import Connection
 from index.milvus.export import batches
 from index.milvus.marks import quoted_list, stories_of
-from index.milvus.record import CorpusStats, check_record, read_meta, write_meta
-from index.milvus.rows import article_row, paragraph_row, sentence_rows, term_row
+from index.milvus.record import SOURCE_PREFIX, CorpusStats, check_record, read_meta, read_sources, write_meta, write_sources
+from index.milvus.rows import article_row, checked_key, paragraph_row, sentence_rows, term_row
 from index.milvus.sparse import live_df, row_vectors, slot_keys
 from index.models import UnknownArticleError
 from index.store.bm25_store import make_schema
@@ -42,7 +42,6 @@ from index.store.postings import FIELDS, field_boosts, postings_of_text
 from index.tokenize import Tokenizer
 from index.writer import PreparedArticle, PreparedUpdate
 
-WINDOW = 16_384
 CHUNK = 256  # ids per `in [...]` expression
 
 
@@ -70,15 +69,14 @@ class MilvusWriter:
     # ------------------------------------------------------------------ reading
 
     def _query(self, kind: str, where: str, fields: list[str], what: str) -> list[dict]:
-        return self.conn.call(what, "query", self.conn.collection(kind), filter=where, output_fields=fields,
-                              limit=WINDOW)
+        """Every row meeting `where` (paged: no cap)."""
+        return [row for page in self.conn.rows(kind, where, fields, what) for row in page]
 
     def existing(self, ids: Sequence[str]) -> dict[str, dict]:
         """The articles of `ids` Milvus holds: id -> {id, story}."""
         found: dict[str, dict] = {}
         for part in chunks(list(ids)):
-            for row in self.conn.call("read articles", "get", self.conn.collection("articles"), ids=list(part),
-                                      output_fields=["id", "story"]):
+            for row in self.conn.by_id("articles", list(part), ["id", "story"], "read articles"):
                 found[row["id"]] = row
         return found
 
@@ -100,8 +98,7 @@ class MilvusWriter:
         """key -> (id, df) of the known ones."""
         found: dict[str, tuple[int, int]] = {}
         for part in chunks(list(keys), 1024):
-            for row in self.conn.call("read the vocabulary", "get", self.conn.collection("terms"), ids=list(part),
-                                      output_fields=["id", "term_id", "df"]):
+            for row in self.conn.by_id("terms", list(part), ["id", "term_id", "df"], "read the vocabulary"):
                 found[row["id"]] = (int(row["term_id"]), int(row["df"]))
         return found
 
@@ -180,7 +177,7 @@ class MilvusWriter:
         live = stats.paragraphs - len(old) + len(paragraphs)
         averages = {f: average_length(lengths[f], live) for f in FIELDS}
         sparse = row_vectors(postings, everyone, np.array([ids[k] for k in keys], dtype=np.int64), averages)
-        sources = dict(stats.sources)
+        sources: dict[str, int] = {}  # source -> change of its live paragraph count
         for row in old:
             sources[row["source"]] = sources.get(row["source"], 0) - 1
         for p in paragraphs:
@@ -191,7 +188,7 @@ class MilvusWriter:
         copies = stats.copies - sum(1 for aid in changed if aid in stored and stored[aid]["story"] != aid) \
             + sum(1 for aid, story in stories.items() if story != aid)
 
-        write_meta(self.conn, None, stats.model_copy(update={"pending": changed, "pending_since": time.time()}))  # in flight
+        # Every row is made (and checked against Milvus's limits: RowTooLargeError) before anything is written.
         at = 0
         paragraph_rows, sentence_list, article_rows = [], [], []
         for prepared, signature in zip(new, signatures):
@@ -199,25 +196,38 @@ class MilvusWriter:
             for paragraph, vector in zip(prepared.paragraphs, prepared.vectors):
                 paragraph_rows.append(paragraph_row(paragraph, story, sparse[at], postings.lengths[at], averages, vector))
                 at += 1
-            by_paragraph = {p.id: p for p in prepared.paragraphs}
             owners = np.array(prepared.sentence_owners)
-            for pid, paragraph in by_paragraph.items():
-                sentence_list += sentence_rows(paragraph, prepared.sentences[owners == pid] if len(owners) else
-                                               prepared.sentences[:0])
+            for paragraph in prepared.paragraphs:
+                sentence_list += sentence_rows(paragraph, prepared.sentences[owners == paragraph.id] if len(owners)
+                                               else prepared.sentences[:0])
             article_rows.append(article_row(prepared.article, story, signature))
+        term_rows = [term_row(checked_key(key), ids[key], count) for key, count in df.items()]
+        counts = self.source_counts(sources)
+        kept = {row["id"] for row in paragraph_rows} | {row["id"] for row in sentence_list}
+
+        write_meta(self.conn, None, stats.model_copy(update={"pending": len(changed), "pending_since": time.time()}))
         self._upsert("paragraphs", paragraph_rows)
         self._upsert("sentences", sentence_list)
         self._upsert("articles", article_rows)
-        kept = {row["id"] for row in paragraph_rows} | {row["id"] for row in sentence_list}
         self._delete("paragraphs", [row["id"] for row in old if row["id"] not in kept])
         self._delete("sentences", [sid for sid in old_sentences if sid not in kept])
         self._delete("articles", [aid for aid in changed if final[aid] is None])
-        self._upsert("terms", [term_row(key, ids[key], count) for key, count in df.items()])
+        self._upsert("terms", term_rows)
+        write_sources(self.conn, counts)
         write_meta(self.conn, None, CorpusStats(
             version=stats.version + 1, articles=stats.articles + len(new) - sum(1 for aid in changed if aid in stored),
             paragraphs=live, sentences=stats.sentences - len(old_sentences) + len(sentence_list), lengths=lengths,
             averages=averages, baked=widened(stats.baked, averages) if paragraphs else stats.baked, next_term=next_term,
-            copies=copies, sources={s: c for s, c in sources.items() if c > 0}))
+            copies=copies))
+
+    def source_counts(self, changes: dict[str, int]) -> dict[str, int]:
+        """The new live paragraph counts of the sources these changes touch."""
+        changed = [source for source, change in changes.items() if change]
+        found: dict[str, int] = {}
+        for part in chunks([SOURCE_PREFIX + source for source in changed], 1024):
+            for row in self.conn.by_id("meta", list(part), ["id", "value"], "read the sources"):
+                found[row["id"][len(SOURCE_PREFIX):]] = int(row["value"])
+        return {source: found.get(source, 0) + changes[source] for source in changed}
 
     def _upsert(self, kind: str, rows: list[dict]) -> None:
         for batch in batches(rows):
@@ -236,57 +246,32 @@ class MilvusWriter:
         lengths = {f: 0 for f in FIELDS}
         sources: dict[str, int] = {}
         paragraphs = 0
-        iterator = self.conn.call("read every paragraph", "query_iterator", self.conn.collection("paragraphs"),
-                                  batch_size=1000, output_fields=["terms", "title_len", "text_len", "source"])
-        try:
-            while page := iterator.next():
-                for row in page:
-                    paragraphs += 1
-                    for term in row["terms"]:
-                        counts[int(term)] = counts.get(int(term), 0) + 1
-                    for f in FIELDS:
-                        lengths[f] += int(row[f"{f}_len"])
-                    sources[row["source"]] = sources.get(row["source"], 0) + 1
-        finally:
-            iterator.close()
-        terms = self._all_terms()
+        for page in self.conn.rows("paragraphs", "", ["terms", "title_len", "text_len", "source"],
+                                   "read every paragraph"):
+            for row in page:
+                paragraphs += 1
+                for term in row["terms"]:
+                    counts[int(term)] = counts.get(int(term), 0) + 1
+                for f in FIELDS:
+                    lengths[f] += int(row[f"{f}_len"])
+                sources[row["source"]] = sources.get(row["source"], 0) + 1
+        terms = self._query("terms", "", ["id", "term_id", "df"], "read the vocabulary")
         self._upsert("terms", [term_row(row["id"], int(row["term_id"]), counts.get(int(row["term_id"]), 0))
                                for row in terms if counts.get(int(row["term_id"]), 0) != int(row["df"])])
+        write_sources(self.conn, {**{source: 0 for source in read_sources(self.conn)}, **sources})
         articles = self._count("articles", "")
-        copies = self._copies()
+        copies = sum(1 for page in self.conn.rows("articles", "", ["id", "story"], "read every story")
+                     for row in page if row["story"] != row["id"])
         sentences = self._count("sentences", "")
         averages = {f: average_length(lengths[f], paragraphs) for f in FIELDS}
         # Dimensions handed out by the commit cut short are never handed out again (rows may hold them).
         next_term = max([stats.next_term, *(term + 1 for term in counts)])
         repaired = CorpusStats(version=stats.version + 1, articles=articles, paragraphs=paragraphs, sentences=sentences,
-                               lengths=lengths, averages=averages, baked=stats.baked, next_term=next_term, copies=copies,
-                               sources=sources)
+                               lengths=lengths, averages=averages, baked=stats.baked, next_term=next_term, copies=copies)
         write_meta(self.conn, None, repaired)
         return repaired
-
-    def _all_terms(self) -> list[dict]:
-        iterator = self.conn.call("read the vocabulary", "query_iterator", self.conn.collection("terms"),
-                                  batch_size=5000, output_fields=["id", "term_id", "df"])
-        rows: list[dict] = []
-        try:
-            while page := iterator.next():
-                rows += page
-        finally:
-            iterator.close()
-        return rows
 
     def _count(self, kind: str, where: str) -> int:
         rows = self.conn.call(f"count {kind}", "query", self.conn.collection(kind), filter=where,
                               output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
-
-    def _copies(self) -> int:
-        iterator = self.conn.call("read every story", "query_iterator", self.conn.collection("articles"),
-                                  batch_size=5000, output_fields=["id", "story"])
-        found = 0
-        try:
-            while page := iterator.next():
-                found += sum(1 for row in page if row["story"] != row["id"])
-        finally:
-            iterator.close()
-        return found

@@ -16,7 +16,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from whoosh.query import Query
 
-from index.milvus.connection import Connection, guarded
+from index.milvus.connection import Connection
 from index.milvus.record import CorpusRecord, CorpusStats
 from index.milvus.rows import PARAGRAPH_FIELDS, article_of, paragraph_of
 from index.models import Article, Paragraph
@@ -32,14 +32,16 @@ from search.milvus.vectors import Vectors
 
 EXPORT_BATCH = 1000  # rows per page when every paragraph is read
 CACHED_COUNTS = 1024  # filters whose paragraph count is kept
+CACHED_STORIES = 100_000  # articles whose story (and stories whose copies) are kept
 
 
 class MilvusCorpus:
     """A Corpus over one version of a Milvus corpus; thread-safe."""
 
     def __init__(self, conn: Connection, record: CorpusRecord, stats: CorpusStats, settings: Settings,
-                 tokenizer: Tokenizer) -> None:
+                 tokenizer: Tokenizer, sources: dict[str, int] | None = None) -> None:
         self.conn = conn
+        self.source_counts = sources or {}
         self.record = record
         self.stats = stats
         self.cache = RowsCache()
@@ -64,8 +66,7 @@ class MilvusCorpus:
 
     def version_now(self) -> str:
         """The version of the corpus in Milvus now (this view's, until a commit lands)."""
-        rows = self.conn.call("read the corpus version", "get", self.conn.collection("meta"), ids=["stats"],
-                              output_fields=["id", "value"])
+        rows = self.conn.by_id("meta", ["stats"], ["id", "value"], "read the corpus version")
         return str(json.loads(rows[0]["value"])["version"]) if rows else ""
 
     # ------------------------------------------------------------------ documents
@@ -84,25 +85,18 @@ class MilvusCorpus:
         return found[0]
 
     def article_paragraphs(self, article_id: str) -> list[Paragraph]:
-        rows = self._paragraph_rows(f"article_id == {quoted(article_id)}")
+        rows = [row for page in self.conn.rows("paragraphs", f"article_id == {quoted(article_id)}", PARAGRAPH_FIELDS,
+                                               "read an article's paragraphs") for row in page]
+        self.cache.put(rows)
         return sorted((paragraph_of(row) for row in rows), key=lambda p: p.position)
 
     def article(self, article_id: str) -> Article | None:
-        rows = self.conn.call("read an article", "get", self.conn.collection("articles"), ids=[article_id],
-                              output_fields=["id", "doc"])
+        rows = self.conn.by_id("articles", [article_id], ["id", "doc"], "read an article")
         return article_of(rows[0], self.article_paragraphs(article_id)) if rows else None
 
     def live_paragraphs(self) -> Iterator[Paragraph]:
-        iterator = self.conn.call("read every paragraph", "query_iterator", self.conn.collection("paragraphs"),
-                                  batch_size=EXPORT_BATCH, output_fields=PARAGRAPH_FIELDS)
-        try:
-            while True:
-                page = guarded(self.conn.location, "read every paragraph", iterator.next)
-                if not page:
-                    return
-                yield from (paragraph_of(row) for row in page)
-        finally:
-            iterator.close()
+        for page in self.conn.rows("paragraphs", "", PARAGRAPH_FIELDS, "read every paragraph", EXPORT_BATCH):
+            yield from (paragraph_of(row) for row in page)
 
     def story(self, article_id: str) -> str:
         if not self.stats.copies:
@@ -112,11 +106,12 @@ class MilvusCorpus:
         if found is None:
             cached = self.cache.story(article_id)
             if cached is None:
-                rows = self.conn.call("read a story", "get", self.conn.collection("articles"), ids=[article_id],
-                                      output_fields=["id", "story"])
+                rows = self.conn.by_id("articles", [article_id], ["id", "story"], "read a story")
                 cached = rows[0]["story"] if rows else article_id
             found = cached
             with self._lock:
+                if len(self._stories) > CACHED_STORIES:
+                    self._stories.clear()
                 self._stories[article_id] = found
         return found
 
@@ -127,15 +122,16 @@ class MilvusCorpus:
         with self._lock:
             found = self._copies.get(story)
         if found is None:
-            rows = self.conn.call("read a story's articles", "query", self.conn.collection("articles"),
-                                  filter=f"story == {quoted(story)}", output_fields=["id"], limit=WINDOW)
-            found = sorted(row["id"] for row in rows)
+            found = sorted(row["id"] for page in self.conn.rows("articles", f"story == {quoted(story)}", ["id"],
+                                                                 "read a story's articles") for row in page)
             with self._lock:
+                if len(self._copies) > CACHED_STORIES:
+                    self._copies.clear()
                 self._copies[story] = found
         return [aid for aid in found if aid != article_id]
 
     def sources(self) -> list[str]:
-        return sorted(source for source, count in self.stats.sources.items() if source and count > 0)
+        return sorted(source for source, count in self.source_counts.items() if source and count > 0)
 
     def disk_bytes(self) -> int:
         return 0  # Milvus keeps its own storage (object store, WAL): not ours to count
@@ -182,10 +178,10 @@ def open_milvus_corpus(conn: Connection, settings: Settings, model: dict[str, ob
                        previous: "MilvusCorpus | None" = None) -> "MilvusCorpus":
     """The corpus `conn` names, at its current version (`previous` itself while that is still current).
     Raises MilvusUnavailableError, CorpusNotFoundError or IndexMismatchError, each naming the fix."""
-    from index.milvus.record import check_record, read_meta
+    from index.milvus.record import check_record, read_meta, read_sources
 
     record, stats = read_meta(conn)
     if previous is not None and stats.version == previous.stats.version:
         return previous
     check_record(record, model, tokenizer.config(), conn.name)
-    return MilvusCorpus(conn, record, stats, settings, tokenizer)
+    return MilvusCorpus(conn, record, stats, settings, tokenizer, read_sources(conn))

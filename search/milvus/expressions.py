@@ -3,32 +3,31 @@
 A Filter becomes conditions on the filter fields (index/milvus/schema.py). A query's matching
 structure (AND, OR, NOT over terms) becomes conditions on `terms`, the array of a paragraph's
 term ids: exact for terms, necessary but not sufficient for a phrase (its words all present, in
-any order), so a query with phrases has its candidates checked (search/milvus/lexical.py).
+any order), so a query with phrases has its candidates checked (search/milvus/lexical.py). A term
+of an ID field (`source:x`, `article_id:x`, `date:x`, `paragraph_id:x`) is a comparison of that
+field; any other clause (a numeric range on `position`, ...) is left to the check.
 
-String literals are written out (quoted as JSON strings): Milvus Lite has no filter templates.
+String literals are written out (index/milvus/connection.literal): Milvus Lite has no filter templates.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Callable, Sequence, Union
 
 from whoosh.query import And, AndMaybe, AndNot, Not, NullQuery, Or, Phrase, Query, Term
 
+from index.milvus.connection import literal
+from index.store.postings import FIELDS
 from search.filters import Filter
 
 AFTER_ALL = "\U0010ffff"  # sorts after any character a date may hold: `date[:n] <= to` is `date < to + AFTER_ALL`
+# The Whoosh schema's ID fields (index/store/bm25_store.make_schema) and the row fields holding the same values.
+ID_FIELDS = {"paragraph_id": "id", "article_id": "article_id", "source": "source", "date": "date"}
 Condition = Union[str, bool]  # an expression, or a constant: True (every paragraph) / False (none)
 TermId = Callable[[str, str], "int | None"]  # (field, term) -> its sparse dimension (None: no paragraph has it)
 
 
-def quoted(value: str) -> str:
-    """A Milvus string literal."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def one_of(field: str, values: Sequence[object]) -> str:
-    return f"{field} in [{', '.join(quoted(v) if isinstance(v, str) else str(v) for v in values)}]"
+quoted = literal  # a Milvus string literal
 
 
 def both(*conditions: Condition) -> Condition:
@@ -93,10 +92,12 @@ def match_condition(query: Query, term_id: TermId) -> tuple[Condition, bool]:
     holds a phrase or a clause this cannot express, and candidates must be checked against the query itself)."""
     if query is NullQuery:
         return False, True
-    if isinstance(query, Term):
+    if isinstance(query, Term) and query.fieldname in ID_FIELDS:  # a whole value of a paragraph's field
+        return f"{ID_FIELDS[query.fieldname]} == {quoted(str(query.text))}", True
+    if isinstance(query, Term) and query.fieldname in FIELDS:
         found = term_id(query.fieldname, query.text)
         return (False if found is None else f"array_contains(terms, {found})"), True
-    if isinstance(query, Phrase):
+    if isinstance(query, Phrase) and query.fieldname in FIELDS:
         ids = [term_id(query.fieldname, word) for word in query.words]
         if not ids or any(i is None for i in ids):
             return False, True

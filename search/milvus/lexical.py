@@ -41,9 +41,11 @@ from search.milvus.rows_cache import RowsCache
 from search.query_leaves import Leaf, flat_leaves, positive_leaves
 
 WINDOW = 16_384  # Milvus's largest limit (+ offset) of one search or query
-TIE = 1e-5  # relative: Milvus's float32 score of a paragraph not fetched may be this far below its true one
+TIE = 2e-3  # relative: a paragraph not fetched may score this much above what Milvus gave it (float32 sums;
+# Milvus 3.0 keeps sparse postings as float16 by default): fetch deeper while the k-th is this close to the last
 SPARSE_SEARCH = {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}}  # no query term dropped: exact
 CACHED_TERMS = 200_000
+CHECKED = 2000  # a phrase query's candidates checked to count its matches (about 0.5 s of Whoosh here)
 
 
 class Vocabulary:
@@ -59,8 +61,7 @@ class Vocabulary:
         with self._lock:
             missing = [k for k in dict.fromkeys(keys) if k not in self._known]
         if missing:
-            rows = self.conn.call("read the vocabulary", "get", self.conn.collection("terms"), ids=missing,
-                                  output_fields=["id", "term_id", "df"])
+            rows = self.conn.by_id("terms", missing, ["id", "term_id", "df"], "read the vocabulary")
             found = {row["id"]: (int(row["term_id"]), int(row["df"])) for row in rows}
             with self._lock:
                 if len(self._known) > CACHED_TERMS:
@@ -144,7 +145,8 @@ class Lexical:
         flat = leaves is not None
         leaves = leaves if flat else positive_leaves(query)
         # Every term of the query: those under a NOT decide matches too (they score nothing).
-        named = [(f, t) for f, t, _ in leaves] if flat else list(query.iter_all_terms(phrases=True))
+        named = [(f, t) for f, t, _ in leaves] if flat else [(f, t) for f, t in query.iter_all_terms(phrases=True)
+                                                             if f in FIELDS]
         known = self.vocabulary.lookup([term_key(f, t) for f, t in named])
         weights, fields = query_vector(leaves, known, self.live)
         if flat:
@@ -200,11 +202,14 @@ class Lexical:
         return int(rows[0]["count(*)"])
 
     def _count_checked(self, where: Condition, query: Query) -> int:
-        """Matches of a query with phrases: its candidates (up to Milvus's window) checked one by one."""
+        """Matches of a query with phrases: exact up to CHECKED candidates (every one checked); beyond, the count of
+        candidates scaled by the share of the first CHECKED that match (an estimate: docs/milvus.md)."""
+        candidates = self._count(where)
         rows = self.conn.call("read phrase candidates", "query", self.conn.collection("paragraphs"),
                               filter=where if isinstance(where, str) else "", output_fields=PARAGRAPH_FIELDS,
-                              limit=WINDOW)
-        return len(self.matching(query, [self.cache_paragraph(row) for row in rows]))
+                              limit=min(CHECKED, WINDOW))
+        passed = len(self.matching(query, [self.cache_paragraph(row) for row in rows]))
+        return passed if candidates <= len(rows) else round(candidates * passed / max(len(rows), 1))
 
     def matching(self, query: Query, paragraphs: Sequence[Paragraph]) -> set[str]:
         """The ids of `paragraphs` that `query` matches, decided by Whoosh over their text as the index analyses it."""
@@ -216,7 +221,8 @@ class Lexical:
             self._schema = make_schema(self.tokenizer)
         ix = RamStorage().create_index(self._schema)
         with ix.writer() as writer:
-            for p in paragraphs:
-                writer.add_document(paragraph_id=p.id, title=p.title, text=p.text)
+            for p in paragraphs:  # every field of the index's own documents (index/store/bm25_store.py)
+                writer.add_document(paragraph_id=p.id, article_id=p.article_id, source=p.source, date=p.date or "",
+                                    position=p.position, title=p.title, text=p.text)
         with ix.searcher() as searcher:
             return {searcher.stored_fields(doc)["paragraph_id"] for doc in searcher.docs_for_query(query)}

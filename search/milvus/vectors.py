@@ -12,12 +12,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from index.milvus.connection import Connection
+from index.milvus.connection import Connection, one_of
 from index.milvus.rows import PARAGRAPH_FIELDS
 from search.embedded.segment_dense import MIN_CANDIDATES, SENTENCE_DEPTH, blend
 from search.filters import Filter
 from search.fusion import Ranked
-from search.milvus.expressions import filter_condition, one_of
+from search.milvus.expressions import filter_condition
 from search.milvus.rows_cache import RowsCache
 
 WINDOW = 16_384

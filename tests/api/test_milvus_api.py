@@ -56,6 +56,10 @@ def test_an_acknowledged_write_is_searchable_and_a_delete_is_gone(corpus):
         assert httpx.delete(f"{url}/articles/post1", headers=auth).status_code == 200
         assert httpx.get(f"{url}/articles/post1").status_code == 404
         assert httpx.get(f"{url}/search", params={"q": "饺子", "mode": "bm25"}).json()["total"] == 0
+        too_long = httpx.post(f"{url}/articles", json={"articles": [{"id": "long1", "text": "字" * 70000}]}, headers=auth)
+        assert too_long.status_code == 422 and "long1.p000 is 210000 bytes" in too_long.json()["message"]
+        assert httpx.post(f"{url}/articles", json={"articles": [article]}, headers=auth).status_code == 200  # no 409
+        assert httpx.delete(f"{url}/articles/post1", headers=auth).status_code == 200
         missing = httpx.delete(f"{url}/articles/post1", headers=auth)
         assert missing.status_code == 404 and "post1" in missing.json()["message"]
         assert httpx.get(f"{url}/stats").json()["paragraphs"] == 4

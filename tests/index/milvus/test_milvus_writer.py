@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.ingest.paragraphs import split_article
 from index.ingest.sources import read_sources
 from index.commits import WriterBusyError
 from index.milvus.connection import MilvusUnavailableError, connect
@@ -117,7 +118,7 @@ def test_a_commit_cut_short_is_repaired_by_the_next(pair, fake_encoder, monkeypa
     monkeypatch.setattr(MilvusWriter, "_upsert", failing)
     with pytest.raises(MilvusUnavailableError):
         MilvusWriter(conn, tokenizer_from(milvus), fake_encoder.config()).commit([update])
-    assert read_meta(conn)[1].pending == ["n1", "n2", articles[2].id]  # left for the next commit to repair
+    assert read_meta(conn)[1].pending == 3  # articles in flight: left for the next commit to repair
     monkeypatch.setattr(MilvusWriter, "_upsert", real)
     with pytest.raises(WriterBusyError):  # a commit in flight this recently may be another writer's
         MilvusWriter(conn, tokenizer_from(milvus), fake_encoder.config()).commit([update])
@@ -127,5 +128,43 @@ def test_a_commit_cut_short_is_repaired_by_the_next(pair, fake_encoder, monkeypa
     both_commit(pair, fake_encoder, [update])  # the client retries: the same update, whole
     assert_same_corpus(pair, fake_encoder)
     conn = connect(milvus)
-    assert read_meta(conn)[1].pending == []
+    assert read_meta(conn)[1].pending == 0
     conn.close()
+
+
+def test_limits_of_milvus_fields_are_met_or_named(tmp_path, fake_encoder):
+    """Thousands of sources, a term longer than a key, an article whose old rows span several pages: all as in the
+    index; a text longer than a Milvus field: refused by name before anything is written."""
+    from conftest import CACHE_DIR
+    from index.milvus.connection import Connection
+    from index.milvus.rows import RowTooLargeError, check_sizes
+    from index.settings import Settings
+
+    settings = milvus_settings(Settings(index_dir=tmp_path / "index", cache_dir=CACHE_DIR), tmp_path, "limits")
+    url = "https://example.com/" + "a" * 1200  # one token to jieba, a key of 1,205 bytes
+    many = [Article(f"s{i}", f"第{i}篇", (f"工会第{i}次会议。{url}" if i == 7 else f"工会第{i}次会议。",),
+                    source=f"{'很长的来源名称' * 4}-{i:05d}.txt") for i in range(2500)]
+    export_corpus(settings, many, fake_encoder)
+    try:
+        embedded = open_searcher(settings.model_copy(update={"backend": "embedded"}), fake_encoder)
+        milvus = open_searcher(settings, fake_encoder)
+        assert milvus.corpus.sources() == embedded.corpus.sources() and len(milvus.corpus.sources()) == 2500
+        assert [h.paragraph.id for h in milvus.search(url, "bm25", 5).hits] == ["s7.p000"]
+        big = Article("big", "长文", tuple(f"第{i}段，工会。" for i in range(12)), source="x")
+        conn = connect(settings)
+        writer = MilvusWriter(conn, tokenizer_from(settings), fake_encoder.config())
+        pages = Connection.rows
+        Connection.rows = lambda self, kind, where, fields, what, batch=2000: pages(self, kind, where, fields, what, 5)
+        try:  # old rows read five at a time: every one of them found and removed
+            assert writer.commit([prepare([big], [], fake_encoder, True)]) == [None]
+            assert writer.commit([prepare([], ["big"], fake_encoder, True)]) == [None]
+        finally:
+            Connection.rows = pages
+        assert open_searcher(settings, fake_encoder).corpus.article_paragraphs("big") == []
+        assert read_meta(conn)[1].paragraphs == 2500
+        long = Article("long", "", ("字" * 70000,))
+        with pytest.raises(RowTooLargeError, match="paragraph long.p000 is 210000 bytes"):
+            check_sizes([long], split_article(long))
+        conn.close()
+    finally:
+        drop_corpus(settings)

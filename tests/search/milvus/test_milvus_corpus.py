@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[3]
 QUERIES = ["外卖配送员", "职工 培训", "工会为职工办实事", "劳模工匠", "新就业形态劳动者权益保障", "冬季 安全生产",
            "职工^3 培训", "天津 工匠学院 直通车", "的", "没有这个词zzz", "title:工会", "臺灣 開發"]
 SYNTAX = ['"暖心驿站"', '"职工 培训"', "职工 NOT 培训", "职工 AND 培训", "(工会 OR 职工) AND 服务", "NOT 工会",
-          '工会 NOT "暖心驿站"', '"工会 职工" OR 培训']
+          '工会 NOT "暖心驿站"', '"工会 职工" OR 培训', "工会 AND source:dated.txt", "article_id:d3 AND 工会",
+          "date:2026 AND 职工", "职工 NOT source:dated.txt", "position:0 AND 工会", '"暖心驿站" AND date:2026-01-12']
 FILTERS = [NO_FILTER, Filter(date_from="2026"), Filter(date_from="2026-01-05"), Filter(date_to="2026-01"),
            Filter(date_from="2025-12-01", date_to="2026-01-12"), Filter(date_to="2024"), Filter(source="dated.txt"),
            Filter(article_id="d3"), Filter(source="no such source")]
