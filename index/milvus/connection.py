@@ -133,5 +133,9 @@ def connect(settings: Settings) -> Connection:
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)  # it logs each failed call with a trace; ours says why
     token = settings.milvus_token.get_secret_value() if settings.milvus_token is not None else ""
     location = f"{redacted(uri)}#{settings.milvus_collection}"
-    client = guarded(location, "connect", lambda: MilvusClient(uri=uri, token=token, timeout=settings.milvus_timeout_s))
+    make = lambda: MilvusClient(uri=uri, token=token, timeout=settings.milvus_timeout_s)  # noqa: E731
+    try:
+        client = guarded(location, "connect", make)
+    except MilvusUnavailableError:  # pymilvus shares a channel per address and checks it after 30 s idle: one
+        client = guarded(location, "connect", make)  # failed check fails that connect, the next one reconnects
     return Connection(client, uri, settings.milvus_collection, settings.milvus_timeout_s)
