@@ -25,6 +25,8 @@ from index.milvus.connection import MilvusUnavailableError
 from index.model.embed import Encoder
 from index.settings import Settings
 from index.committers import committer_for
+from index.ingest.paragraphs import split_article
+from index.milvus.rows import RowTooLargeError, check_sizes
 from index.writer import DiskFullError, IndexChangedError, PreparedUpdate, UnknownArticleError, prepare
 from search.filters import Filter
 from search.hybrid import Searcher, with_overrides
@@ -145,6 +147,11 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
 
     def write(searcher: Searcher, upserts: list, deletes: list[str]) -> str:
         """Embed, then commit with whatever else is being written; returns the commit point it is visible in."""
+        if not embedded:  # what a Milvus field cannot hold is refused before anything is embedded
+            try:
+                check_sizes(upserts, [p for a in upserts for p in split_article(a)])
+            except RowTooLargeError as err:
+                raise ServiceError(422, "too large for Milvus", str(err)) from err
         update = prepare(upserts, deletes, searcher.dense.encoder, searcher.corpus.info.sentence_vectors)
         try:
             committer.submit(update)
@@ -154,6 +161,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
             raise ServiceError(503, "index unavailable", str(err)) from err
         except DiskFullError as err:
             raise ServiceError(507, "insufficient storage", str(err)) from err
+        except RowTooLargeError as err:  # found at the commit (a paragraph of too many distinct words)
+            raise ServiceError(422, "too large for Milvus", str(err)) from err
         if holder.problem:
             raise ServiceError(503, "stored, not yet searchable", f"the write is stored but the new commit point "
                                f"could not be opened: {holder.problem}")
