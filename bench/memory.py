@@ -23,6 +23,23 @@ def rss_bytes(pid: int | str = "self") -> int:
         return 0
 
 
+def children_of(pid: int) -> list[int]:
+    """The direct child processes of `pid` (Linux /proc)."""
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                found += [int(child) for child in handle.read().split()]
+    except OSError:
+        pass
+    return found
+
+
+def children_rss_bytes(pid: int) -> int:
+    """Resident set size of the child processes of `pid` (a service's passage encoder, a merge) now."""
+    return sum(rss_bytes(child) for child in children_of(pid))
+
+
 def peak_rss_bytes(pid: int | str = "self") -> int:
     """The kernel's high-water mark of a process's resident set (VmHWM; 0 when unknown)."""
     try:
