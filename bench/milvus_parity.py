@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import platform
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from eval.evaluate import eval_index_dir, evaluate_dataset  # noqa: E402
 from eval.datasets import load_dataset  # noqa: E402
 from index.model.runtime import load_encoder  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from run import cpu_model  # noqa: E402 (bench/)
 
 DEFAULT_DATASETS = [ROOT / "eval/datasets/seeds", *sorted((ROOT.parent / "shared/datasets").glob("*/"))]
 
@@ -35,13 +35,6 @@ def same_top(a: dict[str, list], b: dict[str, list], depth: int = 10) -> float:
     """Share of queries whose top `depth` ids are the same, in the same order."""
     same = sum(1 for qid in a if [pid for pid, _ in a[qid][:depth]] == [pid for pid, _ in b.get(qid, [])[:depth]])
     return same / len(a) if a else 1.0
-
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def main() -> None:
@@ -53,7 +46,7 @@ def main() -> None:
     base = Settings()
     encoder = load_encoder(base)
     lines = [f"# Milvus backend parity, {datetime.date.today()}", "",
-             f"CPU: {cpu_name()}. Milvus: {args.uri} (Milvus Lite unless a server URI). Re-run: "
+             f"CPU: {cpu_model()}. Milvus: {args.uri} (Milvus Lite unless a server URI). Re-run: "
              "`.venv/bin/python bench/milvus_parity.py`.", "",
              "| dataset | queries | mode | nDCG@10 embedded | nDCG@10 Milvus | p (Fisher, paired) | top 10 identical | "
              "seconds embedded / Milvus |", "|---|---|---|---|---|---|---|---|"]

@@ -21,16 +21,10 @@ from pathlib import Path
 from corpus import sample_queries
 from encoders import load_encoder
 from latency import time_paired
+from run import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("bm25", "dense", "hybrid")
-
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def compare(index_dir: Path, uri: str, texts: list[str], fake: bool, loop_seconds: float) -> list[str]:
@@ -77,7 +71,7 @@ def main() -> None:
     texts = [text for _, text in sample_queries(args.queries, 0)]
     lines = compare(args.index_dir, args.uri, texts, args.fake_encoder, args.loop_seconds)
     header = [f"# Milvus backend beside the embedded one, {datetime.date.today()}", "",
-              f"CPU: {cpu_name()}. Index: {args.index_dir}. {len(texts)} queries sampled from CMRC, DRCD and LCQMC; "
+              f"CPU: {cpu_model()}. Index: {args.index_dir}. {len(texts)} queries sampled from CMRC, DRCD and LCQMC; "
               f"each timing loop at most {args.loop_seconds:.0f} s; in-process `Searcher.search`, k = 10.", "",
               "**Milvus Lite's figures say nothing of a Milvus server's**: Lite is a pure-Python re-implementation "
               "that scans its rows; a server searches C++ indexes on its own machines.", ""]

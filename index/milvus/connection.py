@@ -17,6 +17,9 @@ T = TypeVar("T")
 
 
 
+WINDOW = 16_384  # Milvus's largest limit (+ offset) of one search or query
+
+
 def literal(value: str) -> str:
     """A Milvus string literal: quotes and backslashes escaped, everything else as it is (Milvus Lite reads no
     \\u escapes; a server reads both)."""

@@ -14,21 +14,17 @@ from typing import Callable, Sequence
 import numpy as np
 
 from index.ingest.minhash import band_keys, eligible
-from index.milvus.connection import Connection, literal
+from index.milvus.connection import Connection, one_of
 from index.store.minhash_store import DuplicateStore, story_keys
 
 KEYS = 8192  # band keys in one condition (about 160 kB of expression)
-
-
-def quoted_list(values: Sequence[str]) -> str:
-    return "[" + ", ".join(literal(v) for v in values) + "]"
 
 
 def neighbours(conn: Connection, signatures: np.ndarray, ids: Sequence[str]) -> DuplicateStore:
     """The articles in Milvus that share a band key with one of `signatures`, or whose story is one of `ids`."""
     rows = eligible(signatures)
     keys = sorted(set(band_keys(signatures[rows]).view(np.int64).ravel().tolist())) if rows.any() else []
-    conditions = [f"story in {quoted_list(list(ids[i:i + 256]))}" for i in range(0, len(ids), 256)]
+    conditions = [one_of("story", list(ids[i:i + 256])) for i in range(0, len(ids), 256)]
     conditions += [f"array_contains_any(bands, [{', '.join(map(str, keys[i:i + KEYS]))}])"
                    for i in range(0, len(keys), KEYS)]
     found: dict[str, dict] = {}

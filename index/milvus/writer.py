@@ -30,9 +30,9 @@ import numpy as np
 from index.bm25f import average_length
 from index.commits import WriterBusyError
 from index.ingest.minhash import NUM_PERM
-from index.milvus.connection import Connection
+from index.milvus.connection import Connection, one_of
 from index.milvus.export import batches
-from index.milvus.marks import quoted_list, stories_of
+from index.milvus.marks import stories_of
 from index.milvus.record import SOURCE_PREFIX, CorpusStats, check_record, read_meta, read_sources, write_meta, write_sources
 from index.milvus.rows import article_row, checked_key, paragraph_row, sentence_rows, term_row
 from index.milvus.sparse import live_df, row_vectors, slot_keys
@@ -83,14 +83,14 @@ class MilvusWriter:
     def old_paragraphs(self, ids: Sequence[str]) -> list[dict]:
         rows: list[dict] = []
         for part in chunks(list(ids), 64):
-            rows += self._query("paragraphs", f"article_id in {quoted_list(list(part))}",
+            rows += self._query("paragraphs", one_of("article_id", list(part)),
                                 ["id", "article_id", "source", "terms", "title_len", "text_len"], "read old paragraphs")
         return rows
 
     def old_sentences(self, ids: Sequence[str]) -> list[str]:
         found: list[str] = []
         for part in chunks(list(ids), 64):
-            found += [row["id"] for row in self._query("sentences", f"article_id in {quoted_list(list(part))}",
+            found += [row["id"] for row in self._query("sentences", one_of("article_id", list(part)),
                                                         ["id"], "read old sentences")]
         return found
 

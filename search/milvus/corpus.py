@@ -16,7 +16,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from whoosh.query import Query
 
-from index.milvus.connection import Connection
+from index.milvus.connection import WINDOW, Connection
 from index.milvus.record import CorpusRecord, CorpusStats
 from index.milvus.rows import PARAGRAPH_FIELDS, article_of, paragraph_of
 from index.models import Article, Paragraph
@@ -26,7 +26,7 @@ from search.corpus import CorpusInfo
 from search.filters import Filter
 from search.fusion import Ranked
 from search.milvus.expressions import filter_condition, quoted
-from search.milvus.lexical import WINDOW, Lexical
+from search.milvus.lexical import Lexical
 from search.milvus.rows_cache import RowsCache
 from search.milvus.vectors import Vectors
 

@@ -30,24 +30,25 @@ TermId = Callable[[str, str], "int | None"]  # (field, term) -> its sparse dimen
 quoted = literal  # a Milvus string literal
 
 
+def folded(conditions: tuple[Condition, ...], absorbing: bool, word: str) -> Condition:
+    """`conditions` joined by `word`, constants folded: `absorbing` (False for and, True for or) decides alone, the
+    other constant drops out (and is the answer when nothing is left)."""
+    if any(c is absorbing for c in conditions):
+        return absorbing
+    kept = [c for c in conditions if not isinstance(c, bool)]
+    if not kept:
+        return not absorbing
+    return kept[0] if len(kept) == 1 else f" {word} ".join(f"({c})" for c in kept)
+
+
 def both(*conditions: Condition) -> Condition:
     """The conjunction, constants folded."""
-    if any(c is False for c in conditions):
-        return False
-    kept = [c for c in conditions if c is not True]
-    if not kept:
-        return True
-    return kept[0] if len(kept) == 1 else " and ".join(f"({c})" for c in kept)
+    return folded(conditions, False, "and")
 
 
 def either(*conditions: Condition) -> Condition:
     """The disjunction, constants folded."""
-    if any(c is True for c in conditions):
-        return True
-    kept = [c for c in conditions if c is not False]
-    if not kept:
-        return False
-    return kept[0] if len(kept) == 1 else " or ".join(f"({c})" for c in kept)
+    return folded(conditions, True, "or")
 
 
 def negated(condition: Condition) -> Condition:

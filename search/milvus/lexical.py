@@ -28,10 +28,11 @@ from functools import lru_cache
 from whoosh.util.numeric import length_to_byte
 
 from index.bm25f import classic_idf, drift, idf, tf_part, weight_of
-from index.milvus.connection import Connection
+from index.milvus.connection import WINDOW, Connection
 from index.milvus.record import CorpusStats
 from index.milvus.rows import PARAGRAPH_FIELDS, SCORING_FIELDS, term_key
-from index.store.postings import FIELDS, QUANTISED_LENGTHS
+from index.store.bm25_store import make_schema
+from index.store.postings import FIELDS, QUANTISED_LENGTHS, field_boosts
 from index.models import Paragraph
 from index.tokenize import Tokenizer
 from search.filters import Filter
@@ -40,7 +41,6 @@ from search.milvus.expressions import Condition, any_term, both, filter_conditio
 from search.milvus.rows_cache import RowsCache
 from search.query_leaves import Leaf, flat_leaves, positive_leaves
 
-WINDOW = 16_384  # Milvus's largest limit (+ offset) of one search or query
 TIE = 2e-3  # relative: a paragraph not fetched may score this much above what Milvus gave it (float32 sums;
 # Milvus 3.0 keeps sparse postings as float16 by default): fetch deeper while the k-th is this close to the last
 SPARSE_SEARCH = {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}}  # no query term dropped: exact
@@ -125,16 +125,13 @@ class Lexical:
         self.live = stats.paragraphs
         self.averages = {f: stats.averages.get(f, 1.0) for f in FIELDS}
         # How far a stored part may be from its value at today's averages (0 for a fresh export).
-        from index.store.bm25_store import make_schema
-        from index.store.postings import field_boosts
-
-        self.boosts = field_boosts(make_schema(tokenizer))
+        self.schema = make_schema(tokenizer)  # the index's: its fields' boosts, and the check of phrase candidates
+        self.boosts = field_boosts(self.schema)
         self.moved = max((drift(tuple(stats.baked[f]), self.averages[f]) for f in FIELDS if f in stats.baked),
                          default=0.0)
         self.cache = cache
         self.tokenizer = tokenizer
         self.vocabulary = Vocabulary(conn)
-        self._schema = None
 
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
         known = self.vocabulary.lookup([term_key("text", t) for t in terms])
@@ -213,13 +210,9 @@ class Lexical:
 
     def matching(self, query: Query, paragraphs: Sequence[Paragraph]) -> set[str]:
         """The ids of `paragraphs` that `query` matches, decided by Whoosh over their text as the index analyses it."""
-        from index.store.bm25_store import make_schema
-
         if not paragraphs:
             return set()
-        if self._schema is None:
-            self._schema = make_schema(self.tokenizer)
-        ix = RamStorage().create_index(self._schema)
+        ix = RamStorage().create_index(self.schema)
         with ix.writer() as writer:
             for p in paragraphs:  # every field of the index's own documents (index/store/bm25_store.py)
                 writer.add_document(paragraph_id=p.id, article_id=p.article_id, source=p.source, date=p.date or "",

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from index.milvus.connection import Connection, one_of
+from index.milvus.connection import WINDOW, Connection, one_of
 from index.milvus.rows import PARAGRAPH_FIELDS
 from search.embedded.segment_dense import MIN_CANDIDATES, SENTENCE_DEPTH, blend
 from search.filters import Filter
@@ -20,7 +20,6 @@ from search.fusion import Ranked
 from search.milvus.expressions import filter_condition
 from search.milvus.rows_cache import RowsCache
 
-WINDOW = 16_384
 HITS_PER_CALL = 2048
 IDS_PER_CALL = 512  # ids in one `in [...]` condition
 

@@ -3,13 +3,11 @@ ZHSEARCH_BACKEND=milvus on loopback answering as the embedded one does, and a wr
 
 import os
 import subprocess
-import time
 
 import httpx
 import pytest
 
-from conftest import free_port
-from test_seeds_server import ROOT, ZHSEARCH, seeds_index, server  # noqa: F401 (the session's seed index and server)
+from test_seeds_server import ROOT, ZHSEARCH, seeds_index, served, server  # noqa: F401 (the session's seed index and server)
 
 pytestmark = pytest.mark.e2e
 QUERIES = ["外卖配送员春节怎么过", "工匠学院", "职工 NOT 培训", '"暖心驿站"', "臺灣"]
@@ -25,28 +23,8 @@ def milvus_server(seeds_index, tmp_path_factory):  # noqa: F811
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "exported 39 articles, 224 paragraphs" in done.stdout
-    port = free_port()
-    log = open(folder / "server.log", "w")
-    proc = subprocess.Popen([*ZHSEARCH, "serve", "--port", str(port)], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, env={**env, "ZHSEARCH_BACKEND": "milvus"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            pytest.fail((folder / "server.log").read_text())
-        time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("server did not become healthy in 180 s")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    with served([], folder / "server.log", {**env, "ZHSEARCH_BACKEND": "milvus"}, ping_timeout=5) as base:
+        yield base
 
 
 def test_the_milvus_service_answers_as_the_embedded_one(milvus_server, server):  # noqa: F811

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -27,22 +28,23 @@ def seeds_index(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def server(seeds_index):
+@contextmanager
+def served(args: list[str], log_path: Path, env: dict[str, str] | None = None, ping_timeout: float = 2.0):
+    """`zhsearch serve ARGS` on a free loopback port; its base URL once /health answers 200 (180 s at most)."""
     port = free_port()
-    log = open(seeds_index.parent / "server.log", "w")
-    proc = subprocess.Popen([*ZHSEARCH, "serve", "--index-dir", str(seeds_index), "--port", str(port)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    log = open(log_path, "w")
+    proc = subprocess.Popen([*ZHSEARCH, "serve", *args, "--port", str(port)], cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+            if httpx.get(f"{base}/health", timeout=ping_timeout).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            pytest.fail((seeds_index.parent / "server.log").read_text())
+            pytest.fail(log_path.read_text())
         time.sleep(0.5)
     else:
         proc.kill()
@@ -51,6 +53,12 @@ def server(seeds_index):
     proc.terminate()
     proc.wait(timeout=30)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def server(seeds_index):
+    with served(["--index-dir", str(seeds_index)], seeds_index.parent / "server.log") as base:
+        yield base
 
 
 def test_health_reports_the_loaded_index(server):
