@@ -1,5 +1,5 @@
-"""The zhsearch command line: index, add, delete, optimize, upgrade, search, check, words, serve (here),
-eval, pool, judge (api/cli_eval.py) and export (api/cli_milvus.py)."""
+"""The zhsearch command line: index, add, delete, optimize, upgrade, search, check, serve (here), eval, pool,
+judge (api/cli_eval.py), export (api/cli_milvus.py) and words (api/cli_words.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import typer
 from api.cli_common import (KNOWN_ERRORS, GroupChoice, IndexDir, ModeChoice, Quiet, SortChoice, err_console, fail,
                             load_settings)
 from api.cli_eval import register
-from api.cli_milvus import register as register_milvus
+from api.cli_words import register as register_words
+from api.cli_milvus import export, milvus_add, milvus_delete, register as register_milvus
 from index.settings import Settings
 from index.writer import UnknownArticleError
 
@@ -44,8 +45,6 @@ def index(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt p
                f"({manifest.sentences} sentence vectors) into {settings.index_dir} "
                f"in {manifest.build_seconds:.1f} s")
     if settings.backend == "milvus":  # the build is staged in the index folder, then copied in whole
-        from api.cli_milvus import export
-
         export(to="", collection=None, replace=True, index_dir=settings.index_dir, quiet=quiet)
 
 
@@ -87,13 +86,7 @@ def add(paths: Annotated[list[Path], typer.Argument(help="Pages folder, .txt pag
 
     settings = load_settings(index_dir)
     if settings.backend == "milvus":
-        from api.cli_milvus import milvus_update
-
-        try:
-            typer.echo(f"added {len(paths)} source(s): " + milvus_update(settings, read_sources(paths), []))
-        except KNOWN_ERRORS as err:
-            fail(err)
-        return
+        return milvus_add(settings, paths)
     try:
         articles = read_sources(paths)
         tokenizer, encoder = writer_parts(settings)
@@ -116,15 +109,7 @@ def delete(ids: Annotated[list[str], typer.Argument(help="Article ids to delete.
 
     settings = load_settings(index_dir)
     if settings.backend == "milvus":
-        from api.cli_milvus import milvus_update
-
-        try:
-            typer.echo(f"deleted {len(ids)} articles: " + milvus_update(settings, [], ids))
-        except UnknownArticleError as err:
-            fail(ValueError(f"no article {err.args[0]!r}: nothing was deleted"))
-        except KNOWN_ERRORS as err:
-            fail(err)
-        return
+        return milvus_delete(settings, ids)
     try:  # nothing to embed: no model
         manifest = apply_update(settings.index_dir, [], ids, tokenizer_from(settings), None,
                                 ann_threshold=settings.ann_threshold)
@@ -268,40 +253,6 @@ def check(index_dir: IndexDir = None) -> None:
 
 
 @app.command()
-def words(paths: Annotated[list[Path], typer.Argument(help="Sources to read, as for `zhsearch index`.")],
-          top: Annotated[int, typer.Option(min=1, max=10000)] = 50,
-          min_count: Annotated[int, typer.Option(min=1)] = 3,
-          synonyms: Annotated[bool, typer.Option(
-              "--synonyms", help="Propose synonym groups instead: frequent words the model places close together.")] = False,
-          closeness: Annotated[float, typer.Option(min=0.3, max=1.0, help="With --synonyms: least cosine.")] = 0.92) -> None:
-    """Propose user-dictionary words (frequent runs of words jieba splits), or with --synonyms synonym groups to vet."""
-    from index.ingest.dictionary import propose_words
-    from index.ingest.sources import read_sources
-    from index.tokenize import tokenizer_from
-
-    settings = load_settings()
-    try:
-        texts = [text for article in read_sources(paths) for text in (article.title, *article.paragraphs)]
-    except KNOWN_ERRORS as err:
-        fail(err)
-    if synonyms:
-        from index.model.runtime import load_encoder
-        from search.synonyms.candidates import propose_synonyms
-
-        found = propose_synonyms(tokenizer_from(settings), load_encoder(settings), texts, min_count,
-                                 threshold=closeness)[:top]
-        for cosine, members in found:
-            typer.echo(f"{', '.join(w for w, _ in members)}  # cosine >= {cosine:.3f}; seen "
-                       f"{', '.join(str(n) for _, n in members)} times")
-        err_console.print("these are candidates, not synonyms: keep the lines that name one thing, in a file "
-                          "named by ZHSEARCH_SYNONYMS (no re-index needed)")
-        return
-    for word, count in propose_words(tokenizer_from(settings), texts, top, min_count):
-        typer.echo(f"{word} {count} n")
-    err_console.print(f"append the words you want to {settings.user_dict} (or set ZHSEARCH_USER_DICT), then re-index")
-
-
-@app.command()
 def serve(index_dir: IndexDir = None,
           host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
           port: Annotated[Optional[int], typer.Option(min=1, max=65535)] = None) -> None:
@@ -318,6 +269,7 @@ def serve(index_dir: IndexDir = None,
 
 register(app)
 register_milvus(app)
+register_words(app)
 
 if __name__ == "__main__":
     app()

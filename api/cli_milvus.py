@@ -1,7 +1,9 @@
-"""The Milvus commands of zhsearch: export (an embedded index copied into a Milvus corpus)."""
+"""The Milvus side of zhsearch's commands: export (an embedded index copied into a Milvus corpus), and add and
+delete with ZHSEARCH_BACKEND=milvus."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -68,3 +70,25 @@ def milvus_update(settings, articles: list, deletes: list[str], encoder=None) ->
     finally:
         conn.close()
     return f"{stats.articles} articles, {stats.paragraphs} paragraphs in {conn.location}"
+
+
+def milvus_add(settings, paths: list[Path]) -> None:
+    """`zhsearch add` against the Milvus corpus: prints the outcome or fails with the reason."""
+    from index.ingest.sources import read_sources
+
+    try:
+        typer.echo(f"added {len(paths)} source(s): " + milvus_update(settings, read_sources(paths), []))
+    except KNOWN_ERRORS as err:
+        fail(err)
+
+
+def milvus_delete(settings, ids: list[str]) -> None:
+    """`zhsearch delete` against the Milvus corpus: an unknown id deletes nothing and fails."""
+    from index.models import UnknownArticleError
+
+    try:
+        typer.echo(f"deleted {len(ids)} articles: " + milvus_update(settings, [], ids))
+    except UnknownArticleError as err:
+        fail(ValueError(f"no article {err.args[0]!r}: nothing was deleted"))
+    except KNOWN_ERRORS as err:
+        fail(err)

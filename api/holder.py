@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import threading
 from typing import Callable, Protocol
 
 from index.commits import CURRENT_FILE, IndexNotFoundError, UnreadableCommitError
 from index.model.embed import Encoder, ModelLoadError
+from index.model.heap import release_free_memory
 from index.model.onnx.encoder import usable_cpus
 from index.model.runtime import load_encoder
 from index.manifest import IndexMismatchError
@@ -38,17 +37,6 @@ def settle_heap() -> None:
     gc.collect()
     gc.freeze()
     release_free_memory()
-
-
-def release_free_memory() -> None:
-    """Hand the C heap's free pages back to the system (glibc keeps what replaced searchers and writes freed:
-    measured over 60 writes at 100k, 24 MB that malloc_trim returns). A no-op elsewhere."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
-
 
 
 # Seconds without a reload before the heap is settled. A settle is a full collection: at 100k paragraphs it stops

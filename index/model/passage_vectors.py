@@ -13,7 +13,6 @@ glibc keeps, handed back after every chunk.
 
 from __future__ import annotations
 
-import ctypes
 import os
 from pathlib import Path
 from typing import Sequence
@@ -23,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from index.model.embed import Encoder
+from index.model.heap import release_free_memory
 
 INDEXING_ENV = {"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "16"}  # kernels for 16 shapes, not 1024
 CHUNK = 512  # passages per encoder call: fine-grained progress, negligible overhead
@@ -34,14 +34,6 @@ def bound_model_caches() -> None:
     """Apply INDEXING_ENV unless the user set those variables (call before torch is imported)."""
     for key, value in INDEXING_ENV.items():
         os.environ.setdefault(key, value)
-
-
-def release_free_memory() -> None:
-    """Hand freed heap back to the OS (glibc's malloc_trim; nothing elsewhere)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def length_order(lengths: Sequence[int] | np.ndarray) -> np.ndarray:

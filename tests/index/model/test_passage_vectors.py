@@ -54,4 +54,3 @@ def test_indexing_bounds_caches_unless_the_user_chose(monkeypatch):
     monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "512")
     passage_vectors.bound_model_caches()
     assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "512"
-    passage_vectors.release_free_memory()  # harmless anywhere
