@@ -56,6 +56,8 @@ def serving_encoder(settings: Settings) -> BatchingEncoder:
     (search/serving/query_batcher.py says why)."""
     encoder = load_encoder(settings.model_copy(update={"model_threads": serving_threads(settings)}), serving=True)
     encoder.encode_queries(["工会"])  # every runtime a lone query needs loaded now, not at the first user's query
+    if hasattr(encoder, "warm_up"):  # its memory at its full size now, not after the first long article posted
+        encoder.warm_up()
     # An encoder without a `runtime` (a test's fake) is treated as torch: one thread, the safe choice.
     return BatchingEncoder(encoder, torch_threads=1 if getattr(encoder, "runtime", "torch") == "torch" else None)
 

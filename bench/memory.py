@@ -35,6 +35,21 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def anon_rss_bytes(pid: int | str = "self") -> int:
+    """The anonymous part of a process's resident set (RssAnon: its heaps, not mapped files; 0 when unknown).
+
+    The rest of RSS is mapped files (an index's memory-mapped segments), pages the kernel can drop and
+    read again: searches touching more of an index raise RSS without the process holding more memory."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def children_rss_bytes(pid: int) -> int:
     """Resident set size of the child processes of `pid` (a service's passage encoder, a merge) now."""
     return sum(rss_bytes(child) for child in children_of(pid))

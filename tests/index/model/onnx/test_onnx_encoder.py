@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 from conftest import CACHE_DIR
 from index.model.embed import SentenceTransformerEncoder
-from index.model.onnx.encoder import pad
+from index.model.onnx.encoder import pad, passes
 from index.model.pooling import pool
 from index.model.probe import PROBE_TEXTS, agreement
-from index.model.runtime import load_encoder
+from index.model.runtime import SERVING_PASS_TOKENS, load_encoder
 from index.settings import Settings
 
 TEXTS = [
@@ -81,3 +82,26 @@ def test_pad_and_mean_pool_ignore_padding():
     hidden = np.arange(2 * 3 * 2, dtype=np.float32).reshape(2, 3, 2)
     assert pool(hidden, mask, "mean").tolist() == [[(0 + 2 + 4) / 3, (1 + 3 + 5) / 3], [6.0, 7.0]]
     assert pool(hidden, mask, "cls").tolist() == [[0.0, 1.0], [6.0, 7.0]]
+
+
+@given(st.lists(st.integers(1, 512), max_size=60), st.integers(1, 20), st.one_of(st.none(), st.integers(1, 4096)))
+def test_passes_cover_every_row_once_shortest_first_within_their_bounds(lengths, rows, tokens):
+    found = passes(lengths, rows, tokens)
+    flat = [int(i) for p in found for i in p]
+    assert sorted(flat) == list(range(len(lengths)))
+    assert [lengths[i] for i in flat] == sorted(lengths)  # shortest first: little padding
+    for p in found:
+        assert 1 <= len(p) <= rows
+        if tokens is not None and len(p) > 1:
+            assert len(p) * max(lengths[i] for i in p) <= tokens
+    if tokens is None:  # a build's: fixed numbers of rows
+        assert [len(p) for p in found[:-1]] == [rows] * (len(found) - 1)
+
+
+def test_a_service_bounds_its_passes_and_encodes_the_same_vectors(onnx):
+    """A service's passes compute at most SERVING_PASS_TOKENS tokens, so what one long article can take is bounded."""
+    served = load_encoder(Settings(cache_dir=CACHE_DIR, model_runtime="onnx"), serving=True)
+    assert served.max_tokens == SERVING_PASS_TOKENS and onnx.max_tokens is None  # a build's passes are not bounded
+    served.warm_up()
+    long = ["工会" * 400, "职工" * 300, *TEXTS]
+    assert cosines(served.encode_passages(long), onnx.encode_passages(long)).min() > 0.99999
