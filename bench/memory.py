@@ -35,19 +35,24 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def anon_rss_bytes(pid: int | str = "self") -> int:
-    """The anonymous part of a process's resident set (RssAnon: its heaps, not mapped files; 0 when unknown).
-
-    The rest of RSS is mapped files (an index's memory-mapped segments), pages the kernel can drop and
-    read again: searches touching more of an index raise RSS without the process holding more memory."""
+def status_bytes(field: str, pid: int | str = "self") -> int:
+    """A size line of /proc/<pid>/status (e.g. "VmHWM", "RssAnon") in bytes; 0 when unknown or the process is gone."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as handle:
             for line in handle:
-                if line.startswith("RssAnon:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError):
         pass
     return 0
+
+
+def anon_rss_bytes(pid: int | str = "self") -> int:
+    """The anonymous part of a process's resident set (RssAnon: its heaps, not mapped files).
+
+    The rest of RSS is mapped files (an index's memory-mapped segments), pages the kernel can drop and
+    read again: searches touching more of an index raise RSS without the process holding more memory."""
+    return status_bytes("RssAnon", pid)
 
 
 def children_rss_bytes(pid: int) -> int:
@@ -56,15 +61,8 @@ def children_rss_bytes(pid: int) -> int:
 
 
 def peak_rss_bytes(pid: int | str = "self") -> int:
-    """The kernel's high-water mark of a process's resident set (VmHWM; 0 when unknown)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return 0
+    """The kernel's high-water mark of a process's resident set (VmHWM)."""
+    return status_bytes("VmHWM", pid)
 
 
 def own_peak_rss_bytes() -> int:

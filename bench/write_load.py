@@ -49,6 +49,7 @@ from encoders import load_encoder  # noqa: E402
 from http_load import running_server, run_clients  # noqa: E402
 from memory import anon_rss_bytes, children_rss_bytes, peak_rss_bytes, rss_bytes  # noqa: E402
 
+from api.holder import SETTLE_AFTER  # noqa: E402
 from index.builder import build_index  # noqa: E402
 from index.commits import read_current  # noqa: E402
 from index.ingest.sources import read_source  # noqa: E402
@@ -225,9 +226,12 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
         rss_after, disk_after = rss_bytes(server.process.pid), index_bytes(index_dir)
         anon_after = anon_rss_bytes(server.process.pid)
         children_after = children_rss_bytes(server.process.pid)
+        time.sleep(SETTLE_AFTER + 5)  # the service settles its heap once writes pause: what it keeps
+        anon_settled = anon_rss_bytes(server.process.pid)
     return {"quiet": quiet, "busy": busy, "acked": len(acked), "write_errors": errors, "missing": missing,
             "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before,
             "anon_growth": anon_after - anon_before, "quiet_anon_growth": anon_before - quiet_anon,
+            "anon_settled": anon_settled - anon_before,
             "children_rss": (children_before, children_after),
             "rss_early": (early[0] - rss_before) if early else None,
             "merge_nice": os.environ.get("ZHSEARCH_MERGE_NICE", "default")}
@@ -309,6 +313,8 @@ def rows(size: int, r: dict[str, Any], base: dict[str, Any] | None) -> list[tupl
                 ("feed: of the server's RSS, its heaps' growth (RssAnon; the rest is the index's mapped files)",
                  "n/a" if "anon_growth" not in f else f"{mb(f['anon_growth'])}; over the searches alone before it: "
                  f"{mb(f['quiet_anon_growth'])}"),
+                (f"feed: the heaps' growth kept once the service settled ({SETTLE_AFTER + 5:.0f} s after the feed)",
+                 "n/a" if "anon_settled" not in f else mb(f["anon_settled"])),
                 ("feed: the service's child processes (merges), RSS before / after",
                  " / ".join(mb(x) for x in f.get("children_rss", (0, 0)))),
                 ("feed: the service's merge niceness (ZHSEARCH_MERGE_NICE)", str(f.get("merge_nice", "default")))]
