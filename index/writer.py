@@ -27,6 +27,7 @@ from index.ingest.sentences import sentence_units
 from index.manifest import Manifest, SegmentInfo, check_compatible, now
 from index.model.embed import Encoder
 from index.models import Article, Paragraph, UnknownArticleError
+from index.store.article_rows import ArticleRows
 from index.store.durable import sync_tree
 from index.store.minhash_store import DuplicateStore, empty
 from index.store.segment import marked, read_article_rows, write_docs, write_postings, write_vectors, write_whoosh
@@ -113,7 +114,7 @@ def _marks_of(folder: Path) -> DuplicateStore:
     return DuplicateStore.open(folder) or empty(list(read_article_rows(folder)))
 
 
-_CATALOG = PerSegment(read_article_rows)  # where each article lives: article id -> [first row, rows]
+_CATALOG = PerSegment(lambda folder: ArticleRows(read_article_rows(folder)))  # id -> (first row, rows)
 _DUPLICATES = PerSegment(_marks_of)
 
 
