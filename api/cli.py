@@ -257,6 +257,9 @@ def serve(index_dir: IndexDir = None,
           host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
           port: Annotated[Optional[int], typer.Option(min=1, max=65535)] = None) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
+    from index.model.heap import SERVICE_HEAPS, limit_heaps
+
+    limit_heaps(SERVICE_HEAPS)  # before the model's and the requests' threads start
     import uvicorn
 
     from api.app import create_app
