@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library (raises OSError where it cannot be loaded)."""
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 
 
 def release_free_memory() -> None:
@@ -14,8 +21,7 @@ def release_free_memory() -> None:
     24 MB that this returns). A no-op where the C library is not glibc.
     """
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
+        _libc().malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
 
@@ -36,7 +42,6 @@ def limit_heaps(count: int) -> bool:
     if os.environ.get("MALLOC_ARENA_MAX"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(M_ARENA_MAX, count))
+        return bool(_libc().mallopt(M_ARENA_MAX, count))
     except (OSError, AttributeError):  # not glibc
         return False

