@@ -15,9 +15,10 @@ stays as it was) and the copy is written to. Phases, each on a fresh copy:
   process would (timed apart too);
 - http: the server with writes on; each write is POSTed and the article then searched for by a
   word only it holds: found on the first search after the answer, or not;
-- feed: 8 clients search (hybrid) for --feed-seconds without writes, then as long again while one
-  writer posts an article a second; errors, every acknowledged article found, p99 of both, the
-  server's memory before and after against the bytes the writes added;
+- feed (bench/write_feed.py): 8 clients search (hybrid) for --feed-seconds without writes, then as
+  long again while an article is posted every second (open loop: a POST starts each second whatever
+  the one before is doing); errors, every acknowledged article found, p99 of both, each write's time
+  to acknowledgement, the server's memory before and after against the bytes the writes added;
 - disk: --disk-writes writes, the index's size during them, after `optimize`, and against a fresh
   build of the same corpus;
 - recall: dense recall@10 against exact search (every IVF list probed) after the writes.
@@ -33,7 +34,6 @@ import random
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -44,12 +44,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from corpus import recombined_articles, sample_queries  # noqa: E402
+from corpus import sample_queries  # noqa: E402
 from encoders import load_encoder  # noqa: E402
-from http_load import running_server, run_clients  # noqa: E402
-from memory import anon_rss_bytes, children_rss_bytes, peak_rss_bytes, rss_bytes  # noqa: E402
+from http_load import running_server  # noqa: E402
+from memory import peak_rss_bytes  # noqa: E402
+from write_common import TOKEN, fresh_articles, index_bytes, log, mb, summary  # noqa: E402
+from write_feed import feed, feed_rows  # noqa: E402
 
-from api.holder import SETTLE_AFTER  # noqa: E402
 from index.builder import build_index  # noqa: E402
 from index.commits import read_current  # noqa: E402
 from index.ingest.sources import read_source  # noqa: E402
@@ -63,23 +64,6 @@ from search.embedded.corpus import EmbeddedCorpus  # noqa: E402
 from search.filters import NO_FILTER  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "bench-write-token"
-EARLY_WRITES = 10  # the feed notes the server's memory after this many writes: what grows once, what per write
-
-
-def log(message: str) -> None:
-    print(f"[writes {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def folder_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-
-
-def index_bytes(index_dir: Path) -> int:
-    """Bytes of what the current commit point lists (segments, tombstones): the index, not what awaits removal."""
-    _, manifest = read_current(index_dir)
-    total = sum(folder_bytes(index_dir / s.name) for s in manifest.segments)
-    return total + sum((index_dir / s.deletes).stat().st_size for s in manifest.segments if s.deletes)
 
 
 def hardlink_copy(source: Path, target: Path) -> Path:
@@ -90,34 +74,12 @@ def hardlink_copy(source: Path, target: Path) -> Path:
     return target
 
 
-def fresh_articles(count: int, seed: int, marker: str = "") -> list[Article]:
-    """`count` three-paragraph articles of real sentences recombined, with ids no corpus has (w-<seed>-<n>)."""
-    made = []
-    rng = random.Random(seed)
-    for n, article in enumerate(recombined_articles(count * 3, rng)):
-        paragraphs = list(article.paragraphs[:3])
-        while len(paragraphs) < 3:
-            paragraphs.append(paragraphs[-1] + "。")
-        if marker:
-            paragraphs[0] = f"{paragraphs[0]} {marker}{seed}x{n}"
-        made.append(Article(f"w-{seed}-{n:05d}", article.title, tuple(paragraphs), source="bench-writes"))
-        if len(made) == count:
-            break
-    return made
-
-
 def replacements(corpus: Path, count: int, seed: int) -> list[Article]:
     """New versions (3 paragraphs of other text) of `count` articles the corpus holds."""
     ids = [a.id for a in read_source(corpus)]
     chosen = random.Random(seed).sample(ids, min(count, len(ids)))
     texts = fresh_articles(len(chosen), seed + 1000)
     return [Article(aid, text.title, text.paragraphs, source="bench-writes") for aid, text in zip(chosen, texts)]
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    array = np.asarray(values, dtype=np.float64)
-    return {"p50": float(np.median(array)), "p99": float(np.percentile(array, 99)), "max": float(array.max()),
-            "n": len(values)} if len(values) else {"p50": float("nan"), "p99": float("nan"), "max": float("nan"), "n": 0}
 
 
 def upserts(index_dir: Path, corpus: Path, settings: Settings, encoder, writes: int) -> dict[str, Any]:
@@ -186,57 +148,6 @@ def http_visibility(index_dir: Path, fake: bool, work: Path, writes: int) -> dic
             "server_peak_rss": peak, "ready_seconds": ready}
 
 
-def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) -> dict[str, Any]:
-    """8 searching clients without writes, then with one writer posting an article a second."""
-    texts = [text for _, text in sample_queries(200, seed=5)] * 1000  # loops are bounded by time, not by queries
-    acked: list[str] = []
-    errors: list[str] = []
-    early: list[int] = []  # the server's RSS after the first EARLY_WRITES writes
-    with running_server(index_dir, fake, work / "server-feed.log") as server:
-        quiet_anon = anon_rss_bytes(server.process.pid)
-        quiet = run_clients(server.url, "hybrid", texts, clients, seconds)
-        rss_before, disk_before = rss_bytes(server.process.pid), index_bytes(index_dir)
-        anon_before = anon_rss_bytes(server.process.pid)
-        children_before = children_rss_bytes(server.process.pid)
-        stop = threading.Event()
-
-        def writer() -> None:
-            with httpx.Client(base_url=server.url, timeout=60) as client:
-                for article in fresh_articles(int(seconds) + 5, seed=6):
-                    if stop.is_set():
-                        return
-                    started = time.perf_counter()
-                    body = {"articles": [{"id": article.id, "title": article.title,
-                                          "text": "\n".join(article.paragraphs)}]}
-                    answer = client.post("/articles", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
-                    if answer.status_code == 200:
-                        acked.append(article.id)
-                        if len(acked) == EARLY_WRITES:
-                            early.append(rss_bytes(server.process.pid))
-                    else:
-                        errors.append(f"{answer.status_code}: {answer.text[:200]}")
-                    stop.wait(max(0.0, 1.0 - (time.perf_counter() - started)))
-
-        thread = threading.Thread(target=writer, daemon=True)
-        thread.start()
-        busy = run_clients(server.url, "hybrid", texts, clients, seconds)
-        stop.set()
-        thread.join(120)
-        missing = [aid for aid in acked if httpx.get(f"{server.url}/articles/{aid}", timeout=30).status_code != 200]
-        rss_after, disk_after = rss_bytes(server.process.pid), index_bytes(index_dir)
-        anon_after = anon_rss_bytes(server.process.pid)
-        children_after = children_rss_bytes(server.process.pid)
-        time.sleep(SETTLE_AFTER + 5)  # the service settles its heap once writes pause: what it keeps
-        anon_settled = anon_rss_bytes(server.process.pid)
-    return {"quiet": quiet, "busy": busy, "acked": len(acked), "write_errors": errors, "missing": missing,
-            "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before,
-            "anon_growth": anon_after - anon_before, "quiet_anon_growth": anon_before - quiet_anon,
-            "anon_settled": anon_settled - anon_before,
-            "children_rss": (children_before, children_after),
-            "rss_early": (early[0] - rss_before) if early else None,
-            "merge_nice": os.environ.get("ZHSEARCH_MERGE_NICE", "default")}
-
-
 def disk(index_dir: Path, corpus: Path, settings: Settings, encoder, writes: int, work: Path) -> dict[str, Any]:
     """Many one-article writes (merges as the policy asks), the size throughout, after optimize, and of a fresh build."""
     tokenizer = tokenizer_from(settings)
@@ -264,10 +175,6 @@ def disk(index_dir: Path, corpus: Path, settings: Settings, encoder, writes: int
     shutil.rmtree(fresh_dir, ignore_errors=True)
     return {"start": start, "most": max(most, during), "after_optimize": after, "fresh": fresh,
             "optimize_s": optimize_s, "writes": writes}
-
-
-def mb(value: float) -> str:
-    return f"{value / 1e6:,.1f} MB"
 
 
 def rows(size: int, r: dict[str, Any], base: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -298,26 +205,7 @@ def rows(size: int, r: dict[str, Any], base: dict[str, Any] | None) -> list[tupl
                 ("HTTP: server start to healthy; its peak RSS over the writes",
                  f"{h['ready_seconds']:.0f} s; {mb(h['server_peak_rss'])}")]
     if "feed" in r:
-        f = r["feed"]
-        out += [("feed: 8 clients hybrid without writes, p50 / p99, q/s",
-                 f"{f['quiet'].p50():.1f} / {f['quiet'].p99():.1f} ms, {f['quiet'].qps():.1f} q/s, {f['quiet'].errors} errors"),
-                ("feed: the same with 1 write a second, p50 / p99, q/s",
-                 f"{f['busy'].p50():.1f} / {f['busy'].p99():.1f} ms, {f['busy'].qps():.1f} q/s, {f['busy'].errors} errors; "
-                 f"p99 ×{f['busy'].p99() / f['quiet'].p99():.2f}"),
-                ("feed: writes acknowledged / failed / acknowledged but not found",
-                 f"{f['acked']} / {len(f['write_errors'])} / {len(f['missing'])}"),
-                ("feed: server RSS growth vs the index's growth on disk", f"{mb(f['rss_growth'])} vs {mb(f['disk_growth'])}"),
-                (f"feed: of that RSS growth, after the first {EARLY_WRITES} writes / over the {f['acked'] - EARLY_WRITES} after",
-                 "n/a" if f.get("rss_early") is None else
-                 f"{mb(f['rss_early'])} / {mb(f['rss_growth'] - f['rss_early'])}"),
-                ("feed: of the server's RSS, its heaps' growth (RssAnon; the rest is the index's mapped files)",
-                 "n/a" if "anon_growth" not in f else f"{mb(f['anon_growth'])}; over the searches alone before it: "
-                 f"{mb(f['quiet_anon_growth'])}"),
-                (f"feed: the heaps' growth kept once the service settled ({SETTLE_AFTER + 5:.0f} s after the feed)",
-                 "n/a" if "anon_settled" not in f else mb(f["anon_settled"])),
-                ("feed: the service's child processes (merges), RSS before / after",
-                 " / ".join(mb(x) for x in f.get("children_rss", (0, 0)))),
-                ("feed: the service's merge niceness (ZHSEARCH_MERGE_NICE)", str(f.get("merge_nice", "default")))]
+        out += feed_rows(r["feed"])
     if "disk" in r:
         d = r["disk"]
         out += [(f"disk: {d['writes']} writes, most during / fresh build", f"{mb(d['most'])} / {mb(d['fresh'])} "

@@ -1,0 +1,57 @@
+"""What the write benchmarks share: the articles they post, the index's size on disk, how they print figures."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from corpus import recombined_articles
+from index.commits import read_current
+from index.models import Article
+
+TOKEN = "bench-write-token"  # the servers the write benchmarks start take writes with this token
+
+
+def log(message: str) -> None:
+    print(f"[writes {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def index_bytes(index_dir: Path) -> int:
+    """Bytes of what the current commit point lists (segments, tombstones): the index, not what awaits removal."""
+    _, manifest = read_current(index_dir)
+    total = sum(folder_bytes(index_dir / s.name) for s in manifest.segments)
+    return total + sum((index_dir / s.deletes).stat().st_size for s in manifest.segments if s.deletes)
+
+
+def fresh_articles(count: int, seed: int, marker: str = "") -> list[Article]:
+    """`count` three-paragraph articles of real sentences recombined, with ids no corpus has (w-<seed>-<n>)."""
+    made = []
+    rng = random.Random(seed)
+    for n, article in enumerate(recombined_articles(count * 3, rng)):
+        paragraphs = list(article.paragraphs[:3])
+        while len(paragraphs) < 3:
+            paragraphs.append(paragraphs[-1] + "。")
+        if marker:
+            paragraphs[0] = f"{paragraphs[0]} {marker}{seed}x{n}"
+        made.append(Article(f"w-{seed}-{n:05d}", article.title, tuple(paragraphs), source="bench-writes"))
+        if len(made) == count:
+            break
+    return made
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    array = np.asarray(values, dtype=np.float64)
+    return {"p50": float(np.median(array)), "p99": float(np.percentile(array, 99)), "max": float(array.max()),
+            "n": len(values)} if len(values) else {"p50": float("nan"), "p99": float("nan"), "max": float("nan"), "n": 0}
+
+
+def mb(value: float) -> str:
+    return f"{value / 1e6:,.1f} MB"

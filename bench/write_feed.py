@@ -1,0 +1,149 @@
+"""The sustained feed: 8 clients search a served index, first alone, then beside one article posted every second.
+
+The writer is open-loop, as a newsroom's feed is: a POST starts every second whether or not the one
+before has been answered (each in its own thread), so a slow write cannot lower the load it is
+measured under. What it reports: the searches' latency and rate without and with the writes, each
+write's time from POST to acknowledgement, that every acknowledged article is found, and the
+server's memory against what the writes added on disk (its heaps apart from the index's mapped
+files, and again once the service has settled after the feed).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from corpus import sample_queries
+from http_load import running_server, run_clients
+from memory import anon_rss_bytes, children_rss_bytes, rss_bytes
+from write_common import TOKEN, fresh_articles, index_bytes, mb, summary
+
+from api.holder import SETTLE_AFTER
+from index.models import Article
+
+EARLY_WRITES = 10  # the server's memory is noted after this many writes: what grows once, what per write
+WRITE_TIMEOUT_S = 120.0
+
+
+class OpenLoopWriter:
+    """Posts `articles`, one every `period` seconds from `start()` until `stop()`, each in its own thread.
+
+    Invariant: every post started is either acknowledged (in `acked`, with its time in `ack_ms`) or an
+    error (in `errors`) once `join()` returns; `on_acked(count)` runs after each acknowledgement.
+    """
+
+    def __init__(self, url: str, articles: list[Article], period: float = 1.0,
+                 on_acked=lambda count: None) -> None:
+        self.url, self.articles, self.period, self.on_acked = url, articles, period, on_acked
+        self.acked: list[str] = []
+        self.ack_ms: list[float] = []
+        self.errors: list[str] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._posts: list[threading.Thread] = []
+        self._clock = threading.Thread(target=self._tick, daemon=True)
+
+    def start(self) -> None:
+        self._clock.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self) -> None:
+        self._clock.join(WRITE_TIMEOUT_S)
+        for post in self._posts:
+            post.join(WRITE_TIMEOUT_S)
+
+    @property
+    def posted(self) -> int:
+        return len(self._posts)
+
+    def _tick(self) -> None:
+        started = time.perf_counter()
+        for n, article in enumerate(self.articles):
+            if self._stop.wait(max(0.0, started + n * self.period - time.perf_counter())):
+                return
+            post = threading.Thread(target=self._post, args=(article,), daemon=True)
+            self._posts.append(post)
+            post.start()
+
+    def _post(self, article: Article) -> None:
+        body = {"articles": [{"id": article.id, "title": article.title, "text": "\n".join(article.paragraphs)}]}
+        started = time.perf_counter()
+        try:
+            answer = httpx.post(f"{self.url}/articles", json=body, headers={"Authorization": f"Bearer {TOKEN}"},
+                                timeout=WRITE_TIMEOUT_S)
+        except httpx.HTTPError as err:
+            with self._lock:
+                self.errors.append(f"{type(err).__name__}: {err}")
+            return
+        with self._lock:
+            if answer.status_code != 200:
+                self.errors.append(f"{answer.status_code}: {answer.text[:200]}")
+                return
+            self.acked.append(article.id)
+            self.ack_ms.append((time.perf_counter() - started) * 1000)
+            count = len(self.acked)
+        self.on_acked(count)
+
+
+def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) -> dict[str, Any]:
+    """`clients` searching clients without writes, then as long again beside an article posted every second."""
+    texts = [text for _, text in sample_queries(200, seed=5)] * 1000  # loops are bounded by time, not by queries
+    early: list[int] = []  # the server's RSS after the first EARLY_WRITES writes
+    with running_server(index_dir, fake, work / "server-feed.log") as server:
+        pid = server.process.pid
+        quiet_anon = anon_rss_bytes(pid)
+        quiet = run_clients(server.url, "hybrid", texts, clients, seconds)
+        rss_before, disk_before, anon_before = rss_bytes(pid), index_bytes(index_dir), anon_rss_bytes(pid)
+        children_before = children_rss_bytes(pid)
+        writer = OpenLoopWriter(server.url, fresh_articles(int(seconds) + 5, seed=6),
+                                on_acked=lambda count: early.append(rss_bytes(pid)) if count == EARLY_WRITES else None)
+        writer.start()
+        busy = run_clients(server.url, "hybrid", texts, clients, seconds)
+        writer.stop()
+        writer.join()
+        missing = [aid for aid in writer.acked if httpx.get(f"{server.url}/articles/{aid}", timeout=30).status_code != 200]
+        rss_after, disk_after, anon_after = rss_bytes(pid), index_bytes(index_dir), anon_rss_bytes(pid)
+        children_after = children_rss_bytes(pid)
+        time.sleep(SETTLE_AFTER + 5)  # the service settles its heap once writes pause: what it keeps
+        anon_settled = anon_rss_bytes(pid)
+    return {"quiet": quiet, "busy": busy, "posted": writer.posted, "acked": len(writer.acked),
+            "ack_ms": summary(writer.ack_ms), "write_errors": writer.errors, "missing": missing,
+            "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before,
+            "anon_growth": anon_after - anon_before, "quiet_anon_growth": anon_before - quiet_anon,
+            "anon_settled": anon_settled - anon_before, "children_rss": (children_before, children_after),
+            "rss_early": (early[0] - rss_before) if early else None,
+            "merge_nice": os.environ.get("ZHSEARCH_MERGE_NICE", "default"),
+            "write_nice": os.environ.get("ZHSEARCH_WRITE_NICE", "default")}
+
+
+def feed_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
+    """The feed's rows of the benchmark's table."""
+    ack = f.get("ack_ms")
+    return [("feed: 8 clients hybrid without writes, p50 / p99, q/s",
+             f"{f['quiet'].p50():.1f} / {f['quiet'].p99():.1f} ms, {f['quiet'].qps():.1f} q/s, {f['quiet'].errors} errors"),
+            ("feed: the same with 1 write a second, p50 / p99, q/s",
+             f"{f['busy'].p50():.1f} / {f['busy'].p99():.1f} ms, {f['busy'].qps():.1f} q/s, {f['busy'].errors} errors; "
+             f"p99 ×{f['busy'].p99() / f['quiet'].p99():.2f}"),
+            ("feed: writes posted / acknowledged / failed / acknowledged but not found",
+             f"{f.get('posted', '?')} / {f['acked']} / {len(f['write_errors'])} / {len(f['missing'])}"),
+            ("feed: a write's POST to acknowledgement (embedding included), p50 / p99 / max",
+             "n/a" if not ack else f"{ack['p50']:.0f} / {ack['p99']:.0f} / {ack['max']:.0f} ms"),
+            ("feed: server RSS growth vs the index's growth on disk", f"{mb(f['rss_growth'])} vs {mb(f['disk_growth'])}"),
+            (f"feed: of that RSS growth, after the first {EARLY_WRITES} writes / over the {f['acked'] - EARLY_WRITES} after",
+             "n/a" if f.get("rss_early") is None else f"{mb(f['rss_early'])} / {mb(f['rss_growth'] - f['rss_early'])}"),
+            ("feed: of the server's RSS, its heaps' growth (RssAnon; the rest is the index's mapped files)",
+             "n/a" if "anon_growth" not in f else f"{mb(f['anon_growth'])}; over the searches alone before it: "
+             f"{mb(f['quiet_anon_growth'])}"),
+            (f"feed: the heaps' growth kept once the service settled ({SETTLE_AFTER + 5:.0f} s after the feed)",
+             "n/a" if "anon_settled" not in f else mb(f["anon_settled"])),
+            ("feed: the service's child processes (merges), RSS before / after",
+             " / ".join(mb(x) for x in f.get("children_rss", (0, 0)))),
+            ("feed: the service's merge / write niceness (ZHSEARCH_MERGE_NICE / ZHSEARCH_WRITE_NICE)",
+             f"{f.get('merge_nice', 'default')} / {f.get('write_nice', 'default')}")]
