@@ -107,9 +107,13 @@ class Snapshot:
     manifest: Manifest
     views: list[SegmentView]
     bases: np.ndarray = field(init=False)
+    by_size: list[SegmentView] = field(init=False)
 
     def __post_init__(self) -> None:
         self.bases = np.array([v.base for v in self.views], dtype=np.int64)
+        # Where lookups by id look first: the largest segments (most articles live there). Any order finds the
+        # same view: a live article or paragraph is in exactly one segment.
+        self.by_size = sorted(self.views, key=lambda v: v.segment.size, reverse=True)
 
     @property
     def folder(self) -> Path:
@@ -136,7 +140,7 @@ class Snapshot:
 
     def locate(self, paragraph_id: str) -> tuple[SegmentView, int] | None:
         """The segment view and row holding a live paragraph, or None."""
-        for view in reversed(self.views):
+        for view in self.by_size:
             row = view.segment.row_of.get(paragraph_id)
             if row is not None and row not in view.deleted_rows:
                 return view, row
@@ -147,7 +151,7 @@ class Snapshot:
         return None if found is None else found[0].segment.paragraphs[found[1]]
 
     def article_view(self, article_id: str) -> SegmentView | None:
-        return next((v for v in reversed(self.views) if v.has_article(article_id)), None)
+        return next((v for v in self.by_size if v.has_article(article_id)), None)
 
     def article(self, article_id: str) -> Article | None:
         view = self.article_view(article_id)

@@ -17,7 +17,7 @@ import json
 import math
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -35,6 +35,11 @@ BATCH = 8192  # rows added per call: vectors may be a memory map, read a batch a
 # on the 10k bench vectors (exact), a flat search then a query encoding took 15.3 ms with 2 FAISS
 # threads and 7.0 ms with 1 (the search alone 0.45 vs 0.21 ms). Batches still use every thread.
 PARALLEL_QUERIES = 16
+# An exact store of at most this many rows is searched in NumPy, without FAISS: a write's segment is a few
+# rows, and each call into FAISS releases the interpreter's lock, which a search thread then waits to take back
+# from the threads running Python meanwhile (a hybrid query's BM25 leg, other requests): with 16 small segments
+# a hybrid query made ~130 such calls. NumPy's product over a few hundred rows costs what FAISS's does.
+NUMPY_ROWS = 1024
 
 
 def ivf_lists(n: int, ann_threshold: int = ANN_THRESHOLD) -> int:
@@ -118,6 +123,7 @@ class VectorStore:
     index: faiss.Index
     ids: list[str]
     nprobe: int | None = None  # IVF lists searched per query (None: default_nprobe; ignored by exact search)
+    _flat: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(cls, vectors: np.ndarray, ids: list[str], ann_threshold: int = ANN_THRESHOLD,
@@ -176,6 +182,9 @@ class VectorStore:
             return [(np.zeros(0, np.float32), np.zeros(0, np.int64)) for _ in range(len(queries))]
         if rows is not None and isinstance(self.index, faiss.IndexIVF) and len(rows) <= ANN_THRESHOLD:
             return [self._exact_among(query, k, rows) for query in queries]  # probed lists may miss a narrow filter
+        if isinstance(self.index, faiss.IndexFlat) and self.index.ntotal <= NUMPY_ROWS:
+            among = rows if rows is not None else self._rows_without(exclude)
+            return [self._exact_among(query, k, among) for query in queries]
         if exclude is not None:
             selector = exclude.selector
         else:
@@ -194,14 +203,26 @@ class VectorStore:
         best = np.argsort(-scores, kind="stable")[:k]
         return scores[best], np.asarray(rows, dtype=np.int64)[best]
 
+    def _rows_without(self, exclude: Exclusion | None) -> np.ndarray:
+        """Every row number but those `exclude` names, ascending."""
+        every = np.arange(self.index.ntotal, dtype=np.int64)
+        return every if exclude is None else np.setdiff1d(every, exclude.rows, assume_unique=True)
+
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         """The stored vectors of `rows`, in that order."""
         if not len(rows):
             return np.zeros((0, self.dim), dtype=np.float32)
         if isinstance(self.index, faiss.IndexFlat):  # rows straight from its one contiguous array (no reconstruct)
-            flat = faiss.rev_swig_ptr(self.index.get_xb(), self.index.ntotal * self.dim)
-            return flat.reshape(self.index.ntotal, self.dim)[np.asarray(rows, dtype=np.int64)]
+            return self._flat_rows()[np.asarray(rows, dtype=np.int64)]
         return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
+    def _flat_rows(self) -> np.ndarray:
+        """An exact index's vectors as an (ntotal, dim) array over FAISS's own memory (no copy), made once per size
+        (a store's index gets no rows once built; the size check keeps a view in step if it ever did)."""
+        if self._flat is None or len(self._flat) != self.index.ntotal:
+            flat = faiss.rev_swig_ptr(self.index.get_xb(), self.index.ntotal * self.dim)
+            self._flat = flat.reshape(self.index.ntotal, self.dim)
+        return self._flat
 
     def save(self, folder: Path, files: tuple[str, str] = PARAGRAPH_FILES) -> None:
         """Write the FAISS index and the ids into `folder` under `files` (a full disk raises OSError ENOSPC)."""

@@ -143,3 +143,33 @@ def test_a_few_queries_search_in_the_calling_thread_alone_a_batch_with_the_team(
     store.search(queries, 10)
     assert store.index.threads == [1, 1, before]
     assert faiss.omp_get_max_threads() == before
+
+
+def test_a_small_exact_store_is_searched_in_numpy_as_faiss_would(monkeypatch):
+    from index.store import vector_store
+    from index.store.vector_store import NUMPY_ROWS, Exclusion
+
+    rng = np.random.default_rng(3)
+    vectors, queries = as_unit_rows(rng.normal(size=(60, 12))), as_unit_rows(rng.normal(size=(3, 12)))
+    store = VectorStore.build(vectors, [f"p{i:03d}" for i in range(60)])
+    deleted, among = Exclusion.of(np.array([2, 5, 40])), np.array([1, 3, 7, 9, 50])
+
+    def every_kind() -> list:
+        return [store.search(queries, 10), store.search(queries, 10, exclude=deleted),
+                store.search(queries, 3, rows=among), store.search(queries, 100, exclude=deleted),
+                [sorted(found.tolist()) for found in store.search_rows(queries, 10, exclude=deleted)]]
+
+    calls = []
+    monkeypatch.setattr(store.index, "search", lambda *a, **kw: calls.append(a) or (_ for _ in ()).throw(AssertionError))
+    in_numpy = every_kind()
+    assert 60 <= NUMPY_ROWS and not calls  # no call into FAISS (each releases the interpreter's lock)
+    monkeypatch.undo()
+    monkeypatch.setattr(vector_store, "NUMPY_ROWS", 0)  # FAISS for every store
+    by_faiss = every_kind()
+    for ours, theirs in zip(in_numpy[:4], by_faiss[:4]):
+        for got, want in zip(ours, theirs):
+            assert [pid for pid, _ in got] == [pid for pid, _ in want]
+            assert np.allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
+    assert in_numpy[4] == by_faiss[4]
+    assert all(len(got) == 57 for got in in_numpy[3])  # every live row, no deleted one
+    assert not {"p002", "p005", "p040"} & {pid for got in in_numpy[1] + in_numpy[3] for pid, _ in got}
