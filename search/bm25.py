@@ -9,6 +9,7 @@ terms (what Whoosh's BM25F gives an AND, a NOT or a phrase of one field).
 from __future__ import annotations
 
 from functools import lru_cache, partial
+from typing import Callable
 
 from whoosh import qparser
 from whoosh.query import AndNot, Not, NullQuery, Or, Query, Term
@@ -50,6 +51,18 @@ def plain_query(tokenizer: Tokenizer, text: str) -> Query:
     return Or(clauses) if clauses else NullQuery
 
 
+def query_parser(tokenizer: Tokenizer) -> qparser.MultifieldParser:
+    """Whoosh's parser over title and text, terms OR-grouped.
+
+    Questions end in "?" and Chinese has no use for "*" globs or quoted single terms: without
+    those plugins "什么?" stays a question instead of becoming a wildcard.
+    """
+    parser = qparser.MultifieldParser(list(FIELDS), make_schema(tokenizer), group=qparser.OrGroup)
+    for plugin in WHOOSH_ONLY:
+        parser.remove_plugin_class(plugin)
+    return parser
+
+
 def parse_query(parser, tokenizer: Tokenizer, text: str) -> Query:
     """Whoosh syntax where it parses; plain terms where it does not."""
     try:
@@ -72,19 +85,15 @@ class BM25Retriever:
     """
 
     def __init__(self, corpus: Corpus, tokenizer: Tokenizer, synonyms: SynonymFile | None = None,
-                 synonym_weight: float = 0.5) -> None:
+                 synonym_weight: float = 0.5, parse: Callable[[str], Query] | None = None) -> None:
         self.corpus = corpus
         self.tokenizer = tokenizer
         self.synonyms = synonyms
         self.synonym_weight = synonym_weight
-        self._parser = qparser.MultifieldParser(list(FIELDS), make_schema(tokenizer), group=qparser.OrGroup)
-        # Questions end in "?" and Chinese has no use for "*" globs or quoted single terms:
-        # without these plugins "什么?" stays a question instead of becoming a wildcard.
-        for plugin in WHOOSH_ONLY:
-            self._parser.remove_plugin_class(plugin)
-        # One search parses its query for retrieval and again for highlights: parse once. The caches hold
-        # what they need, not this retriever: a replaced searcher is freed at once (no reference cycle).
-        self.parse = lru_cache(maxsize=1024)(partial(parse_query, self._parser, tokenizer))
+        # One search parses its query for retrieval and again for highlights: parse once (`parse`: a cache shared
+        # with earlier commit points' retrievers, search/text_cache.py). The caches hold what they need, not this
+        # retriever: a replaced searcher is freed at once (no reference cycle). Term weights change with the corpus.
+        self.parse = parse or lru_cache(maxsize=1024)(partial(parse_query, query_parser(tokenizer), tokenizer))
         self.term_weights = lru_cache(maxsize=1024)(partial(query_term_weights, corpus, tokenizer))
 
     def plain_query(self, text: str) -> Query:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -14,7 +14,7 @@ from whoosh.query import NullQuery
 from index.model.embed import Encoder
 from index.models import Paragraph, article_id_of
 from index.settings import FusionMethod, Settings
-from index.tokenize import Token, Tokenizer, normalize
+from index.tokenize import Tokenizer
 from search.article_context import ArticleOf, with_article_context
 from search.bm25 import BM25Retriever
 from search.corpus import Corpus
@@ -24,6 +24,7 @@ from search.filters import NO_FILTER, Filter
 from search.fusion import Ranked, adaptive_alpha, coverage, rrf, weighted_sum
 from search.highlight import Span, highlight
 from search.synonyms.rules import SynonymFile
+from search.text_cache import TextCache
 from search.views.copies import hide_copies
 from search.views.related import related_articles
 from search.views.view import PLAIN, POOL_LIMIT, Pool, View, arrange
@@ -128,20 +129,6 @@ def live_paragraph(corpus: Corpus, paragraph_id: str) -> Paragraph:
     return found
 
 
-def paragraph_tokens(corpus: Corpus, tokenizer: Tokenizer, paragraph_id: str) -> tuple[Token, ...]:
-    """A paragraph's tokens (for coverage)."""
-    return tuple(tokenizer(live_paragraph(corpus, paragraph_id).text))
-
-
-def paragraph_folded(corpus: Corpus, tokenizer: Tokenizer, paragraph_id: str) -> str:
-    """A paragraph's text as the tokenizer normalises it (for highlights; same length as the text)."""
-    return normalize(live_paragraph(corpus, paragraph_id).text, tokenizer.fold_traditional)
-
-
-def paragraph_title_terms(corpus: Corpus, tokenizer: Tokenizer, paragraph_id: str) -> frozenset[str]:
-    return frozenset(tokenizer.terms(live_paragraph(corpus, paragraph_id).title))
-
-
 @lru_cache(maxsize=1)
 def leg_pool() -> ThreadPoolExecutor:
     """The threads BM25 legs run in, one pool per process: searchers are replaced at every commit, and a pool
@@ -157,20 +144,16 @@ class Searcher:
     """
 
     def __init__(self, corpus: Corpus, tokenizer: Tokenizer, encoder: Encoder, settings: Settings,
-                 synonyms: SynonymFile | None = None) -> None:
+                 synonyms: SynonymFile | None = None, text: TextCache | None = None) -> None:
         self.corpus = corpus
         self.tokenizer = tokenizer
-        self.bm25 = BM25Retriever(corpus, tokenizer, synonyms, settings.synonym_weight)
+        # what depends on text alone, warm from the previous commit point's searcher (`text`, the same tokenizer's)
+        self.text = text if text is not None and text.tokenizer is tokenizer else TextCache(tokenizer)
+        self.bm25 = BM25Retriever(corpus, tokenizer, synonyms, settings.synonym_weight, self.text.parse)
         self.dense = DenseRetriever(encoder, corpus)
         self.defaults = FusionParams(settings.fusion, settings.alpha, settings.rrf_k, settings.k0,
                                      settings.alpha_min, settings.alpha_max, settings.article_weight)
         self._pool = leg_pool()
-        # Per-instance caches: they die with this view's searcher when a new commit point lands.
-        # They hold the corpus and tokenizer, not this searcher: a replaced searcher is freed as soon as its last
-        # request ends (a cycle through it would wait for a full garbage collection, ~6 MB a write).
-        self.tokens = lru_cache(maxsize=20_000)(partial(paragraph_tokens, corpus, tokenizer))
-        self.title_terms = lru_cache(maxsize=20_000)(partial(paragraph_title_terms, corpus, tokenizer))
-        self.folded = lru_cache(maxsize=20_000)(partial(paragraph_folded, corpus, tokenizer))
 
     def traced(self, query: str, mode: Mode, limit: int, params: FusionParams,
                flt: Filter = NO_FILTER) -> tuple[Ranked, int, Trace]:
@@ -224,8 +207,8 @@ class Searcher:
         """How much of the query's IDF weight BM25's best hit (title and text) contains."""
         if not sparse:
             return 0.0
-        best = sparse[0][0]
-        held = self.title_terms(best) | {tok.term for tok in self.tokens(best)}
+        best = self.paragraph(sparse[0][0])
+        held = self.text.terms(best.title) | {tok.term for tok in self.text.tokens(best.text)}
         return coverage(self.bm25.term_weights(query), held)
 
     def search(self, query: str, mode: Mode = "hybrid", k: int = 10, offset: int = 0,
@@ -269,7 +252,7 @@ class Searcher:
         hits = []
         for rank, (pid, score) in enumerate(page, start=first_rank):
             paragraph = self.paragraph(pid)
-            hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.folded(pid)),
+            hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.text.folded(paragraph.text)),
                             explained.get(pid), self.corpus.copies(paragraph.article_id)))
         return hits
 
