@@ -258,8 +258,10 @@ def serve(index_dir: IndexDir = None,
           port: Annotated[Optional[int], typer.Option(min=1, max=65535)] = None) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     from index.model.heap import SERVICE_HEAPS, limit_heaps
+    from search.serving.blas import one_blas_thread
 
     limit_heaps(SERVICE_HEAPS)  # before the model's and the requests' threads start
+    one_blas_thread()
     import uvicorn
 
     from api.app import create_app
