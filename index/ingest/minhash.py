@@ -23,7 +23,6 @@ import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
-from datasketch import MinHash
 
 from index.models import Article
 from index.tokenize import normalize
@@ -53,6 +52,8 @@ def shingles(text: str, size: int = SHINGLE) -> list[bytes]:
 def signatures(articles: Sequence[Article], size: int = SHINGLE) -> np.ndarray:
     """One MinHash signature per article (shingles of `size`), uint32 (len(articles), NUM_PERM); a short
     article's row is all 0 (not `eligible`)."""
+    from datasketch import MinHash  # here: its package loads SciPy (0.2 s), which a merge or a search never needs
+
     out = np.zeros((len(articles), NUM_PERM), dtype=np.uint32)
     for row, article in enumerate(articles):
         text = article_text(article)
