@@ -18,7 +18,7 @@ import time
 
 from memory import MB, rss_bytes
 from run import cpu_model
-from write_load import fresh_articles
+from write_common import fresh_articles
 
 from index.ingest.paragraphs import passage_texts, split_article
 from index.ingest.sentences import sentence_units

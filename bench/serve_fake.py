@@ -12,7 +12,9 @@ import uvicorn
 
 from api.app import create_app
 from encoders import load_encoder
+from index.model.heap import SERVICE_HEAPS, limit_heaps
 from index.settings import Settings
+from search.serving.blas import one_blas_thread
 
 
 def main() -> None:
@@ -21,6 +23,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     settings = Settings().model_copy(update={"index_dir": args.index_dir})
+    limit_heaps(SERVICE_HEAPS)  # as `zhsearch serve` does
+    one_blas_thread()
     uvicorn.run(create_app(settings, load_encoder(settings, fake=True)), host="127.0.0.1", port=args.port)
 
 

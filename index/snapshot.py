@@ -112,7 +112,8 @@ class Snapshot:
     def __post_init__(self) -> None:
         self.bases = np.array([v.base for v in self.views], dtype=np.int64)
         # Where lookups by id look first: the largest segments (most articles live there). Any order finds the
-        # same view: a live article or paragraph is in exactly one segment.
+        # same view: a live article or paragraph is in exactly one segment (`zhsearch check` verifies it; the
+        # writer, which tombstones an article's older version, looks newest first).
         self.by_size = sorted(self.views, key=lambda v: v.segment.size, reverse=True)
 
     @property

@@ -30,7 +30,7 @@ def open_searcher(settings: Settings, encoder: Encoder | None = None, previous: 
     if before is not None and snapshot is before.snapshot:
         return previous  # the same commit point: the same searcher, its caches warm
     return Searcher(EmbeddedCorpus(snapshot, settings, before), tokenizer, encoder, settings, synonyms,
-                    previous.text if previous is not None else None)
+                    previous.text_cache if previous is not None else None)
 
 
 def open_milvus_searcher(settings: Settings, encoder: Encoder | None = None, previous: Searcher | None = None) -> Searcher:
@@ -50,7 +50,7 @@ def open_milvus_searcher(settings: Settings, encoder: Encoder | None = None, pre
     corpus = open_milvus_corpus(conn, settings, encoder.config(), tokenizer, before)
     if corpus is before:
         return previous  # type: ignore[return-value]
-    return Searcher(corpus, tokenizer, encoder, settings, synonyms, previous.text if previous is not None else None)
+    return Searcher(corpus, tokenizer, encoder, settings, synonyms, previous.text_cache if previous is not None else None)
 
 
 def synonym_file(settings: Settings, tokenizer) -> SynonymFile | None:

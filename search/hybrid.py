@@ -144,12 +144,13 @@ class Searcher:
     """
 
     def __init__(self, corpus: Corpus, tokenizer: Tokenizer, encoder: Encoder, settings: Settings,
-                 synonyms: SynonymFile | None = None, text: TextCache | None = None) -> None:
+                 synonyms: SynonymFile | None = None, text_cache: TextCache | None = None) -> None:
         self.corpus = corpus
         self.tokenizer = tokenizer
-        # what depends on text alone, warm from the previous commit point's searcher (`text`, the same tokenizer's)
-        self.text = text if text is not None and text.tokenizer is tokenizer else TextCache(tokenizer)
-        self.bm25 = BM25Retriever(corpus, tokenizer, synonyms, settings.synonym_weight, self.text.parse)
+        # what depends on text alone, warm from the previous commit point's searcher (the same tokenizer's)
+        self.text_cache = text_cache if text_cache is not None and text_cache.tokenizer is tokenizer \
+            else TextCache(tokenizer)
+        self.bm25 = BM25Retriever(corpus, tokenizer, synonyms, settings.synonym_weight, self.text_cache.parse)
         self.dense = DenseRetriever(encoder, corpus)
         self.defaults = FusionParams(settings.fusion, settings.alpha, settings.rrf_k, settings.k0,
                                      settings.alpha_min, settings.alpha_max, settings.article_weight)
@@ -208,7 +209,7 @@ class Searcher:
         if not sparse:
             return 0.0
         best = self.paragraph(sparse[0][0])
-        held = self.text.terms(best.title) | {tok.term for tok in self.text.tokens(best.text)}
+        held = self.text_cache.terms(best.title) | self.text_cache.terms(best.text)
         return coverage(self.bm25.term_weights(query), held)
 
     def search(self, query: str, mode: Mode = "hybrid", k: int = 10, offset: int = 0,
@@ -252,7 +253,7 @@ class Searcher:
         hits = []
         for rank, (pid, score) in enumerate(page, start=first_rank):
             paragraph = self.paragraph(pid)
-            hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.text.folded(paragraph.text)),
+            hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.text_cache.folded(paragraph.text)),
                             explained.get(pid), self.corpus.copies(paragraph.article_id)))
         return hits
 

@@ -1,7 +1,7 @@
 """What a searcher derives from text alone, kept from one commit point's searcher to the next.
 
-A paragraph's tokens (a query's coverage), its folded text (highlights), a title's terms and a parsed
-query depend on the text and the tokenizer only. A service replaces its searcher at every write, up
+A paragraph's or a title's terms (a query's coverage), a paragraph's folded text (highlights) and a
+parsed query depend on the text and the tokenizer only. A service replaces its searcher at every write, up
 to once a second under a feed: caches of the searcher's own would start cold each time, and every
 query after a write would tokenise its best hit again (jieba) and parse again. Keyed by the text itself
 (not a paragraph id, which a replaced article keeps for its new text), these stay true at any commit
@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from functools import lru_cache, partial
 
-from index.tokenize import Token, Tokenizer, normalize
+from index.tokenize import Tokenizer, normalize
 from search.bm25 import parse_query, query_parser
 
-TEXTS = 20_000  # paragraphs and titles each cache holds at most
+# Texts each cache holds at most. A paragraph's terms take ~5 KB (a 180-character paragraph, ~100 terms): at
+# most ~20 MB, held for the service's life (a searcher's own caches were emptied by every write).
+TEXTS = 4096
 QUERIES = 1024  # parsed queries
-
-
-def text_tokens(tokenizer: Tokenizer, text: str) -> tuple[Token, ...]:
-    return tuple(tokenizer(text))
 
 
 def text_terms(tokenizer: Tokenizer, text: str) -> frozenset[str]:
@@ -40,7 +38,6 @@ class TextCache:
 
     def __init__(self, tokenizer: Tokenizer, texts: int = TEXTS, queries: int = QUERIES) -> None:
         self.tokenizer = tokenizer
-        self.tokens = lru_cache(maxsize=texts)(partial(text_tokens, tokenizer))
         self.terms = lru_cache(maxsize=texts)(partial(text_terms, tokenizer))
         self.folded = lru_cache(maxsize=texts)(partial(folded_text, tokenizer))
         self.parse = lru_cache(maxsize=queries)(partial(parse_query, query_parser(tokenizer), tokenizer))

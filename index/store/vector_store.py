@@ -183,8 +183,9 @@ class VectorStore:
         if rows is not None and isinstance(self.index, faiss.IndexIVF) and len(rows) <= ANN_THRESHOLD:
             return [self._exact_among(query, k, rows) for query in queries]  # probed lists may miss a narrow filter
         if isinstance(self.index, faiss.IndexFlat) and self.index.ntotal <= NUMPY_ROWS:
-            among = rows if rows is not None else self._rows_without(exclude)
-            return [self._exact_among(query, k, among) for query in queries]
+            if rows is not None:
+                return [self._exact_among(query, k, rows) for query in queries]
+            return self._exact_live(queries, k, exclude)
         if exclude is not None:
             selector = exclude.selector
         else:
@@ -203,10 +204,19 @@ class VectorStore:
         best = np.argsort(-scores, kind="stable")[:k]
         return scores[best], np.asarray(rows, dtype=np.int64)[best]
 
-    def _rows_without(self, exclude: Exclusion | None) -> np.ndarray:
-        """Every row number but those `exclude` names, ascending."""
-        every = np.arange(self.index.ntotal, dtype=np.int64)
-        return every if exclude is None else np.setdiff1d(every, exclude.rows, assume_unique=True)
+    def _exact_live(self, queries: np.ndarray, k: int, exclude: Exclusion | None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Exact top `k` of each query among every row but `exclude`'s, from one product over FAISS's own array
+        (no copy of the vectors; ties by row number, as FAISS breaks them)."""
+        scores = np.asarray(queries, dtype=np.float32) @ self._flat_rows().T
+        live = np.arange(self.index.ntotal, dtype=np.int64)
+        if exclude is not None:
+            live = np.setdiff1d(live, exclude.rows)
+            scores = scores[:, live]
+        out = []
+        for row in scores:
+            best = np.argsort(-row, kind="stable")[:k]
+            out.append((row[best], live[best]))
+        return out
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         """The stored vectors of `rows`, in that order."""

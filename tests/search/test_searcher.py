@@ -141,12 +141,12 @@ def test_text_caches_pass_to_the_next_commit_points_searcher_and_follow_replaced
     from index.writer import apply_update
 
     assert searcher.search("暖心驿站", mode="hybrid").hits  # fills the caches
-    tokens_before = searcher.text.tokens.cache_info().currsize
+    terms_before = searcher.text_cache.terms.cache_info().currsize
     replaced = Article("a2", "驿站换了新名字", ("快递员的暖心驿站改名为爱心小屋。",))
     apply_update(settings.index_dir, [replaced], [], tokenizer_from(settings), fake_encoder)
     after = open_searcher(settings, fake_encoder, searcher)
 
-    assert after is not searcher and after.text is searcher.text and tokens_before > 0
+    assert after is not searcher and after.text_cache is searcher.text_cache and terms_before > 0
     top = after.search("爱心小屋", mode="bm25").hits[0]
     assert top.paragraph.article_id == "a2"
     assert any("爱心" in span.text for span in top.highlights)

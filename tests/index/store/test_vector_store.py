@@ -145,31 +145,45 @@ def test_a_few_queries_search_in_the_calling_thread_alone_a_batch_with_the_team(
     assert faiss.omp_get_max_threads() == before
 
 
-def test_a_small_exact_store_is_searched_in_numpy_as_faiss_would(monkeypatch):
+def refuse(*args, **kwargs):
+    raise AssertionError("FAISS was called")
+
+
+def every_kind_of_search(store: VectorStore, queries: np.ndarray, deleted, among: np.ndarray) -> list:
+    """The searches a segment makes: plain, without deleted rows, among a filter's rows (deleted ones ignored
+    there, as `rows` must hold none), deeper than the store, and row numbers only."""
+    return [store.search(queries, 10), store.search(queries, 10, exclude=deleted),
+            store.search(queries, 3, rows=among, exclude=deleted), store.search(queries, 5000, exclude=deleted),
+            [found.tolist() for found in store.search_rows(queries, 10, exclude=deleted)]]
+
+
+@pytest.mark.parametrize("n", [1, 60, 1024, 1025])
+def test_a_small_exact_store_is_searched_in_numpy_as_faiss_would(monkeypatch, n):
     from index.store import vector_store
     from index.store.vector_store import NUMPY_ROWS, Exclusion
 
-    rng = np.random.default_rng(3)
-    vectors, queries = as_unit_rows(rng.normal(size=(60, 12))), as_unit_rows(rng.normal(size=(3, 12)))
-    store = VectorStore.build(vectors, [f"p{i:03d}" for i in range(60)])
-    deleted, among = Exclusion.of(np.array([2, 5, 40])), np.array([1, 3, 7, 9, 50])
+    rng = np.random.default_rng(n)
+    base = as_unit_rows(rng.normal(size=(-(-n // 3), 12)))
+    vectors = np.vstack([base] * 3)[:n] if n >= 3 else base[:n]  # every vector thrice: exact ties
+    queries = as_unit_rows(rng.normal(size=(3, 12)))
+    store = VectorStore.build(vectors, [f"p{i:04d}" for i in range(n)])
+    deleted = Exclusion.of(np.array([r for r in (2, 5, 40) if r < n], dtype=np.int64))
+    among = np.array([r for r in (0, 1, 3, 7, 9, 50, 1024) if r < n], dtype=np.int64)
 
-    def every_kind() -> list:
-        return [store.search(queries, 10), store.search(queries, 10, exclude=deleted),
-                store.search(queries, 3, rows=among), store.search(queries, 100, exclude=deleted),
-                [sorted(found.tolist()) for found in store.search_rows(queries, 10, exclude=deleted)]]
-
-    calls = []
-    monkeypatch.setattr(store.index, "search", lambda *a, **kw: calls.append(a) or (_ for _ in ()).throw(AssertionError))
-    in_numpy = every_kind()
-    assert 60 <= NUMPY_ROWS and not calls  # no call into FAISS (each releases the interpreter's lock)
+    if n <= NUMPY_ROWS:
+        monkeypatch.setattr(store.index, "search", refuse)  # no call into FAISS (each releases the GIL)
+    mine = every_kind_of_search(store, queries, deleted, among)
     monkeypatch.undo()
     monkeypatch.setattr(vector_store, "NUMPY_ROWS", 0)  # FAISS for every store
-    by_faiss = every_kind()
-    for ours, theirs in zip(in_numpy[:4], by_faiss[:4]):
-        for got, want in zip(ours, theirs):
-            assert [pid for pid, _ in got] == [pid for pid, _ in want]
+    theirs = every_kind_of_search(store, queries, deleted, among)
+    for ours, faiss_ones in zip(mine[:4], theirs[:4]):
+        for got, want in zip(ours, faiss_ones):
             assert np.allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
-    assert in_numpy[4] == by_faiss[4]
-    assert all(len(got) == 57 for got in in_numpy[3])  # every live row, no deleted one
-    assert not {"p002", "p005", "p040"} & {pid for got in in_numpy[1] + in_numpy[3] for pid, _ in got}
+            # the same paragraphs, except which of several equal vectors fills the last places (a tie at the cut)
+            cut = want[-1][1] + 1e-5 if want else 0.0
+            assert [pid for pid, s in got if s > cut] == [pid for pid, s in want if s > cut]
+    for query, got, want in zip(queries, mine[4], theirs[4]):
+        assert np.allclose(vectors[got] @ query, vectors[want] @ query, atol=1e-5)
+    gone = {f"p{r:04d}" for r in (2, 5, 40) if r < n}
+    assert all(len(got) == n - len(gone) for got in mine[3])
+    assert not gone & {pid for got in mine[1] + mine[3] for pid, _ in got}
