@@ -84,16 +84,16 @@ class BM25Retriever:
     Explicit AND / OR / NOT, quotes for phrases and parentheses work as in Whoosh.
     """
 
-    def __init__(self, corpus: Corpus, tokenizer: Tokenizer, synonyms: SynonymFile | None = None,
-                 synonym_weight: float = 0.5, parse: Callable[[str], Query] | None = None) -> None:
+    def __init__(self, corpus: Corpus, tokenizer: Tokenizer, parse: Callable[[str], Query],
+                 synonyms: SynonymFile | None = None, synonym_weight: float = 0.5) -> None:
         self.corpus = corpus
         self.tokenizer = tokenizer
         self.synonyms = synonyms
         self.synonym_weight = synonym_weight
-        # One search parses its query for retrieval and again for highlights: parse once (`parse`: a cache shared
-        # with earlier commit points' retrievers, search/text_cache.py). The caches hold what they need, not this
+        # One search parses its query for retrieval and again for highlights: `parse` is a cache shared with
+        # earlier commit points' retrievers (search/text_cache.py). The caches hold what they need, not this
         # retriever: a replaced searcher is freed at once (no reference cycle). Term weights change with the corpus.
-        self.parse = parse or lru_cache(maxsize=1024)(partial(parse_query, query_parser(tokenizer), tokenizer))
+        self.parse = parse
         self.term_weights = lru_cache(maxsize=1024)(partial(query_term_weights, corpus, tokenizer))
 
     def plain_query(self, text: str) -> Query:

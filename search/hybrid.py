@@ -150,7 +150,7 @@ class Searcher:
         # what depends on text alone, warm from the previous commit point's searcher (the same tokenizer's)
         self.text_cache = text_cache if text_cache is not None and text_cache.tokenizer is tokenizer \
             else TextCache(tokenizer)
-        self.bm25 = BM25Retriever(corpus, tokenizer, synonyms, settings.synonym_weight, self.text_cache.parse)
+        self.bm25 = BM25Retriever(corpus, tokenizer, self.text_cache.parse, synonyms, settings.synonym_weight)
         self.dense = DenseRetriever(encoder, corpus)
         self.defaults = FusionParams(settings.fusion, settings.alpha, settings.rrf_k, settings.k0,
                                      settings.alpha_min, settings.alpha_max, settings.article_weight)
@@ -253,8 +253,8 @@ class Searcher:
         hits = []
         for rank, (pid, score) in enumerate(page, start=first_rank):
             paragraph = self.paragraph(pid)
-            hits.append(Hit(rank, score, paragraph, highlight(paragraph.text, terms, self.text_cache.folded(paragraph.text)),
-                            explained.get(pid), self.corpus.copies(paragraph.article_id)))
+            spans = highlight(paragraph.text, terms, self.text_cache.folded(paragraph.text))
+            hits.append(Hit(rank, score, paragraph, spans, explained.get(pid), self.corpus.copies(paragraph.article_id)))
         return hits
 
     def pool(self, query: str, mode: Mode, params: FusionParams, flt: Filter) -> tuple[Ranked, Trace, Pool]:

@@ -112,6 +112,12 @@ class VectorStoreError(RuntimeError):
     """The vector files are missing, unreadable or disagree with each other."""
 
 
+def best_of(scores: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, rows) of the `k` best of `scores` (row i scores scores[i]); ties keep their order in `rows`."""
+    best = np.argsort(-scores, kind="stable")[:k]
+    return scores[best], rows[best]
+
+
 @dataclass
 class VectorStore:
     """Unit vectors in a FAISS inner-product index; `ids[row]` is the paragraph id of that row.
@@ -180,11 +186,11 @@ class VectorStore:
         k = min(k, available)
         if k <= 0:
             return [(np.zeros(0, np.float32), np.zeros(0, np.int64)) for _ in range(len(queries))]
-        if rows is not None and isinstance(self.index, faiss.IndexIVF) and len(rows) <= ANN_THRESHOLD:
-            return [self._exact_among(query, k, rows) for query in queries]  # probed lists may miss a narrow filter
-        if isinstance(self.index, faiss.IndexFlat) and self.index.ntotal <= NUMPY_ROWS:
-            if rows is not None:
-                return [self._exact_among(query, k, rows) for query in queries]
+        small = isinstance(self.index, faiss.IndexFlat) and self.index.ntotal <= NUMPY_ROWS  # no FAISS call
+        narrow = isinstance(self.index, faiss.IndexIVF) and rows is not None and len(rows) <= ANN_THRESHOLD
+        if rows is not None and (small or narrow):  # (probed lists may miss a narrow filter)
+            return [self._exact_among(query, k, rows) for query in queries]
+        if small:
             return self._exact_live(queries, k, exclude)
         if exclude is not None:
             selector = exclude.selector
@@ -200,23 +206,18 @@ class VectorStore:
 
     def _exact_among(self, query: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact top `k` of one query among `rows` (a few thousand at most: see `_top`)."""
-        scores = self.vectors(rows) @ np.asarray(query, dtype=np.float32)
-        best = np.argsort(-scores, kind="stable")[:k]
-        return scores[best], np.asarray(rows, dtype=np.int64)[best]
+        return best_of(self.vectors(rows) @ np.asarray(query, dtype=np.float32), np.asarray(rows, dtype=np.int64), k)
 
-    def _exact_live(self, queries: np.ndarray, k: int, exclude: Exclusion | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _exact_live(self, queries: np.ndarray, k: int,
+                    exclude: Exclusion | None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Exact top `k` of each query among every row but `exclude`'s, from one product over FAISS's own array
-        (no copy of the vectors; ties by row number, as FAISS breaks them)."""
+        (no copy of the vectors)."""
         scores = np.asarray(queries, dtype=np.float32) @ self._flat_rows().T
         live = np.arange(self.index.ntotal, dtype=np.int64)
         if exclude is not None:
             live = np.setdiff1d(live, exclude.rows)
             scores = scores[:, live]
-        out = []
-        for row in scores:
-            best = np.argsort(-row, kind="stable")[:k]
-            out.append((row[best], live[best]))
-        return out
+        return [best_of(row, live, k) for row in scores]
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         """The stored vectors of `rows`, in that order."""
