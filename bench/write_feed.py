@@ -19,6 +19,7 @@ from typing import Any, Callable
 import httpx
 
 from corpus import sample_queries
+from cpu_time import cpu_time
 from http_load import running_server, run_clients
 from memory import anon_rss_bytes, children_rss_bytes, rss_bytes
 from write_common import TOKEN, fresh_articles, index_bytes, mb, summary
@@ -102,7 +103,7 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
         quiet_anon = anon_rss_bytes(pid)
         quiet = run_clients(server.url, "hybrid", texts, clients, seconds)
         rss_before, disk_before, anon_before = rss_bytes(pid), index_bytes(index_dir), anon_rss_bytes(pid)
-        children_before = children_rss_bytes(pid)
+        children_before, cpu_before = children_rss_bytes(pid), cpu_time(pid)
 
         def note_early(count: int) -> None:
             if count == EARLY_WRITES:
@@ -113,6 +114,7 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
         busy = run_clients(server.url, "hybrid", texts, clients, seconds)
         writer.stop()
         writer.join()
+        cpu = cpu_time(pid) - cpu_before
         missing = [aid for aid in writer.acked if httpx.get(f"{server.url}/articles/{aid}", timeout=30).status_code != 200]
         rss_after, disk_after, anon_after = rss_bytes(pid), index_bytes(index_dir), anon_rss_bytes(pid)
         children_after = children_rss_bytes(pid)
@@ -123,7 +125,7 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
             "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before,
             "anon_growth": anon_after - anon_before, "quiet_anon_growth": anon_before - quiet_anon,
             "anon_settled": anon_settled - anon_before, "children_rss": (children_before, children_after),
-            "rss_early": (early[0] - rss_before) if early else None,
+            "rss_early": (early[0] - rss_before) if early else None, "cpu": cpu,
             "merge_nice": os.environ.get("ZHSEARCH_MERGE_NICE", "default"), "clients": clients}
 
 
@@ -149,4 +151,6 @@ def feed_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
              "n/a" if "anon_settled" not in f else mb(f["anon_settled"])),
             ("feed: the service's child processes (merges), RSS before / after",
              " / ".join(mb(x) for x in f.get("children_rss", (0, 0)))),
+            ("feed: CPU over the writes' phase: the service / its child processes (merges)",
+             "n/a" if "cpu" not in f else f"{f['cpu'].own:.1f} s / {f['cpu'].descendants:.1f} s"),
             ("feed: the service's merge niceness (ZHSEARCH_MERGE_NICE)", str(f.get("merge_nice", "default")))]

@@ -9,8 +9,9 @@ removed later. Whoosh's own merge (`add_reader`) copies the postings without tok
 vectors are copied row by row through a memory map, and IVF lists are reused while the merged
 segment is at most REUSE_LISTS times the rows they were trained on, else trained anew.
 
-Run as `python -m index.merge --index-dir DIR` (the service starts merges that way, so that their
-Python work does not compete with queries for the interpreter lock).
+Run as `python -m index.merge --index-dir DIR`, or `merge_process` in a child process: the service
+forks one from a process that imported this module once (api/merge_scheduler.py), so that a
+merge's Python work does not compete with queries for the interpreter lock.
 """
 
 from __future__ import annotations
@@ -270,6 +271,17 @@ def run_merges(index_dir: Path, policy: MergePolicy = MergePolicy(), ann_thresho
         merges += 1
 
 
+def merge_process(index_dir: Path, ann_threshold: int = ANN_THRESHOLD, everything: bool = False,
+                  nice: int = 0) -> int:
+    """A merge process's work: run `nice` steps nicer, log to stderr, merge as `run_merges`; how many merges ran."""
+    if nice > 0 and hasattr(os, "nice"):
+        os.nice(nice)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    ran = run_merges(Path(index_dir), ann_threshold=ann_threshold, everything=everything)
+    log.info("merges: %d", ran)
+    return ran
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the merges the merge policy asks for (or merge to one segment).")
     parser.add_argument("--index-dir", type=Path, required=True)
@@ -277,11 +289,7 @@ def main() -> None:
     parser.add_argument("--everything", action="store_true", help="merge to one segment (zhsearch optimize)")
     parser.add_argument("--nice", type=int, default=0, help="run this many steps nicer (a service's merges)")
     args = parser.parse_args()
-    if args.nice > 0 and hasattr(os, "nice"):
-        os.nice(args.nice)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    ran = run_merges(args.index_dir, ann_threshold=args.ann_threshold, everything=args.everything)
-    log.info("merges: %d", ran)
+    merge_process(args.index_dir, args.ann_threshold, args.everything, args.nice)
 
 
 if __name__ == "__main__":
