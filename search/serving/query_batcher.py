@@ -4,6 +4,11 @@ One forward pass over 8 short queries costs far less than 8 passes over one (the
 weights are read once; on 2 cores its threads are busy either way), so under load every
 waiting query joins the next batch. A lone query is encoded at once, as before.
 
+Passages (a service's writes) are encoded for one caller at a time. Writes posted faster than they
+are embedded otherwise each ran their own forward passes at once: together they took more of the
+cores than the searches could spare, none finished sooner, and every pass running beside another
+grew ONNX Runtime's arena, which keeps its peak for good.
+
 Measured here (2 cores): outside the main thread, torch's 2-thread OpenMP team encodes a
 query at about half the speed of the main thread's; with 1 thread, as fast. A service,
 whose requests run in worker threads, encodes in this one thread with `torch_threads=1`.
@@ -27,7 +32,7 @@ _Job = tuple[list[str], Future]
 
 
 class BatchingEncoder:
-    """An Encoder whose `encode_queries` batches concurrent callers; passages go straight through.
+    """An Encoder whose `encode_queries` batches concurrent callers; passages are encoded for one caller at a time.
 
     Invariant: each caller gets exactly the rows of its own texts, in its order, and a text asked
     again while it is recent gets the same vector (search/serving/recent_vectors.py).
@@ -41,6 +46,7 @@ class BatchingEncoder:
         self.dim = inner.dim
         self.max_batch = max_batch
         self.recent = RecentVectors(recent)
+        self._passages = threading.Lock()  # held while one caller's passages are encoded (a write's, in a service)
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._worker = threading.Thread(target=self._serve, name="zhsearch-query-encoder", daemon=True)
         self._worker.start()
@@ -63,7 +69,9 @@ class BatchingEncoder:
         return np.stack(found)
 
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        return self.inner.encode_passages(texts, show_progress)
+        """Passage vectors, after the passages of any caller before: concurrent writes' passes never overlap."""
+        with self._passages:
+            return self.inner.encode_passages(texts, show_progress)
 
     def passage_lengths(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.passage_lengths(texts)

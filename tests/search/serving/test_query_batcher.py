@@ -77,3 +77,40 @@ def test_a_query_asked_again_gets_the_same_vector_without_the_model():
     batcher.encode_queries(["职工"])  # pushed out by 劳模 (2 kept): encoded again
     assert inner.texts[-1] == "职工"
     assert BatchingEncoder(FakeEncoder(), recent=0).encode_queries(["工会"]).shape == (1, 64)
+
+
+class OverlapEncoder(FakeEncoder):
+    """Counts how many callers are inside encode_passages at once (each stays a moment)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = 0
+        self.most = 0
+        self._count = threading.Lock()
+
+    def encode_passages(self, texts, show_progress=False):
+        with self._count:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        time.sleep(0.05)
+        try:
+            return super().encode_passages(texts, show_progress)
+        finally:
+            with self._count:
+                self.inside -= 1
+
+
+def test_concurrent_callers_passages_are_encoded_one_caller_at_a_time():
+    inner = OverlapEncoder()
+    encoder = BatchingEncoder(inner)
+    texts = [[f"第{n}篇第{i}段" for i in range(3)] for n in range(6)]
+    out: dict[int, np.ndarray] = {}
+    threads = [threading.Thread(target=lambda n=n: out.__setitem__(n, encoder.encode_passages(texts[n])))
+               for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert inner.most == 1
+    for n in range(6):  # each caller got its own rows
+        assert np.allclose(out[n], FakeEncoder().encode_passages(texts[n]))
