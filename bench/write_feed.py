@@ -35,7 +35,8 @@ JOIN_S = 4 * WRITE_TIMEOUT_S  # a POST's phases together, with room: every post 
 class OpenLoopWriter:
     """Posts `articles`, one every `period` seconds from `start()` until `stop()`, each in its own thread.
 
-    Invariant: every post started is either acknowledged (in `acked`, with its time in `ack_ms`) or an
+    Invariant: every post started is either acknowledged (in `acked`, with its time in `ack_ms` and its
+    place in the feed in `ack_order`) or an
     error (in `errors`) once `join()` returns; `on_acked(count)` runs after each acknowledgement.
     """
 
@@ -44,6 +45,7 @@ class OpenLoopWriter:
         self.url, self.articles, self.period, self.on_acked = url, articles, period, on_acked
         self.acked: list[str] = []
         self.ack_ms: list[float] = []
+        self.ack_order: list[int] = []  # the number of each acknowledged post in the feed, in ack_ms's order
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -70,11 +72,11 @@ class OpenLoopWriter:
         for n, article in enumerate(self.articles):
             if self._stop.wait(max(0.0, started + n * self.period - time.perf_counter())):
                 return
-            post = threading.Thread(target=self._post, args=(article,), daemon=True)
+            post = threading.Thread(target=self._post, args=(article, n), daemon=True)
             self._posts.append(post)
             post.start()
 
-    def _post(self, article: Article) -> None:
+    def _post(self, article: Article, number: int) -> None:
         body = {"articles": [{"id": article.id, "title": article.title, "text": "\n".join(article.paragraphs)}]}
         started = time.perf_counter()
         try:
@@ -90,6 +92,7 @@ class OpenLoopWriter:
                 return
             self.acked.append(article.id)
             self.ack_ms.append((time.perf_counter() - started) * 1000)
+            self.ack_order.append(number)
             count = len(self.acked)
         self.on_acked(count)
 
@@ -121,12 +124,21 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
         time.sleep(SETTLE_AFTER + 5)  # the service settles its heap once writes pause: what it keeps
         anon_settled = anon_rss_bytes(pid)
     return {"quiet": quiet, "busy": busy, "posted": writer.posted, "acked": len(writer.acked),
-            "ack_ms": summary(writer.ack_ms), "write_errors": writer.errors, "missing": missing,
+            "ack_ms": summary(writer.ack_ms), "ack_thirds": thirds(writer.ack_order, writer.ack_ms), "write_errors": writer.errors, "missing": missing,
             "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before,
             "anon_growth": anon_after - anon_before, "quiet_anon_growth": anon_before - quiet_anon,
             "anon_settled": anon_settled - anon_before, "children_rss": (children_before, children_after),
             "rss_early": (early[0] - rss_before) if early else None, "cpu": cpu,
             "merge_nice": os.environ.get("ZHSEARCH_MERGE_NICE", "default"), "clients": clients}
+
+
+def thirds(order: list[int], ms: list[float]) -> list[float]:
+    """Median time to acknowledgement of the first, middle and last third of the posts (by their place in the
+    feed): a rising last third means writes arrive faster than they are absorbed."""
+    ranked = [m for _, m in sorted(zip(order, ms))]
+    cut = len(ranked) // 3
+    parts = [ranked[:cut], ranked[cut:len(ranked) - cut], ranked[len(ranked) - cut:]] if cut else []
+    return [summary(part)["p50"] for part in parts]
 
 
 def feed_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
@@ -141,6 +153,8 @@ def feed_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
              f"{f.get('posted', '?')} / {f['acked']} / {len(f['write_errors'])} / {len(f['missing'])}"),
             ("feed: a write's POST to acknowledgement (embedding included), p50 / p99 / max",
              "n/a" if not ack or not ack["n"] else f"{ack['p50']:.0f} / {ack['p99']:.0f} / {ack['max']:.0f} ms"),
+            ("feed: the same, p50 of the first / middle / last third of the posts",
+             " / ".join(f"{x:.0f}" for x in f["ack_thirds"]) + " ms" if f.get("ack_thirds") else "n/a"),
             ("feed: server RSS growth vs the index's growth on disk", f"{mb(f['rss_growth'])} vs {mb(f['disk_growth'])}"),
             (f"feed: of that RSS growth, after the first {EARLY_WRITES} writes / over the {f['acked'] - EARLY_WRITES} after",
              "n/a" if f.get("rss_early") is None else f"{mb(f['rss_early'])} / {mb(f['rss_growth'] - f['rss_early'])}"),

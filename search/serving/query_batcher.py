@@ -4,10 +4,12 @@ One forward pass over 8 short queries costs far less than 8 passes over one (the
 weights are read once; on 2 cores its threads are busy either way), so under load every
 waiting query joins the next batch. A lone query is encoded at once, as before.
 
-Passages (a service's writes) are encoded for one caller at a time. Writes posted faster than they
-are embedded otherwise each ran their own forward passes at once: together they took more of the
-cores than the searches could spare, none finished sooner, and every pass running beside another
-grew ONNX Runtime's arena, which keeps its peak for good.
+Passages (a service's writes) are encoded for WRITE_PASSES callers at a time at most. Unbounded,
+writes posted faster than they were embedded each ran their own forward passes at once: a burst
+took every core from the searches, and every pass running beside others grew ONNX Runtime's
+arena, which keeps its peak for good. One at a time starved the writes instead: under 8 clients
+searching on 2 cores one pass got ~20 % of a core, less than one article a second needs, and the
+queue of writes grew for as long as the feed lasted (bench/write_feed.py, docs/performance.md).
 
 Measured here (2 cores): outside the main thread, torch's 2-thread OpenMP team encodes a
 query at about half the speed of the main thread's; with 1 thread, as fast. A service,
@@ -27,12 +29,14 @@ from index.model.embed import Encoder
 from search.serving.recent_vectors import RECENT_QUERIES, RecentVectors
 
 MAX_BATCH = 32  # queries per forward pass at most
+WRITE_PASSES = 2  # callers (a service's writes) whose passages are encoded at once, at most
 
 _Job = tuple[list[str], Future]
 
 
 class BatchingEncoder:
-    """An Encoder whose `encode_queries` batches concurrent callers; passages are encoded for one caller at a time.
+    """An Encoder whose `encode_queries` batches concurrent callers; passages are encoded for WRITE_PASSES callers
+    at a time at most.
 
     Invariant: each caller gets exactly the rows of its own texts, in its order, and a text asked
     again while it is recent gets the same vector (search/serving/recent_vectors.py).
@@ -46,7 +50,7 @@ class BatchingEncoder:
         self.dim = inner.dim
         self.max_batch = max_batch
         self.recent = RecentVectors(recent)
-        self._passages = threading.Lock()  # held while one caller's passages are encoded (a write's, in a service)
+        self._passages = threading.BoundedSemaphore(WRITE_PASSES)  # held while a caller's passages are encoded
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._worker = threading.Thread(target=self._serve, name="zhsearch-query-encoder", daemon=True)
         self._worker.start()
@@ -69,7 +73,7 @@ class BatchingEncoder:
         return np.stack(found)
 
     def encode_passages(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        """Passage vectors, after the passages of any caller before: concurrent writes' passes never overlap."""
+        """Passage vectors; a caller waits while WRITE_PASSES others' passages are being encoded."""
         with self._passages:
             return self.inner.encode_passages(texts, show_progress)
 

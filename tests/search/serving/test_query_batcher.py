@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fakes import FakeEncoder
-from search.serving.query_batcher import BatchingEncoder
+from search.serving.query_batcher import WRITE_PASSES, BatchingEncoder
 
 
 class GatedEncoder(FakeEncoder):
@@ -100,17 +100,22 @@ class OverlapEncoder(FakeEncoder):
                 self.inside -= 1
 
 
-def test_concurrent_callers_passages_are_encoded_one_caller_at_a_time():
+def test_concurrent_callers_passages_are_encoded_a_bounded_number_at_a_time():
     inner = OverlapEncoder()
     encoder = BatchingEncoder(inner)
     texts = [[f"第{n}篇第{i}段" for i in range(3)] for n in range(6)]
     out: dict[int, np.ndarray] = {}
-    threads = [threading.Thread(target=lambda n=n: out.__setitem__(n, encoder.encode_passages(texts[n])))
-               for n in range(6)]
+    together = threading.Barrier(6)  # every caller asks at the same moment
+
+    def call(n: int) -> None:
+        together.wait()
+        out[n] = encoder.encode_passages(texts[n])
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert inner.most == 1
+    assert inner.most == WRITE_PASSES == 2  # six callers, each inside a while: the bound is reached, never passed
     for n in range(6):  # each caller got its own rows
         assert np.allclose(out[n], FakeEncoder().encode_passages(texts[n]))
