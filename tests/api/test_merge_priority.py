@@ -11,6 +11,7 @@ from multiprocessing import forkserver
 from index.builder import build_index
 from index.check import check_index
 from index.commits import read_current
+from index.merge_policy import choose_merge
 from index.models import Article
 from index.tokenize import tokenizer_from
 from index.writer import apply_update
@@ -57,7 +58,7 @@ def test_merges_run_in_forked_children_that_exit(settings, tiny_articles, fake_e
 
     tokenizer = tokenizer_from(settings)
     build_index(settings.index_dir, tiny_articles, tokenizer, fake_encoder, ["tiny"], quiet=True)
-    for i in range(8):  # nine segments of tier 0: the default policy merges eight
+    for i in range(8):  # nine small segments: the default policy merges some
         apply_update(settings.index_dir, [Article(f"m{i}", f"第{i}篇", (f"第{i}篇讲职工培训。",))], [], tokenizer,
                      fake_encoder)
     before = read_current(settings.index_dir)[1].segments
@@ -72,7 +73,7 @@ def test_merges_run_in_forked_children_that_exit(settings, tiny_articles, fake_e
     finally:
         scheduler.stop()
     after = read_current(settings.index_dir)[1].segments
-    assert done and len(after) == len(before) - 7
+    assert done and len(after) < len(before) and choose_merge(after) == []  # every due merge ran
     assert check_index(settings.index_dir)[1] == []
     assert scheduler._child is None and multiprocessing.active_children() == []  # joined
     assert forkserver._forkserver._forkserver_pid not in (None, os.getpid())
