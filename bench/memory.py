@@ -56,8 +56,11 @@ def anon_rss_bytes(pid: int | str = "self") -> int:
 
 
 def children_rss_bytes(pid: int) -> int:
-    """Resident set size of the child processes of `pid` (a service's passage encoder, a merge) now."""
-    return sum(rss_bytes(child) for child in children_of(pid))
+    """Resident set size of the child processes of `pid` and of theirs now (a service's merge server, and the
+    merge it forked)."""
+    children = children_of(pid)
+    return sum(rss_bytes(child) + sum(rss_bytes(grandchild) for grandchild in children_of(child))
+               for child in children)
 
 
 def peak_rss_bytes(pid: int | str = "self") -> int:

@@ -163,7 +163,7 @@ def feed_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
              f"{mb(f['quiet_anon_growth'])}"),
             (f"feed: the heaps' growth kept once the service settled ({SETTLE_AFTER + 5:.0f} s after the feed)",
              "n/a" if "anon_settled" not in f else mb(f["anon_settled"])),
-            ("feed: the service's child processes (merges), RSS before / after",
+            ("feed: the service's child processes and theirs (the merge server, merges), RSS before / after",
              " / ".join(mb(x) for x in f.get("children_rss", (0, 0)))),
             ("feed: CPU over the writes' phase: the service / its child processes (merges)",
              "n/a" if "cpu" not in f else f"{f['cpu'].own:.1f} s / {f['cpu'].descendants:.1f} s"),
