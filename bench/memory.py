@@ -55,12 +55,16 @@ def anon_rss_bytes(pid: int | str = "self") -> int:
     return status_bytes("RssAnon", pid)
 
 
+def descendants_of(pid: int, depth: int = 2) -> list[int]:
+    """The child processes of `pid` and theirs, `depth` generations down (a service's merge server, its merge)."""
+    children = children_of(pid)
+    return children + [p for child in children for p in descendants_of(child, depth - 1)] if depth > 1 else children
+
+
 def children_rss_bytes(pid: int) -> int:
     """Resident set size of the child processes of `pid` and of theirs now (a service's merge server, and the
     merge it forked)."""
-    children = children_of(pid)
-    return sum(rss_bytes(child) + sum(rss_bytes(grandchild) for grandchild in children_of(child))
-               for child in children)
+    return sum(rss_bytes(process) for process in descendants_of(pid))
 
 
 def peak_rss_bytes(pid: int | str = "self") -> int:

@@ -124,7 +124,8 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
         time.sleep(SETTLE_AFTER + 5)  # the service settles its heap once writes pause: what it keeps
         anon_settled = anon_rss_bytes(pid)
     return {"quiet": quiet, "busy": busy, "posted": writer.posted, "acked": len(writer.acked),
-            "ack_ms": summary(writer.ack_ms), "ack_thirds": thirds(writer.ack_order, writer.ack_ms), "write_errors": writer.errors, "missing": missing,
+            "ack_ms": summary(writer.ack_ms), "ack_thirds": thirds(writer.ack_order, writer.ack_ms),
+            "write_errors": writer.errors, "missing": missing,
             "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before,
             "anon_growth": anon_after - anon_before, "quiet_anon_growth": anon_before - quiet_anon,
             "anon_settled": anon_settled - anon_before, "children_rss": (children_before, children_after),

@@ -59,8 +59,8 @@ def test_merges_run_in_forked_children_that_exit(settings, tiny_articles, fake_e
     tokenizer = tokenizer_from(settings)
     build_index(settings.index_dir, tiny_articles, tokenizer, fake_encoder, ["tiny"], quiet=True)
     for i in range(8):  # nine small segments: the default policy merges some
-        apply_update(settings.index_dir, [Article(f"m{i}", f"第{i}篇", (f"第{i}篇讲职工培训。",))], [], tokenizer,
-                     fake_encoder)
+        article = Article(f"m{i}", f"第{i}篇", (f"第{i}篇讲职工培训。",))
+        apply_update(settings.index_dir, [article], [], tokenizer, fake_encoder)
     before = read_current(settings.index_dir)[1].segments
     done = []
     scheduler = MergeScheduler(settings.index_dir, 20000, lambda: done.append(1))

@@ -80,18 +80,22 @@ def test_a_query_asked_again_gets_the_same_vector_without_the_model():
 
 
 class OverlapEncoder(FakeEncoder):
-    """Counts how many callers are inside encode_passages at once (each stays a moment)."""
+    """Counts how many callers are inside encode_passages at once (each stays until two were in together)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.inside = 0
         self.most = 0
-        self._count = threading.Lock()
+        self._count = threading.Condition()
 
     def encode_passages(self, texts, show_progress=False):
         with self._count:
             self.inside += 1
             self.most = max(self.most, self.inside)
+            self._count.notify_all()
+            # stay until a second caller has been inside at once (or 2 s): the bound is reached however the
+            # threads are scheduled, and a caller past it would raise `most` above it
+            self._count.wait_for(lambda: self.most >= 2, timeout=2.0)
         time.sleep(0.05)
         try:
             return super().encode_passages(texts, show_progress)
