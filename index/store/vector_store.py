@@ -212,7 +212,7 @@ class VectorStore:
                     exclude: Exclusion | None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Exact top `k` of each query among every row but `exclude`'s, from one product over FAISS's own array
         (no copy of the vectors)."""
-        scores = np.asarray(queries, dtype=np.float32) @ self._flat_rows().T
+        scores = np.asarray(queries, dtype=np.float32) @ self.flat_rows().T
         live = np.arange(self.index.ntotal, dtype=np.int64)
         if exclude is not None:
             live = np.setdiff1d(live, exclude.rows)
@@ -224,10 +224,10 @@ class VectorStore:
         if not len(rows):
             return np.zeros((0, self.dim), dtype=np.float32)
         if isinstance(self.index, faiss.IndexFlat):  # rows straight from its one contiguous array (no reconstruct)
-            return self._flat_rows()[np.asarray(rows, dtype=np.int64)]
+            return self.flat_rows()[np.asarray(rows, dtype=np.int64)]
         return self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
 
-    def _flat_rows(self) -> np.ndarray:
+    def flat_rows(self) -> np.ndarray:
         """An exact index's vectors as an (ntotal, dim) array over FAISS's own memory (no copy), made once per size
         (a store's index gets no rows once built; the size check keeps a view in step if it ever did)."""
         if self._flat is None or len(self._flat) != self.index.ntotal:

@@ -2,8 +2,9 @@
 
 BM25: a flat OR of terms is scored from the postings with the live collection's statistics
 (search/embedded/collection.py); phrases, AND, NOT and parentheses are matched by Whoosh in each segment
-and the matching paragraphs scored the same way, by their positive terms. Dense: each segment's
-FAISS indexes (search/embedded/segment_dense.py), merged by score. Filters are row masks over all
+and the matching paragraphs scored the same way, by their positive terms. Dense: each large segment's
+FAISS indexes (search/embedded/segment_dense.py) and the small segments together (search/embedded/tail_dense.py),
+merged by score. Filters are row masks over all
 segments' rows (deleted rows never allowed), cached per filter.
 """
 
@@ -24,6 +25,7 @@ from search.embedded.collection import Collection, Part
 from search.embedded.masks import segment_mask
 from search.embedded.stories import copies_in, story_in
 from search.embedded.segment_dense import DensePart, SegmentDense
+from search.embedded.tail_dense import TailDense, in_tail
 from search.filters import Filter
 from search.fusion import Ranked, ordered
 from search.query_leaves import flat_leaves, positive_leaves
@@ -39,6 +41,7 @@ class EmbeddedCorpus:
         self.collection = Collection([Part(v.segment.postings, v.base, v.deleted, v.stats) for v in snapshot.views],
                                      snapshot.ids_of)
         self.parts = segment_dense_parts(snapshot, settings, previous.parts if previous is not None else None)
+        self.searched = dense_groups(self.parts, settings.sentence_weight)
         self.live = sum(p.live for p in self.parts)
         # The weight in use: that of the segments searched with sentence vectors (0 when none is).
         self.sentence_weight = max((p.search.sentence_weight for p in self.parts if p.search.sentences is not None),
@@ -123,17 +126,17 @@ class EmbeddedCorpus:
     def dense(self, vectors: np.ndarray, k: int, flt: Filter) -> list[Ranked]:
         allowed = self.allowed(flt)
         merged: list[list[tuple[str, float]]] = [[] for _ in range(len(vectors))]
-        for part in self.parts:
+        for group in self.searched:
             if allowed is None:
-                found = part.search.search_vectors(vectors, k)
+                found = group.search_vectors(vectors, k)
             else:
-                rows = np.flatnonzero(allowed[part.base:part.base + part.size])
+                rows = group.rows_in(allowed)
                 if not len(rows):
                     continue
-                found = part.search.search_vectors(vectors, k, rows)
+                found = group.search_vectors(vectors, k, rows)
             for into, ranked in zip(merged, found):
                 into.extend(ranked)
-        return merged if len(self.parts) == 1 else [ordered(ranked)[:k] for ranked in merged]
+        return merged if len(self.searched) == 1 else [ordered(ranked)[:k] for ranked in merged]
 
     def dense_total(self, flt: Filter) -> int:
         allowed = self.allowed(flt)
@@ -193,6 +196,15 @@ def segment_dense_parts(snapshot: Snapshot, settings: Settings, previous: Sequen
             search = SegmentDense(segment.vectors, segment.sentences, settings.sentence_weight, view.deleted)
         parts.append(DensePart(search, view.base, segment.size, view.deletions))
     return parts
+
+
+def dense_groups(parts: Sequence[DensePart], sentence_weight: float) -> list[DensePart | TailDense]:
+    """What dense search visits: each large segment alone, the small exact ones together (search/embedded/tail_dense.py);
+    a lone segment alone, whatever its size (a fresh build searches as it always has)."""
+    small = [part for part in parts if in_tail(part)] if len(parts) > 1 else []
+    if not small:
+        return list(parts)
+    return [part for part in parts if not in_tail(part)] + [TailDense(small, sentence_weight)]
 
 
 def corpus_info(snapshot: Snapshot, sentence_weight: float) -> CorpusInfo:

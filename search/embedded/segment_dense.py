@@ -78,3 +78,10 @@ class DensePart:
     @property
     def live(self) -> int:
         return self.size - len(self.search.deleted)
+
+    def rows_in(self, allowed: np.ndarray) -> np.ndarray:
+        """The segment's rows allowed by a global row mask."""
+        return np.flatnonzero(allowed[self.base:self.base + self.size])
+
+    def search_vectors(self, vectors: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[Ranked]:
+        return self.search.search_vectors(vectors, k, rows)
