@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from typing import Callable, Sequence
 
 import numpy as np
@@ -26,6 +27,9 @@ from index.store.deleted_stats import DeletedStats
 from index.store.postings import FIELDS, SegmentPostings
 from search.query_leaves import Leaf
 
+TERM_CACHE = 4096  # terms (per field) whose postings a snapshot keeps found
+
+
 @dataclass
 class Part:
     """One segment as the collection sees it: its postings, where its rows start, its deleted rows."""
@@ -34,6 +38,31 @@ class Part:
     base: int  # global row of the segment's row 0
     deleted: np.ndarray  # segment rows deleted (int64, sorted)
     stats: DeletedStats
+
+
+@dataclass(frozen=True)
+class TermPostings:
+    """One term of one field across a snapshot: its live document frequency, and for each segment holding it
+    (the segment's base, its size, the term's rows and codes there: views, the segment's tf table of the field)."""
+
+    df: int
+    segments: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]
+
+
+def term_postings(parts: Sequence[Part], tables: Sequence[dict[str, np.ndarray]], fieldname: str,
+                  term: str) -> TermPostings:
+    """Where `term` is in `fieldname`, segment by segment, and how many live rows hold it."""
+    df, segments = 0, []
+    for part, table in zip(parts, tables):
+        slot = part.postings.slot(fieldname, term)
+        if slot is None:
+            continue
+        start, end = part.postings.offsets[slot], part.postings.offsets[slot + 1]
+        df += int(end - start) - int(part.stats.df[slot])
+        if end > start:
+            segments.append((part.base, part.postings.size, part.postings.rows[start:end],
+                             part.postings.codes[start:end], table[fieldname]))
+    return TermPostings(df, segments)
 
 
 class Collection:
@@ -50,17 +79,15 @@ class Collection:
             self.average[fieldname] = average_length(total, self.live)
         self.tables = [{f: tf_table(p.postings.weights[f], self.average[f]) for f in FIELDS} for p in self.parts]
         self.deleted = np.concatenate([p.base + p.deleted for p in self.parts] or [np.zeros(0, np.int64)])
+        # A term's postings in each segment holding it, found once per snapshot (segments and deletions never change
+        # within one): a query no longer looks for its terms in every segment, most of them small ones without them.
+        self._postings = lru_cache(maxsize=TERM_CACHE)(partial(term_postings, self.parts, self.tables))
         self._spare: list[np.ndarray] = []  # zeroed accumulators not in use
         self._lock = threading.Lock()
 
     def df(self, fieldname: str, term: str) -> int:
         """Live rows holding `term` in `fieldname`."""
-        total = 0
-        for part in self.parts:
-            slot = part.postings.slot(fieldname, term)
-            if slot is not None:
-                total += int(part.postings.offsets[slot + 1] - part.postings.offsets[slot]) - int(part.stats.df[slot])
-        return total
+        return self._postings(fieldname, term).df
 
     def idf(self, fieldname: str, term: str) -> float:
         """Whoosh's BM25F idf with the live collection's counts."""
@@ -83,18 +110,16 @@ class Collection:
     def _accumulate(self, acc: np.ndarray, leaves: Sequence[Leaf]) -> None:
         """Add every leaf's BM25 contribution, segment by segment, into `acc` (global rows)."""
         for fieldname, term, boost in leaves:
-            found = [(part, tables, *part.postings.postings(fieldname, term))
-                     for part, tables in zip(self.parts, self.tables)]
-            found = [f for f in found if len(f[2])]
-            if not found:
+            found = self._postings(fieldname, term)
+            if not found.df:
                 continue
-            weight = self.idf(fieldname, term)
-            for part, tables, rows, codes in found:
-                scores = tables[fieldname][codes]  # a fresh array: scaled in place
+            weight = idf(self.live, found.df)
+            for base, size, rows, codes, table in found.segments:
+                scores = table[codes]  # a fresh array: scaled in place
                 scores *= weight  # Whoosh's idf * tf_part, element by element
                 if boost != 1.0:
                     scores *= boost
-                acc[part.base:part.base + part.postings.size][rows] += scores  # a term's rows are distinct
+                acc[base:base + size][rows] += scores  # a term's rows are distinct
 
     def top(self, leaves: Sequence[Leaf], k: int, count: bool = True,
             allowed: np.ndarray | None = None) -> tuple[list[tuple[str, float]], int]:
