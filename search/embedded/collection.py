@@ -27,7 +27,7 @@ from index.store.deleted_stats import DeletedStats
 from index.store.postings import FIELDS, SegmentPostings
 from search.query_leaves import Leaf
 
-TERM_CACHE = 4096  # terms (per field) whose postings a snapshot keeps found
+TERM_CACHE = 4096  # (field, term) pairs whose postings a snapshot keeps found
 
 
 @dataclass

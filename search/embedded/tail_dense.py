@@ -4,12 +4,13 @@ A feed leaves many small segments (one a write until merges fold them together).
 each cost a query a dozen NumPy calls and their Python whatever its size: at 100k paragraphs, four
 segments of 3 to 195 rows beside the base one took dense search from 3.3 to 5.8 ms of CPU a query,
 and under 8 clients the service answered 80 queries a second instead of 120. Here every live
-paragraph of those segments is scored with one product over each segment's paragraph vectors and
+row of those segments is scored with one product over each segment's paragraph vectors and
 one over its sentence vectors (views of FAISS's own arrays: nothing is copied), by the score
 SegmentDense gives: (1 - w) * cos(paragraph) + w * max(cos(paragraph), cos(its best sentence)).
 
-Every paragraph is scored, not a candidate list (search/embedded/segment_dense.py fetches
-candidates first): the tail's top k is the exact top k of its live rows by (-score, id).
+Every row is scored (deleted ones are dropped after), not a candidate list (search/embedded/segment_dense.py
+fetches candidates first): the tail's top k is the exact top k of its live rows by (-score, id). A
+paragraph without sentences scores (1 - w) * p + w * p, p to float32 rounding.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ TAIL_ROWS = 1024
 
 
 def in_tail(part: DensePart) -> bool:
-    """Whether a segment's dense search belongs in the tail: a small exact store."""
-    return part.search.store.kind == "exact" and part.size <= TAIL_ROWS
+    """Whether a segment's dense search belongs in the tail: few rows, its paragraph and sentence vectors both
+    exact (a segment's sentences may number past the ANN threshold while its paragraphs do not)."""
+    sentences = part.search.sentences
+    return part.size <= TAIL_ROWS and part.search.store.kind == "exact" and (
+        sentences is None or sentences.store.kind == "exact")
 
 
 class TailDense:
@@ -71,8 +75,9 @@ class TailDense:
     def scores(self, vector: np.ndarray) -> np.ndarray:
         """The blended score of every tail row (deleted ones too) for one query vector.
 
-        Products are matrix-vector ones, as SegmentDense's and the Milvus backend's rescoring are: the same vector
-        stored in two segments (a reprint) then scores the same, and equal scores order by id.
+        Products are matrix-vector ones, as SegmentDense's and the Milvus backend's rescoring are. Their last bit
+        depends on a row's place in the matrix (BLAS blocks rows), so one vector stored twice (a reprint) may
+        score twice a float32 step apart: such copies order by that rounding, not by id.
         """
         query = np.asarray(vector, dtype=np.float32)
         own = np.concatenate([rows @ query for rows in self.paragraphs])

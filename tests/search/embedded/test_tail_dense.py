@@ -24,10 +24,12 @@ def segment(n: int, seed: int, prefix: str, with_sentences: bool = True):
     return [f"{prefix}{r:04d}" for r in range(n)], paragraphs, sentences, owners
 
 
-def part(seg, weight: float, base: int, deleted=(), ann_threshold: int = 10_000) -> DensePart:
+def part(seg, weight: float, base: int, deleted=(), ann_threshold: int = 10_000,
+         sentence_threshold: int = 10_000) -> DensePart:
     ids, paragraphs, sentences, owners = seg
     store = VectorStore.build(paragraphs, ids, ann_threshold)
-    found = SentenceStore(VectorStore.build(sentences, [ids[o] for o in owners]), ids) if len(owners) else None
+    found = SentenceStore(VectorStore.build(sentences, [ids[o] for o in owners], sentence_threshold), ids) \
+        if len(owners) else None
     return DensePart(SegmentDense(store, found, weight, np.array(deleted, dtype=np.int64)), base, len(ids))
 
 
@@ -92,7 +94,10 @@ def test_small_exact_segments_go_to_the_tail_large_and_lone_ones_do_not():
     small = part(segment(20, 1, "a"), 0.7, 0)
     large_exact = part(segment(TAIL_ROWS + 1, 2, "b"), 0.7, 20)
     ivf = part(segment(300, 3, "c"), 0.7, 20 + TAIL_ROWS + 1, ann_threshold=100)
-    assert in_tail(small) and not in_tail(large_exact) and not in_tail(ivf)
+    ivf_sentences = part(segment(60, 5, "e"), 0.7, 0, sentence_threshold=100)  # ~130 sentences, IVF
+    assert ivf_sentences.search.sentences.store.kind != "exact"
+    assert in_tail(small) and not in_tail(large_exact) and not in_tail(ivf) and not in_tail(ivf_sentences)
+    assert dense_groups([small, ivf_sentences], 0.7)[0] is ivf_sentences  # searched alone, not in the tail
     assert dense_groups([small], 0.7) == [small]  # a fresh build searches as it always has
     groups = dense_groups([ivf, small, large_exact, part(segment(3, 4, "d"), 0.7, 9999)], 0.7)
     assert groups[:2] == [ivf, large_exact]
