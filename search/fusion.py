@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Sequence
 
+import numpy as np
+
 Ranked = list[tuple[str, float]]
 
 RRF_K = 60
@@ -16,6 +18,16 @@ RRF_K = 60
 def ordered(pairs: Iterable[tuple[str, float]]) -> Ranked:
     """`pairs` sorted by (-score, id)."""
     return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
+
+
+def top_ranked(scores: np.ndarray, rows: np.ndarray, k: int, ids_of: Callable[[np.ndarray], list[str]]) -> Ranked:
+    """The `k` best of `rows` (rows[i] scores scores[i]; k >= 1) as (id, score) by (-score, id): every row tied
+    with the k-th score stays for the id tie-break before the cut."""
+    if len(scores) > k:
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = scores >= kth
+        scores, rows = scores[keep], rows[keep]
+    return ordered(zip(ids_of(rows), scores.tolist()))[:k]
 
 
 def min_max(ranked: Sequence[tuple[str, float]]) -> Ranked:

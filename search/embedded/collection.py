@@ -25,6 +25,7 @@ import numpy as np
 from index.bm25f import average_length, classic_idf, idf, tf_table
 from index.store.deleted_stats import DeletedStats
 from index.store.postings import FIELDS, SegmentPostings
+from search.fusion import top_ranked
 from search.query_leaves import Leaf
 
 TERM_CACHE = 4096  # (field, term) pairs whose postings a snapshot keeps found
@@ -89,10 +90,6 @@ class Collection:
         """Live rows holding `term` in `fieldname`."""
         return self._postings(fieldname, term).df
 
-    def idf(self, fieldname: str, term: str) -> float:
-        """Whoosh's BM25F idf with the live collection's counts."""
-        return idf(self.live, self.df(fieldname, term))
-
     def term_weight(self, term: str) -> float:
         """BM25's classic idf of a term over paragraph text, log(1 + (N - df + 0.5) / (df + 0.5)) (adaptive fusion)."""
         return classic_idf(self.live, self.df("text", term))
@@ -141,10 +138,5 @@ class Collection:
             raise
         finally:
             self._give_back(acc)
-        found = len(matched)
-        if found > k:  # the k-th best score; every row tied with it stays for the id tie-break
-            kth = np.partition(values, found - k)[found - k]
-            keep = values >= kth
-            matched, values = matched[keep], values[keep]
-        ranked = sorted(zip(self.ids_of(matched), values.tolist()), key=lambda pair: (-pair[1], pair[0]))[:k]
-        return ranked, found if count else len(ranked)
+        ranked = top_ranked(values, matched, k, self.ids_of)
+        return ranked, len(matched) if count else len(ranked)

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from search.embedded.segment_dense import DensePart, blend
-from search.fusion import Ranked
+from search.fusion import Ranked, top_ranked
 
 # A segment of at most this many paragraphs is searched in the tail (when the index has more than one
 # segment): its vectors are exact (FAISS IndexFlat) and a product over them costs what the calls around it do.
@@ -94,13 +94,8 @@ class TailDense:
         among = np.flatnonzero(self.live) if rows is None else np.asarray(rows, dtype=np.int64)
         if k <= 0 or not len(among):
             return [[] for _ in range(len(vectors))]
-        return [self._best(self.scores(vector)[among], among, k) for vector in vectors]
+        return [top_ranked(self.scores(vector)[among], among, k, self.ids_of) for vector in vectors]
 
-    def _best(self, scores: np.ndarray, rows: np.ndarray, k: int) -> Ranked:
-        """The top `k` of `rows` by (-score, id): every row tied with the k-th is sorted before the cut."""
-        if len(scores) > k:
-            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-            keep = np.flatnonzero(scores >= kth)
-            scores, rows = scores[keep], rows[keep]
-        ids = self.ids
-        return sorted(((ids[row], float(score)) for row, score in zip(rows, scores)), key=lambda p: (-p[1], p[0]))[:k]
+    def ids_of(self, rows: np.ndarray) -> list[str]:
+        """The paragraph ids of tail rows."""
+        return [self.ids[row] for row in rows]
