@@ -102,6 +102,8 @@ def test_a_service_bounds_its_passes_and_encodes_the_same_vectors(onnx):
     """A service's passes compute at most SERVING_PASS_TOKENS tokens, so what one long article can take is bounded."""
     served = load_encoder(Settings(cache_dir=CACHE_DIR, model_runtime="onnx"), serving=True)
     assert served.max_tokens == SERVING_PASS_TOKENS and onnx.max_tokens is None  # a build's passes are not bounded
+    for encoder in (served, onnx):  # no memory plans kept per input shape (index/model/onnx/encoder.session)
+        assert not any(s.get_session_options().enable_mem_pattern for s in encoder._sessions.values())
     served.warm_up()
     long = ["工会" * 400, "职工" * 300, *TEXTS]
     assert cosines(served.encode_passages(long), onnx.encode_passages(long)).min() > 0.99999
