@@ -27,7 +27,7 @@ from index.settings import Settings
 from index.committers import committer_for
 from index.ingest.paragraphs import split_article
 from index.milvus.rows import RowTooLargeError, check_sizes
-from index.writer import DiskFullError, IndexChangedError, PreparedUpdate, UnknownArticleError, prepare
+from index.writer import DiskFullError, IndexChangedError, PreparedUpdate, UnknownArticleError, preload, prepare
 from search.filters import Filter
 from search.hybrid import Searcher, with_overrides
 from search.views.view import View
@@ -67,6 +67,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
     async def lifespan(app: FastAPI):
         if embedded:
             recover(settings.index_dir)
+        if settings.write_token:  # writes are on: what the first one would load, now
+            preload(settings.index_dir if embedded else None)
         holder.load()
         if holder.problem:
             log.error("index not loaded: %s", holder.problem)

@@ -49,17 +49,24 @@ def shingles(text: str, size: int = SHINGLE) -> list[bytes]:
     return [text[i:i + size].encode("utf-8") for i in range(len(text) - size + 1)]
 
 
+def minhash_class() -> type:
+    """datasketch's MinHash, imported at first use: its package loads SciPy (~0.6 s and ~16 MB), which a merge
+    or a search never needs (a service that takes writes calls this at start: index/writer.preload)."""
+    from datasketch import MinHash
+
+    return MinHash
+
+
 def signatures(articles: Sequence[Article], size: int = SHINGLE) -> np.ndarray:
     """One MinHash signature per article (shingles of `size`), uint32 (len(articles), NUM_PERM); a short
     article's row is all 0 (not `eligible`)."""
-    from datasketch import MinHash  # here: its package loads SciPy (0.2 s), which a merge or a search never needs
-
+    new_minhash = minhash_class()
     out = np.zeros((len(articles), NUM_PERM), dtype=np.uint32)
     for row, article in enumerate(articles):
         text = article_text(article)
         if len(text) < MIN_CHARS:
             continue
-        minhash = MinHash(num_perm=NUM_PERM, seed=SEED)
+        minhash = new_minhash(num_perm=NUM_PERM, seed=SEED)
         minhash.update_batch(shingles(text, size))
         out[row] = minhash.hashvalues.astype(np.uint32)
     return out

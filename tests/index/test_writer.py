@@ -3,6 +3,7 @@
 import errno
 import multiprocessing
 import os
+import sys
 
 import pytest
 
@@ -12,7 +13,8 @@ from index.commits import WriterBusyError, read_current, write_lock
 from index.models import Article
 from index.snapshot import open_snapshot
 from index.tokenize import tokenizer_from
-from index.writer import DiskFullError, UnknownArticleError, apply_update, commit_prepared, prepare
+from index import writer
+from index.writer import DiskFullError, UnknownArticleError, apply_update, commit_prepared, preload, prepare
 
 
 @pytest.fixture
@@ -133,3 +135,22 @@ def test_a_full_disk_answers_with_the_space_needed_and_leaves_nothing(built, fak
     monkeypatch.undo()
     apply_update(built.index_dir, [Article("n", "新", ("正文。",))], [], tokenizer_from(built), fake_encoder)
     assert snapshot_of(built, fake_encoder).article("n") is not None
+
+
+def test_preload_reads_what_the_first_write_would(built, fake_encoder):
+    """A service that takes writes loads each segment's catalogue and marks, and the hasher, before any write."""
+    apply_update(built.index_dir, [Article("n", "新", ("正文。",))], [], tokenizer_from(built), fake_encoder)
+    for cache in (writer._CATALOG, writer._DUPLICATES):
+        cache.forget(set())
+    preload(built.index_dir)
+    segments = {s.name for s in read_current(built.index_dir)[1].segments}
+    assert len(segments) == 2
+    assert set(writer._CATALOG._found) == set(writer._DUPLICATES._found) == segments
+    assert "datasketch" in sys.modules
+
+
+def test_preload_without_a_readable_index_loads_nothing_more(tmp_path):
+    """Opening the index says what is wrong with it; preloading stays quiet."""
+    (tmp_path / "CURRENT").write_text("commit-missing.json")
+    preload(tmp_path)
+    preload(tmp_path / "absent")
