@@ -18,6 +18,7 @@ from api.observe import install_observability
 from api.schemas import (ArticleOut, ArticlesIn, DeleteOut, ErrorOut, HealthOut, ParagraphOut, RelatedOut, SearchRequest,
                          SearchResponse, StatsOut, WriteOut)
 from api.group_commit import GroupCommitter
+from api.write_admission import WriteAdmission
 from api.merge_scheduler import MergeScheduler
 from index.commits import IndexNotFoundError, UnreadableCommitError, WriterBusyError, remove_unreferenced, write_lock
 from index.manifest import IndexMismatchError
@@ -37,7 +38,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a batch of 100 long articles fits; larger bodies get 413 unread
 ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 WRITE_ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 409: {"model": ErrorOut},
-                507: {"model": ErrorOut}, **ERRORS}
+                429: {"model": ErrorOut}, 507: {"model": ErrorOut}, **ERRORS}
 
 
 def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool = True) -> FastAPI:
@@ -62,6 +63,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         return outcomes
 
     committer = GroupCommitter(commit)
+    admission = WriteAdmission(settings.max_writes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -87,7 +89,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
     app.state.write_token = settings.write_token
     app.state.merges = scheduler
     install_error_handlers(app)
-    install_observability(app, settings.log_queries)
+    install_observability(app, settings.log_queries).watch_writes(lambda: admission.admitted, admission.limit)
     install_body_limit(app, MAX_BODY_BYTES)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -171,22 +173,25 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         return holder.get().corpus.info.version
 
     @app.post("/articles", response_model=WriteOut, responses=WRITE_ERRORS)
-    def post_articles(_: WriterDep, body: ArticlesIn, searcher: SearcherDep) -> WriteOut:
+    async def post_articles(_: WriterDep, body: ArticlesIn, searcher: SearcherDep) -> WriteOut:
         """Add or replace articles (by id); durable and visible to searches, whole, once this returns."""
         articles = [to_article(item) for item in body.articles]
-        generation = write(searcher, articles, [])
+        generation = await admission.run(write, searcher, articles, [])
         count = sum(len(a.paragraphs) for a in articles)
         return WriteOut(added=[a.id for a in articles], paragraphs=count, generation=generation)
 
-    @app.delete("/articles/{article_id}", response_model=DeleteOut, responses=WRITE_ERRORS)
-    def delete_article(_: WriterDep, article_id: str, searcher: SearcherDep) -> DeleteOut:
-        """Delete an article with all its paragraphs."""
+    def delete(searcher: Searcher, article_id: str) -> DeleteOut:
         count = len(searcher.corpus.article_paragraphs(article_id))
         try:
             generation = write(searcher, [], [article_id])
         except UnknownArticleError as err:  # unknown, or deleted by another writer meanwhile
             raise ServiceError(404, "not found", f"no article {article_id!r}") from err
         return DeleteOut(deleted=article_id, paragraphs=count, generation=generation)
+
+    @app.delete("/articles/{article_id}", response_model=DeleteOut, responses=WRITE_ERRORS)
+    async def delete_article(_: WriterDep, article_id: str, searcher: SearcherDep) -> DeleteOut:
+        """Delete an article with all its paragraphs."""
+        return await admission.run(delete, searcher, article_id)
 
     @app.get("/stats", response_model=StatsOut, responses=ERRORS)
     def stats(searcher: SearcherDep) -> StatsOut:

@@ -17,13 +17,13 @@ log = logging.getLogger("zhsearch.api")
 class ServiceError(Exception):
     """An error with an HTTP status and a message for the client."""
 
-    def __init__(self, status: int, error: str, message: str) -> None:
+    def __init__(self, status: int, error: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.error, self.message = status, error, message
+        self.status, self.error, self.message, self.headers = status, error, message, headers
 
 
-def error_response(status: int, error: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": error, "message": message}, status_code=status)
+def error_response(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
 
 
 def validation_message(err: RequestValidationError) -> str:
@@ -51,7 +51,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def on_service(_: Request, err: ServiceError) -> JSONResponse:
-        return error_response(err.status, err.error, err.message)
+        return error_response(err.status, err.error, err.message, err.headers)
 
     @app.exception_handler(MilvusUnavailableError)
     async def on_milvus(_: Request, err: MilvusUnavailableError) -> JSONResponse:

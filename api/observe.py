@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Callable
 
 from fastapi import FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("zhsearch.access")
@@ -25,6 +26,13 @@ class Metrics:
                                 registry=self.registry)
         self.search_seconds = Histogram("zhsearch_search_seconds", "Search latency in seconds, by mode.", ["mode"],
                                         buckets=LATENCY_BUCKETS, registry=self.registry)
+
+    def watch_writes(self, admitted: Callable[[], float], limit: int) -> None:
+        """Gauges of the write requests admitted now (embedding or waiting for their commit) and the most at once."""
+        Gauge("zhsearch_writes_admitted", "Write requests embedding or waiting for their commit.",
+              registry=self.registry).set_function(admitted)
+        Gauge("zhsearch_writes_limit", "Write requests taken at once; one more answers 429 (ZHSEARCH_MAX_WRITES).",
+              registry=self.registry).set(limit)
 
 
 def log_line(record: dict[str, object]) -> str:

@@ -3,8 +3,8 @@ searching clients, disk after many writes and a merge, dense recall throughout.
 
 Usage (each size needs bench/run.py's index of it, built with the same encoder, in --work-dir/N/index):
   .venv/bin/python bench/write_load.py --sizes 10000 --sizes 100000 [--fake-encoder] [--writes 200]
-      [--feed-seconds 60] [--disk-writes 1000] [--skip http --skip feed --skip disk]
-      [--feed-at 100000] [--disk-at 10000]
+      [--feed-seconds 60] [--disk-writes 1000] [--burst-articles 150] [--skip http --skip feed --skip disk]
+      [--feed-at 100000] [--burst-at 100000] [--disk-at 10000]
 
 The bench index is copied with hard links (segments never change once written, so the original
 stays as it was) and the copy is written to. Phases, each on a fresh copy:
@@ -19,6 +19,9 @@ stays as it was) and the copy is written to. Phases, each on a fresh copy:
   long again while an article is posted every second (open loop: a POST starts each second whatever
   the one before is doing); errors, every acknowledged article found, p99 of both, each write's time
   to acknowledgement, the server's memory before and after against the bytes the writes added;
+- burst (bench/write_burst.py): --burst-articles writers post one article each at once (answered 429,
+  each waits Retry-After and posts again) while --burst-clients search: the searches' latency before
+  and during, the 429s, each accepted write's answer time, every article found;
 - disk: --disk-writes writes, the index's size during them, after `optimize`, and against a fresh
   build of the same corpus;
 - recall: dense recall@10 against exact search (every IVF list probed) after the writes.
@@ -49,6 +52,7 @@ from encoders import load_encoder  # noqa: E402
 from http_load import running_server  # noqa: E402
 from memory import peak_rss_bytes  # noqa: E402
 from write_common import TOKEN, fresh_articles, index_bytes, log, mb, summary  # noqa: E402
+from write_burst import burst, burst_rows  # noqa: E402
 from write_feed import feed, feed_rows  # noqa: E402
 
 from index.builder import build_index  # noqa: E402
@@ -206,6 +210,8 @@ def rows(size: int, r: dict[str, Any], base: dict[str, Any] | None) -> list[tupl
                  f"{h['ready_seconds']:.0f} s; {mb(h['server_peak_rss'])}")]
     if "feed" in r:
         out += feed_rows(r["feed"])
+    if "burst" in r:
+        out += burst_rows(r["burst"])
     if "disk" in r:
         d = r["disk"]
         out += [(f"disk: {d['writes']} writes, most during / fresh build", f"{mb(d['most'])} / {mb(d['fresh'])} "
@@ -234,9 +240,13 @@ def main() -> None:
     parser.add_argument("--feed-seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--disk-writes", type=int, default=1000)
-    parser.add_argument("--skip", action="append", default=[], choices=["upserts", "http", "feed", "disk"])
+    parser.add_argument("--burst-articles", type=int, default=150)
+    parser.add_argument("--burst-clients", type=int, default=2)
+    parser.add_argument("--skip", action="append", default=[], choices=["upserts", "http", "feed", "burst", "disk"])
     parser.add_argument("--feed-at", type=int, action="append",
                         help="sizes that get the feed phase (repeat; default: every size)")
+    parser.add_argument("--burst-at", type=int, action="append",
+                        help="sizes that get the burst phase (repeat; default: every size)")
     parser.add_argument("--disk-at", type=int, action="append",
                         help="sizes that get the disk phase (repeat; default: every size). Its fresh build embeds "
                              "every paragraph: with the model, hours at 1M")
@@ -254,8 +264,8 @@ def main() -> None:
                      f"{' --fake-encoder' if args.fake_encoder else ''}` first")
         copy = work / "writes-index"
         result: dict[str, Any] = {"size": size}
-        for phase in ("upserts", "http", "feed", "disk"):
-            only = {"feed": args.feed_at, "disk": args.disk_at}.get(phase)
+        for phase in ("upserts", "http", "feed", "burst", "disk"):
+            only = {"feed": args.feed_at, "burst": args.burst_at, "disk": args.disk_at}.get(phase)
             if phase in args.skip or (only and size not in only):
                 continue
             log(f"{size:,}: {phase}")
@@ -267,6 +277,8 @@ def main() -> None:
                 result[phase] = http_visibility(copy, args.fake_encoder, work, args.http_writes)
             elif phase == "feed":
                 result[phase] = feed(copy, args.fake_encoder, work, args.feed_seconds, args.clients)
+            elif phase == "burst":
+                result[phase] = burst(copy, args.fake_encoder, work, args.burst_articles, args.burst_clients)
             else:
                 result[phase] = disk(copy, corpus, local, encoder, args.disk_writes, work)
         shutil.rmtree(copy, ignore_errors=True)

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
         10.0, gt=0, le=600, description="Seconds any one Milvus call may take before it fails (HTTP 503).")
 
     write_token: str | None = Field(None, description="Bearer token for POST/DELETE /articles; None: writes off.")
+    max_writes: int = Field(32, ge=1, le=4096, description=(
+        "How many write requests the service queues at once (waiting, embedding or committing); one more answers "
+        "429 with Retry-After. Writes run on threads of their own, never on those serving searches."))
     merge_nice: int = Field(10, ge=0, le=19, description=(
         "How many steps nicer (lower CPU priority) the service's merge process runs than the service, so that "
         "searches come first on a busy machine; 0: the same priority."))
