@@ -12,14 +12,14 @@ from fastapi.staticfiles import StaticFiles
 from api.convert import article_out, paragraph_out, related_out, search_response, stats_out, to_article
 from api.deps import SearcherDep, WriterDep
 from api.errors import ServiceError, install_error_handlers
-from api.holder import SearcherHolder
+from api.live.holder import SearcherHolder
 from api.limits import install_body_limit
 from api.observe import install_observability
 from api.schemas import (ArticleOut, ArticlesIn, DeleteOut, ErrorOut, HealthOut, ParagraphOut, RelatedOut, SearchRequest,
                          SearchResponse, StatsOut, WriteOut)
-from api.group_commit import GroupCommitter
-from api.write_admission import WriteAdmission
-from api.merge_scheduler import MergeScheduler
+from api.live.group_commit import GroupCommitter
+from api.live.admission import WriteAdmission
+from api.live.merge_scheduler import MergeScheduler
 from index.commits import IndexNotFoundError, UnreadableCommitError, WriterBusyError, remove_unreferenced, write_lock
 from index.manifest import IndexMismatchError
 from index.milvus.connection import MilvusUnavailableError

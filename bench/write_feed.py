@@ -24,7 +24,7 @@ from http_load import running_server, run_clients
 from memory import anon_rss_bytes, children_rss_bytes, rss_bytes
 from write_common import TOKEN, fresh_articles, index_bytes, mb, summary
 
-from api.holder import SETTLE_AFTER
+from api.live.holder import SETTLE_AFTER
 from index.models import Article
 
 EARLY_WRITES = 10  # the server's memory is noted after this many writes: what grows once, what per write

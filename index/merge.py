@@ -10,7 +10,7 @@ vectors are copied row by row through a memory map, and IVF lists are reused whi
 segment is at most REUSE_LISTS times the rows they were trained on, else trained anew.
 
 Run as `python -m index.merge --index-dir DIR`, or `merge_process` in a child process: the service
-forks one from a process that imported this module once (api/merge_scheduler.py), so that a
+forks one from a process that imported this module once (api/live/merge_scheduler.py), so that a
 merge's Python work does not compete with queries for the interpreter lock.
 """
 

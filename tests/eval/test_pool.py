@@ -55,7 +55,7 @@ def test_a_bad_run_file_is_a_clear_error(tmp_path):
 def test_zhsearch_pool_writes_the_pool(dataset, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from api.cli.main import app
     from fakes import FakeEncoder
 
     monkeypatch.setattr("index.model.runtime.load_encoder", lambda settings: FakeEncoder())

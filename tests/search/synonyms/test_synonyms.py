@@ -129,7 +129,7 @@ def test_candidate_groups_join_close_pairs_up_to_a_size():
 def test_zhsearch_words_proposes_synonym_groups(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from api.cli.main import app
     from fakes import FakeEncoder
 
     monkeypatch.setattr("index.model.runtime.load_encoder", lambda settings: FakeEncoder())

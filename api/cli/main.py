@@ -1,5 +1,5 @@
 """The zhsearch command line: index, add, delete, optimize, upgrade, search, check, serve (here), eval, pool,
-judge (api/cli_eval.py), export (api/cli_milvus.py) and words (api/cli_words.py)."""
+judge (api/cli/evaluation.py), export (api/cli/milvus.py) and words (api/cli/words.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from api.cli_common import (KNOWN_ERRORS, GroupChoice, IndexDir, ModeChoice, Quiet, SortChoice, err_console, fail,
+from api.cli.common import (KNOWN_ERRORS, GroupChoice, IndexDir, ModeChoice, Quiet, SortChoice, err_console, fail,
                             load_settings)
-from api.cli_eval import register
-from api.cli_words import register as register_words
-from api.cli_milvus import export, milvus_add, milvus_delete, register as register_milvus
+from api.cli.evaluation import register
+from api.cli.words import register as register_words
+from api.cli.milvus import export, milvus_add, milvus_delete, register as register_milvus
 from index.settings import Settings
 from index.writer import UnknownArticleError
 

@@ -18,7 +18,7 @@ from index.writer import apply_update
 
 
 def test_the_merge_child_is_started_nicer(tmp_path, monkeypatch):
-    from api import merge_scheduler
+    from api.live import merge_scheduler
 
     started = []
 
@@ -54,7 +54,7 @@ def test_index_merge_lowers_its_own_priority_when_asked(tmp_path, monkeypatch):
 def test_merges_run_in_forked_children_that_exit(settings, tiny_articles, fake_encoder):
     """A due merge runs in a child of the fork server (not of this process), which exits; the merged commit point
     is then current and the service is told."""
-    from api.merge_scheduler import MergeScheduler
+    from api.live.merge_scheduler import MergeScheduler
 
     tokenizer = tokenizer_from(settings)
     build_index(settings.index_dir, tiny_articles, tokenizer, fake_encoder, ["tiny"], quiet=True)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from api.group_commit import GroupCommitter
+from api.live.group_commit import GroupCommitter
 from index.writer import PreparedUpdate, UnknownArticleError
 
 

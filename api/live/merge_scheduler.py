@@ -31,8 +31,8 @@ log = logging.getLogger("zhsearch.merge")
 MERGE_TIMEOUT = 6 * 3600  # seconds a merge child may run (a 1M-paragraph segment takes tens of minutes)
 # What the fork server imports once, before any child is forked. A child also runs the service's main module
 # again (multiprocessing does, as __mp_main__: `zhsearch serve`'s script or `python -m api.cli`), which
-# imports api.cli: imported here, that costs the child nothing.
-PRELOAD = ["index.merge", "api.cli"]
+# imports api.cli.main: imported here, that costs the child nothing.
+PRELOAD = ["index.merge", "api.cli.main"]
 
 
 def merge_context() -> BaseContext:

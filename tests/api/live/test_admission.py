@@ -12,7 +12,7 @@ import pytest
 
 from api.app import create_app
 from api.errors import ServiceError
-from api.write_admission import RATE_WINDOW_S, WriteAdmission
+from api.live.admission import RATE_WINDOW_S, WriteAdmission
 from fakes import FakeEncoder
 from index.builder import build_index
 from index.tokenize import tokenizer_from

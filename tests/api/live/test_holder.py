@@ -6,7 +6,7 @@ import threading
 import time
 import weakref
 
-from api.holder import DeferredSettle, SearcherHolder
+from api.live.holder import DeferredSettle, SearcherHolder
 from index.builder import build_index
 from index.models import Article
 from index.writer import apply_update

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.main import app
 from index.builder import build_index
 from index.tokenize import tokenizer_from
 from milvus_setup import SERVER, drop_corpus, milvus_settings
@@ -57,7 +57,7 @@ def test_a_missing_corpus_or_a_bad_address_names_the_fix(built, tmp_path, fake_e
 
 
 def test_add_and_delete_write_to_milvus(built, fake_encoder, monkeypatch):
-    from api.cli_milvus import milvus_update
+    from api.cli.milvus import milvus_update
     from index.models import Article
 
     assert export(built).exit_code == 0

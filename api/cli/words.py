@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli_common import KNOWN_ERRORS, err_console, fail, load_settings
+from api.cli.common import KNOWN_ERRORS, err_console, fail, load_settings
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,7 @@
 
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli.main import app
 from index.builder import build_index
 from index.tokenize import tokenizer_from
 

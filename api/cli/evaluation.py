@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from api.cli_common import KNOWN_ERRORS, EvalMode, GroupChoice, IndexDir, Quiet, fail, load_settings
+from api.cli.common import KNOWN_ERRORS, EvalMode, GroupChoice, IndexDir, Quiet, fail, load_settings
 
 
 def register(app: typer.Typer) -> None:
