@@ -49,11 +49,16 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
     scheduler = MergeScheduler(settings.index_dir, settings.ann_threshold, holder.refresh,
                                niceness=settings.merge_nice) if merges and embedded else None
 
-    def commit(batch: list[PreparedUpdate]) -> list[Exception | None]:
-        """One group commit, visible before any of its writers is answered (group_commit.py)."""
+    def current() -> Searcher:
+        """The searcher of the current commit point; 503 with the reason while there is none."""
         searcher = holder.get()
         if searcher is None:
             raise ServiceError(503, "index unavailable", holder.problem or "index not loaded")
+        return searcher
+
+    def commit(batch: list[PreparedUpdate]) -> list[Exception | None]:
+        """One group commit, visible before any of its writers is answered (group_commit.py)."""
+        searcher = current()
         committer = committer_for(settings, searcher.tokenizer, searcher.dense.encoder.config(),
                                   getattr(searcher.corpus, "conn", None))  # a Milvus corpus's open connection
         outcomes = committer.commit(batch)
@@ -149,8 +154,10 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
             raise ServiceError(404, "not found", f"no article {article_id!r}") from None
         return related_out(searcher, article_id, found)
 
-    def write(searcher: Searcher, upserts: list, deletes: list[str]) -> str:
-        """Embed, then commit with whatever else is being written; returns the commit point it is visible in."""
+    def write(upserts: list, deletes: list[str]) -> str:
+        """Embed, then commit with whatever else is being written; returns the commit point it is visible in.
+        Runs once admitted (admission.py), on the commit point current then: a queued write pins no searcher."""
+        searcher = current()
         if not embedded:  # what a Milvus field cannot hold is refused before anything is embedded
             try:
                 check_sizes(upserts, [p for a in upserts for p in split_article(a)])
@@ -173,25 +180,25 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         return holder.get().corpus.info.version
 
     @app.post("/articles", response_model=WriteOut, responses=WRITE_ERRORS)
-    async def post_articles(_: WriterDep, body: ArticlesIn, searcher: SearcherDep) -> WriteOut:
+    async def post_articles(_: WriterDep, body: ArticlesIn) -> WriteOut:
         """Add or replace articles (by id); durable and visible to searches, whole, once this returns."""
         articles = [to_article(item) for item in body.articles]
-        generation = await admission.run(write, searcher, articles, [])
+        generation = await admission.run(write, articles, [])
         count = sum(len(a.paragraphs) for a in articles)
         return WriteOut(added=[a.id for a in articles], paragraphs=count, generation=generation)
 
-    def delete(searcher: Searcher, article_id: str) -> DeleteOut:
-        count = len(searcher.corpus.article_paragraphs(article_id))
+    def delete(article_id: str) -> DeleteOut:
+        count = len(current().corpus.article_paragraphs(article_id))
         try:
-            generation = write(searcher, [], [article_id])
+            generation = write([], [article_id])
         except UnknownArticleError as err:  # unknown, or deleted by another writer meanwhile
             raise ServiceError(404, "not found", f"no article {article_id!r}") from err
         return DeleteOut(deleted=article_id, paragraphs=count, generation=generation)
 
     @app.delete("/articles/{article_id}", response_model=DeleteOut, responses=WRITE_ERRORS)
-    async def delete_article(_: WriterDep, article_id: str, searcher: SearcherDep) -> DeleteOut:
+    async def delete_article(_: WriterDep, article_id: str) -> DeleteOut:
         """Delete an article with all its paragraphs."""
-        return await admission.run(delete, searcher, article_id)
+        return await admission.run(delete, article_id)
 
     @app.get("/stats", response_model=StatsOut, responses=ERRORS)
     def stats(searcher: SearcherDep) -> StatsOut:

@@ -9,7 +9,7 @@ one more is refused at once with 429 and a Retry-After, as Elasticsearch answers
 instead of queueing without bound (the client retries later, or sends more articles per request).
 
 Invariant: `admitted` counts writes between admission and answer, never more than `limit`; it and the
-answers' times are read and changed only on the event loop's thread, so they need no lock.
+gaps between answers are changed only on the event loop's thread, so they need no lock.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from api.errors import ServiceError
 
 T = TypeVar("T")
 THREADS = 8  # writes running at once: the model's passes are bounded apart (2), the rest wait for a commit
-RATE_WINDOW_S = 60.0  # the answers of this last minute give the rate at which the queue drains
+GAPS = 32  # the last gaps between answers while writes were queued give the rate at which the queue drains
+MAX_RETRY_AFTER_S = 60
 
 
 class WriteAdmission:
@@ -37,22 +38,18 @@ class WriteAdmission:
             raise ValueError(f"the write limit and threads must be at least 1, got {limit} and {threads}")
         self.limit, self.threads = limit, threads
         self.admitted = 0
-        self.answered: deque[float] = deque()  # monotonic times of the answers of the last RATE_WINDOW_S
+        self.gaps: deque[float] = deque(maxlen=GAPS)  # seconds between answers, each with writes still queued
+        self._last_answer: float | None = None  # when the last write was answered, while others remained
         self._limiter: anyio.CapacityLimiter | None = None  # made on the event loop that runs the writes
 
-    def seconds_per_write(self, now: float) -> float:
-        """How long the queue has taken per write lately (1 s until two answers give a rate)."""
-        while self.answered and now - self.answered[0] > RATE_WINDOW_S:
-            self.answered.popleft()
-        if len(self.answered) < 2:
-            return 1.0
-        return max(now - self.answered[0], 1e-3) / len(self.answered)
+    def seconds_per_write(self) -> float:
+        """How long the queue has lately taken per write when busy (1 s until a gap is known)."""
+        return sum(self.gaps) / len(self.gaps) if self.gaps else 1.0
 
-    def retry_after(self, now: float | None = None) -> int:
+    def retry_after(self) -> int:
         """Seconds for half the admitted writes to be answered at the recent rate: room for a new one, with
-        refused clients spread out rather than back at once."""
-        now = time.monotonic() if now is None else now
-        return max(1, math.ceil(self.admitted / 2 * self.seconds_per_write(now)))
+        refused clients spread out rather than back at once; at least 1, at most MAX_RETRY_AFTER_S."""
+        return min(MAX_RETRY_AFTER_S, max(1, math.ceil(self.admitted / 2 * self.seconds_per_write())))
 
     def refusal(self) -> ServiceError:
         wait = self.retry_after()
@@ -60,6 +57,12 @@ class WriteAdmission:
                             f"{self.admitted} writes are waiting or being written, the most this service queues "
                             f"(ZHSEARCH_MAX_WRITES={self.limit}); retry in {wait} s, or send more articles per "
                             "request (up to 100)", headers={"Retry-After": str(wait)})
+
+    def answered(self, now: float) -> None:
+        """Note a write answered at `now`: the gap since the one before counts if writes were queued all along."""
+        if self._last_answer is not None:
+            self.gaps.append(now - self._last_answer)
+        self._last_answer = now if self.admitted else None  # an idle queue's wait is no drain rate
 
     async def run(self, write: Callable[..., T], *args: object) -> T:
         """`write(*args)` on a write thread once one is free; 429 (`ServiceError`) when `limit` are admitted."""
@@ -72,4 +75,4 @@ class WriteAdmission:
             return await anyio.to_thread.run_sync(write, *args, limiter=self._limiter)
         finally:
             self.admitted -= 1
-            self.answered.append(time.monotonic())
+            self.answered(time.monotonic())

@@ -29,9 +29,9 @@ from index.merge_policy import MergePolicy, choose_merge
 
 log = logging.getLogger("zhsearch.merge")
 MERGE_TIMEOUT = 6 * 3600  # seconds a merge child may run (a 1M-paragraph segment takes tens of minutes)
-# What the fork server imports once, before any child is forked. A child also runs the service's main module
-# again (multiprocessing does, as __mp_main__: `zhsearch serve`'s script or `python -m api.cli`), which
-# imports api.cli.main: imported here, that costs the child nothing.
+# What the fork server imports once, before any child is forked. A child started from `zhsearch serve` also runs
+# that script again (multiprocessing does, as __mp_main__), which imports api.cli.main: imported here, that costs
+# the child nothing. (`python -m api.cli` runs api.cli.__main__, which multiprocessing does not run again.)
 PRELOAD = ["index.merge", "api.cli.main"]
 
 

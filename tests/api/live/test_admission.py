@@ -12,7 +12,7 @@ import pytest
 
 from api.app import create_app
 from api.errors import ServiceError
-from api.live.admission import RATE_WINDOW_S, WriteAdmission
+from api.live.admission import GAPS, MAX_RETRY_AFTER_S, WriteAdmission
 from fakes import FakeEncoder
 from index.builder import build_index
 from index.tokenize import tokenizer_from
@@ -87,15 +87,28 @@ def test_a_failed_write_frees_its_place():
     assert asyncio.run(scenario()) == "admitted" and admission.admitted == 0
 
 
-def test_retry_after_is_half_the_queue_at_the_recent_rate():
+def test_retry_after_is_half_the_queue_at_the_rate_it_drained_while_busy():
     admission = WriteAdmission(64)
     admission.admitted = 40
-    assert admission.retry_after(now=100.0) == 20  # no rate yet: 1 s a write
-    admission.answered.extend([90.0 + n * 0.5 for n in range(20)])  # 20 answers over the last 10 s
-    assert admission.retry_after(now=100.0) == math.ceil(40 / 2 * (10 / 20))
-    assert admission.retry_after(now=100.0 + RATE_WINDOW_S + 11) == 20  # those answers are too old to count
+    assert admission.retry_after() == 20  # no rate yet: 1 s a write
+    for now in (0.0, 0.0, 0.0, 2.0, 2.0, 2.0):  # answered in commits of three, 2 s apart, writes queued throughout
+        admission.answered(now)
+    assert admission.seconds_per_write() == 2.0 / 5
+    assert admission.retry_after() == math.ceil(40 / 2 * 2.0 / 5)
+    admission.admitted = 1000
+    assert admission.retry_after() == MAX_RETRY_AFTER_S
+
+
+def test_an_idle_queue_is_no_drain_rate_and_the_gaps_kept_are_few():
+    admission = WriteAdmission(64)
     admission.admitted = 0
-    assert admission.retry_after(now=200.0) == 1
+    admission.answered(0.0)  # the last write answered: the queue is empty
+    admission.admitted = 5  # a burst an hour later
+    admission.answered(3600.0)
+    assert not admission.gaps  # the hour idle is not a write's time
+    for n in range(10 * GAPS):
+        admission.answered(3600.0 + n)
+    assert len(admission.gaps) == GAPS and admission.seconds_per_write() == 1.0
 
 
 def test_the_limit_and_threads_must_admit_a_write():
