@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.convert import article_out, paragraph_out, related_out, search_response, stats_out, to_article
-from api.deps import SearcherDep, WriterDep
+from api.deps import SearcherDep, WriterDep, current_searcher
 from api.errors import ServiceError, install_error_handlers
 from api.live.holder import SearcherHolder
 from api.limits import install_body_limit
@@ -49,16 +49,9 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
     scheduler = MergeScheduler(settings.index_dir, settings.ann_threshold, holder.refresh,
                                niceness=settings.merge_nice) if merges and embedded else None
 
-    def current() -> Searcher:
-        """The searcher of the current commit point; 503 with the reason while there is none."""
-        searcher = holder.get()
-        if searcher is None:
-            raise ServiceError(503, "index unavailable", holder.problem or "index not loaded")
-        return searcher
-
     def commit(batch: list[PreparedUpdate]) -> list[Exception | None]:
         """One group commit, visible before any of its writers is answered (group_commit.py)."""
-        searcher = current()
+        searcher = current_searcher(holder)
         committer = committer_for(settings, searcher.tokenizer, searcher.dense.encoder.config(),
                                   getattr(searcher.corpus, "conn", None))  # a Milvus corpus's open connection
         outcomes = committer.commit(batch)
@@ -157,7 +150,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
     def write(upserts: list, deletes: list[str]) -> str:
         """Embed, then commit with whatever else is being written; returns the commit point it is visible in.
         Runs once admitted (admission.py), on the commit point current then: a queued write pins no searcher."""
-        searcher = current()
+        searcher = current_searcher(holder)
         if not embedded:  # what a Milvus field cannot hold is refused before anything is embedded
             try:
                 check_sizes(upserts, [p for a in upserts for p in split_article(a)])
@@ -188,7 +181,7 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
         return WriteOut(added=[a.id for a in articles], paragraphs=count, generation=generation)
 
     def delete(article_id: str) -> DeleteOut:
-        count = len(current().corpus.article_paragraphs(article_id))
+        count = len(current_searcher(holder).corpus.article_paragraphs(article_id))
         try:
             generation = write([], [article_id])
         except UnknownArticleError as err:  # unknown, or deleted by another writer meanwhile

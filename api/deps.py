@@ -7,16 +7,21 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ServiceError
+from api.live.holder import SearcherHolder
 from search.hybrid import Searcher
 
 
-def get_searcher(request: Request) -> Searcher:
-    """The searcher of the current commit point; 503 with the reason (and its fix) while there is none."""
-    holder = request.app.state.holder
+def current_searcher(holder: SearcherHolder) -> Searcher:
+    """The searcher of `holder`'s current commit point; 503 with the reason (and its fix) while there is none."""
     found = holder.get()
     if found is None:
         raise ServiceError(503, "index unavailable", holder.problem or "index not loaded")
     return found
+
+
+def get_searcher(request: Request) -> Searcher:
+    """The searcher of the current commit point, as a route's dependency."""
+    return current_searcher(request.app.state.holder)
 
 
 bearer = HTTPBearer(auto_error=False, description="The write token (ZHSEARCH_WRITE_TOKEN).")

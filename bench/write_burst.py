@@ -21,7 +21,7 @@ import httpx
 from corpus import sample_queries
 from cpu_time import cpu_time
 from http_load import running_server
-from write_common import TOKEN, fresh_articles, summary
+from write_common import TOKEN, article_body, fresh_articles, summary
 from write_feed import WRITE_TIMEOUT_S
 
 from index.models import Article
@@ -62,7 +62,7 @@ class ClosedLoopSearches:
 
 def post_until_taken(url: str, article: Article, answers: list[tuple[int, float]], lock: threading.Lock) -> None:
     """POST `article` until it is not refused with 429, waiting Retry-After between; every answer's status and ms."""
-    body = {"articles": [{"id": article.id, "title": article.title, "text": "\n".join(article.paragraphs)}]}
+    body = article_body(article)
     with httpx.Client(base_url=url, timeout=WRITE_TIMEOUT_S,
                       headers={"Authorization": f"Bearer {TOKEN}"}) as client:
         while True:

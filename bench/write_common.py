@@ -47,6 +47,11 @@ def fresh_articles(count: int, seed: int, marker: str = "") -> list[Article]:
     return made
 
 
+def article_body(article: Article) -> dict:
+    """The JSON body of `POST /articles` that adds or replaces `article` (its paragraphs as lines)."""
+    return {"articles": [{"id": article.id, "title": article.title, "text": "\n".join(article.paragraphs)}]}
+
+
 def summary(values: list[float]) -> dict[str, float]:
     array = np.asarray(values, dtype=np.float64)
     return {"p50": float(np.median(array)), "p99": float(np.percentile(array, 99)), "max": float(array.max()),

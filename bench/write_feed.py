@@ -22,7 +22,7 @@ from corpus import sample_queries
 from cpu_time import cpu_time
 from http_load import running_server, run_clients
 from memory import anon_rss_bytes, children_rss_bytes, rss_bytes
-from write_common import TOKEN, fresh_articles, index_bytes, mb, summary
+from write_common import TOKEN, article_body, fresh_articles, index_bytes, mb, summary
 
 from api.live.holder import SETTLE_AFTER
 from index.models import Article
@@ -77,7 +77,7 @@ class OpenLoopWriter:
             post.start()
 
     def _post(self, article: Article, number: int) -> None:
-        body = {"articles": [{"id": article.id, "title": article.title, "text": "\n".join(article.paragraphs)}]}
+        body = article_body(article)
         started = time.perf_counter()
         try:
             answer = httpx.post(f"{self.url}/articles", json=body, headers={"Authorization": f"Bearer {TOKEN}"},

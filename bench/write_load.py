@@ -51,7 +51,7 @@ from corpus import sample_queries  # noqa: E402
 from encoders import load_encoder  # noqa: E402
 from http_load import running_server  # noqa: E402
 from memory import peak_rss_bytes  # noqa: E402
-from write_common import TOKEN, fresh_articles, index_bytes, log, mb, summary  # noqa: E402
+from write_common import TOKEN, article_body, fresh_articles, index_bytes, log, mb, summary  # noqa: E402
 from write_burst import burst, burst_rows  # noqa: E402
 from write_feed import feed, feed_rows  # noqa: E402
 
@@ -137,7 +137,7 @@ def http_visibility(index_dir: Path, fake: bool, work: Path, writes: int) -> dic
     with running_server(index_dir, fake, work / "server-http.log") as server, httpx.Client(base_url=server.url,
                                                                                           timeout=60) as client:
         for article in articles:
-            body = {"articles": [{"id": article.id, "title": article.title, "text": "\n".join(article.paragraphs)}]}
+            body = article_body(article)
             started = time.perf_counter()
             answer = client.post("/articles", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
             posts.append((time.perf_counter() - started) * 1000)
