@@ -156,7 +156,8 @@ def create_app(settings: Settings, encoder: Encoder | None = None, merges: bool 
                 check_sizes(upserts, [p for a in upserts for p in split_article(a)])
             except RowTooLargeError as err:
                 raise ServiceError(422, "too large for Milvus", str(err)) from err
-        update = prepare(upserts, deletes, searcher.dense.encoder, searcher.corpus.info.sentence_vectors)
+        update = prepare(upserts, deletes, searcher.dense.encoder, searcher.corpus.info.sentence_vectors,
+                         searcher.tokenizer)
         try:
             committer.submit(update)
         except (WriterBusyError, IndexChangedError, IndexMismatchError) as err:  # another writer, or a rebuild

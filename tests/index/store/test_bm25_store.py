@@ -104,6 +104,21 @@ def test_parallel_build_ranks_scores_and_posts_as_serial(seed_builds):
         assert ours[0].total_length("title") == reader.field_length("title")
 
 
+def test_in_memory_build_is_the_disk_build_in_two_files(seed_builds, tmp_path):
+    tokenizer, paragraphs, serial, _ = seed_builds
+    BM25Store.build(tmp_path, tokenizer, paragraphs, in_memory=True)
+    files = sorted(p.suffix for p in (tmp_path / "whoosh").iterdir())
+    assert files == [".seg", ".toc"]  # no part files, no lock file left behind
+    for query in QUERIES:
+        assert whoosh_ranking(tmp_path, query) == whoosh_ranking(serial, query), query
+    row_of = {p.id: row for row, p in enumerate(paragraphs)}
+    ours = [read_postings(BM25Store.open(f).index, row_of, field_boosts(BM25Store.open(f).index.schema))
+            for f in (serial, tmp_path)]
+    assert_same_postings(*ours)
+    with BM25Store.open(tmp_path).index.searcher() as searcher:
+        assert [f["paragraph_id"] for f in searcher.all_stored_fields()] == [p.id for p in paragraphs]
+
+
 def live(pid: int) -> bool:
     """True while process `pid` runs (a zombie, dead but not yet reaped, counts as gone)."""
     try:
