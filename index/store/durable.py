@@ -30,8 +30,8 @@ def _forget_pool() -> None:
 os.register_at_fork(after_in_child=_forget_pool)
 
 
-def fsync_file(path: Path) -> None:
-    """Flush one file's data to disk."""
+def fsync_path(path: Path) -> None:
+    """Flush one file's data, or one folder's entries (new, renamed or removed names), to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -39,13 +39,7 @@ def fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def fsync_dir(folder: Path) -> None:
-    """Flush a folder's entries (new, renamed or removed names) to disk."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+fsync_file = fsync_dir = fsync_path  # the same call; the names say what the caller flushes
 
 
 def sync_tree(folder: Path) -> None:
@@ -53,11 +47,7 @@ def sync_tree(folder: Path) -> None:
 
     The fsyncs run at once on a small pool (each releases the interpreter's lock); all have returned, or the
     first failure is raised, before this returns."""
-    list(_sync_pool().map(_fsync_path, [folder, *sorted(folder.rglob("*"))]))
-
-
-def _fsync_path(path: Path) -> None:
-    (fsync_dir if path.is_dir() else fsync_file)(path)
+    list(_sync_pool().map(fsync_path, [folder, *sorted(folder.rglob("*"))]))
 
 
 def write_atomic(path: Path, text: str) -> None:
