@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 
 BF16_FEATURES = frozenset({"avx512bf16"})  # computes bfloat16 natively (Intel since Cooper Lake, AMD Zen 4)
-INT8_DOT_FEATURES = frozenset({"avx512vnni"})  # int8 dot products in one instruction (Intel since Cascade Lake, Zen 4)
 
 
 @functools.cache
@@ -26,12 +25,6 @@ def cpu_features() -> frozenset[str]:
 def native_bfloat16(features: frozenset[str] | set[str]) -> bool:
     """True where bfloat16 arithmetic runs in hardware (elsewhere torch emulates it, slower than float32)."""
     return bool(set(features) & BF16_FEATURES)
-
-
-def native_int8_dot(features: frozenset[str] | set[str]) -> bool:
-    """True where int8 products are summed in one instruction (VNNI): there ONNX Runtime's int8 passes beat its
-    float32 ones (elsewhere they were measured slower on long passes)."""
-    return bool(set(features) & INT8_DOT_FEATURES)
 
 
 def describe_cpu(features: frozenset[str] | set[str]) -> str:

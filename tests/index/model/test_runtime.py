@@ -47,23 +47,6 @@ def test_a_service_plans_onnx_runtime_under_auto(runtime, dtype, bf16, four_bit,
     assert plan(runtime, dtype, bf16, four_bit, serving=True) == expected
 
 
-WRITES_INT8 = Plan(("onnx", "int8"), ("onnx", "float32"), ("onnx", "int8"))
-
-
-@pytest.mark.parametrize("runtime, dtype, bf16, four_bit, serving, expected", [
-    ("auto", "auto", True, True, True, WRITES_INT8),  # a service's writes in int8 where the CPU has VNNI
-    ("auto", "auto", False, True, True, WRITES_INT8),
-    ("onnx", "auto", False, True, True, WRITES_INT8),
-    ("auto", "auto", False, True, False, ONNX_AUTO),  # a build's passages stay float32
-    ("auto", "auto", True, True, False, BF16_AUTO),
-    ("auto", "auto", True, False, True, same(("torch", "bfloat16"))),  # no 4-bit weights: no int8 graph
-    ("onnx", "auto", False, False, True, same(("onnx", "float32"))),
-    ("auto", "float32", False, True, True, same(("onnx", "float32"))),  # a number type named: as named
-])
-def test_a_service_on_a_cpu_with_int8_dot_products_writes_in_int8(runtime, dtype, bf16, four_bit, serving, expected):
-    assert plan(runtime, dtype, bf16, four_bit, serving=serving, int8_dot=True) == expected
-
-
 @pytest.mark.parametrize("runtime, dtype, four_bit, fix", [
     ("torch", "int8", True, "ZHSEARCH_MODEL_RUNTIME=onnx"),
     ("onnx", "bfloat16", True, "ZHSEARCH_MODEL_RUNTIME=torch"),
