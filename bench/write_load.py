@@ -56,7 +56,7 @@ from write_burst import burst, burst_rows  # noqa: E402
 from write_feed import feed, feed_rows  # noqa: E402
 
 from index.builder import build_index  # noqa: E402
-from index.commits import read_current  # noqa: E402
+from index.commits import LOCK_FILE, MERGE_LOCK_FILE, read_current  # noqa: E402
 from index.ingest.sources import read_source  # noqa: E402
 from index.merge import run_merges  # noqa: E402
 from index.models import Article  # noqa: E402
@@ -75,6 +75,8 @@ def hardlink_copy(source: Path, target: Path) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["cp", "-al", str(source), str(target)], check=True)
+    for lock in (LOCK_FILE, MERGE_LOCK_FILE):  # locks of its own: flock locks the file, which a link shares
+        (target / lock).unlink(missing_ok=True)
     return target
 
 
