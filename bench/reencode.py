@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,9 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from encoders import load_encoder  # noqa: E402
+from write_common import hardlink_copy  # noqa: E402
 
 from index.builder import next_generation  # noqa: E402
-from index.commits import LOCK_FILE, MERGE_LOCK_FILE, read_current, write_commit, write_lock  # noqa: E402
+from index.commits import read_current, write_commit, write_lock  # noqa: E402
 from index.ingest.paragraphs import passage_texts, split_article  # noqa: E402
 from index.ingest.sentences import sentence_units  # noqa: E402
 from index.ingest.sources import read_source  # noqa: E402
@@ -68,12 +67,7 @@ def reencode(source: Path, target: Path, encoder, settings: Settings) -> dict[st
     segment = manifest.segments[0]
     if len(paragraphs) != segment.rows:
         sys.exit(f"the corpus has {len(paragraphs)} paragraphs, the index {segment.rows}: not the index of it")
-    index = target / "index"
-    shutil.rmtree(index, ignore_errors=True)
-    target.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["cp", "-al", str(source / "index"), str(index)], check=True)
-    for lock in (LOCK_FILE, MERGE_LOCK_FILE):  # a lock of its own, not the source's file (flock locks the file)
-        (index / lock).unlink(missing_ok=True)
+    index = hardlink_copy(source / "index", target / "index")
     corpus = target / "corpus.jsonl"
     if not corpus.exists():
         os.link(source / "corpus.jsonl", corpus)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus import recombined_articles
-from index.commits import read_current
+from index.commits import LOCK_FILE, MERGE_LOCK_FILE, read_current
 from index.models import Article
 
 TOKEN = "bench-write-token"  # the servers the write benchmarks start take writes with this token
@@ -22,6 +24,16 @@ def log(message: str) -> None:
 
 def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def hardlink_copy(source: Path, target: Path) -> Path:
+    """`cp -al`: a copy that shares every file's data (the writer never changes a file, only adds and renames)."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cp", "-al", str(source), str(target)], check=True)
+    for lock in (LOCK_FILE, MERGE_LOCK_FILE):  # locks of its own: flock locks the file, which a link shares
+        (target / lock).unlink(missing_ok=True)
+    return target
 
 
 def index_bytes(index_dir: Path) -> int:

@@ -51,12 +51,12 @@ from corpus import sample_queries  # noqa: E402
 from encoders import load_encoder  # noqa: E402
 from http_load import running_server  # noqa: E402
 from memory import peak_rss_bytes  # noqa: E402
-from write_common import TOKEN, article_body, fresh_articles, index_bytes, log, mb, summary  # noqa: E402
+from write_common import TOKEN, article_body, fresh_articles, hardlink_copy, index_bytes, log, mb, summary  # noqa: E402
 from write_burst import burst, burst_rows  # noqa: E402
 from write_feed import feed, feed_rows  # noqa: E402
 
 from index.builder import build_index  # noqa: E402
-from index.commits import LOCK_FILE, MERGE_LOCK_FILE, read_current  # noqa: E402
+from index.commits import read_current  # noqa: E402
 from index.ingest.sources import read_source  # noqa: E402
 from index.merge import run_merges  # noqa: E402
 from index.models import Article  # noqa: E402
@@ -68,16 +68,6 @@ from search.embedded.corpus import EmbeddedCorpus  # noqa: E402
 from search.filters import NO_FILTER  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def hardlink_copy(source: Path, target: Path) -> Path:
-    """`cp -al`: a copy that shares every file's data (the writer never changes a file, only adds and renames)."""
-    shutil.rmtree(target, ignore_errors=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["cp", "-al", str(source), str(target)], check=True)
-    for lock in (LOCK_FILE, MERGE_LOCK_FILE):  # locks of its own: flock locks the file, which a link shares
-        (target / lock).unlink(missing_ok=True)
-    return target
 
 
 def replacements(corpus: Path, count: int, seed: int) -> list[Article]:
