@@ -28,7 +28,8 @@ from index.settings import Settings
 from index.committers import committer_for
 from index.ingest.paragraphs import split_article
 from index.milvus.rows import RowTooLargeError, check_sizes
-from index.writer import DiskFullError, IndexChangedError, PreparedUpdate, UnknownArticleError, preload, prepare
+from index.update import PreparedUpdate, prepare
+from index.writer import DiskFullError, IndexChangedError, UnknownArticleError, preload
 from search.filters import Filter
 from search.hybrid import Searcher, with_overrides
 from search.views.view import View

@@ -63,7 +63,8 @@ from index.models import Article  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from index.snapshot import open_snapshot  # noqa: E402
 from index.tokenize import shared_tokenizer, tokenizer_from  # noqa: E402
-from index.writer import commit_prepared, preload, prepare, pretokenize  # noqa: E402
+from index.update import prepare, pretokenize  # noqa: E402
+from index.writer import commit_prepared, preload  # noqa: E402
 from search.embedded.corpus import EmbeddedCorpus  # noqa: E402
 from search.filters import NO_FILTER  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""What a write commits through, for either engine: prepared updates (index/writer.prepare) in, one outcome each out.
+"""What a write commits through, for either engine: prepared updates (index/update.prepare) in, one outcome each out.
 
 The service's group commit, and anything else that writes prepared updates, asks `committer_for` and
 calls `commit`; the embedded index (index/writer.commit_prepared: a segment and a commit point) and
@@ -13,7 +13,8 @@ from typing import Any, Protocol, Sequence
 
 from index.settings import Settings
 from index.tokenize import Tokenizer
-from index.writer import PreparedUpdate, commit_prepared
+from index.update import PreparedUpdate
+from index.writer import commit_prepared
 
 
 class Committer(Protocol):

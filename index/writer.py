@@ -3,7 +3,7 @@
 Nothing already on disk is copied or rewritten: the upserted articles become a new segment
 (searched exactly), the rows they replace and the deleted articles' rows are tombstoned in the
 segments that hold them, and a new commit point lists it all. Embedding, the slow part, happens
-before the write lock is taken (`prepare`); several prepared updates commit together
+before the write lock is taken (index/update.py `prepare`); several prepared updates commit together
 (`commit_prepared`: the service's group commit). A write is acknowledged once its commit point
 is current, and a crash at any point leaves the previous one current.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import errno
 import shutil
-from dataclasses import dataclass
 from typing import Callable, Generic, TypeVar
 from functools import partial
 from pathlib import Path
@@ -22,11 +21,9 @@ import numpy as np
 from index.builder import Checkpoint, new_tmp, no_checkpoint, publish
 from index.commits import read_current, remove_unreferenced, tidy, write_commit, write_lock
 from index.ingest.minhash import minhash_class, signatures
-from index.ingest.paragraphs import passage_texts, split_article
-from index.ingest.sentences import sentence_units
 from index.manifest import IndexMismatchError, Manifest, SegmentInfo, check_compatible, now
 from index.model.embed import Encoder
-from index.models import Article, Paragraph, UnknownArticleError
+from index.models import Article, UnknownArticleError
 from index.store.article_rows import ArticleRows
 from index.store.durable import sync_tree
 from index.store.minhash_store import DuplicateStore, empty
@@ -34,6 +31,7 @@ from index.store.segment import marked, read_article_rows, write_docs, write_pos
 from index.store.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES
 from index.tokenize import Tokenizer
 from index.tombstones import Tombstones, read_tombstones, tombstone_file, write_tombstones
+from index.update import PreparedArticle, PreparedUpdate, prepare
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
@@ -44,63 +42,6 @@ class DiskFullError(OSError):
 
 class IndexChangedError(RuntimeError):
     """The index was rebuilt with other settings between preparing a write and committing it."""
-
-
-@dataclass(frozen=True)
-class PreparedArticle:
-    """An article to upsert with its paragraphs and their vectors, computed before the write lock."""
-
-    article: Article
-    paragraphs: list[Paragraph]
-    vectors: np.ndarray  # one row per paragraph
-    sentences: np.ndarray  # sentence vectors of its multi-sentence paragraphs
-    sentence_owners: list[str]  # the paragraph id of each sentence row
-    signature: np.ndarray | None = None  # its MinHash signature (index/ingest/minhash.py); None: computed at commit
-
-
-@dataclass(frozen=True)
-class PreparedUpdate:
-    upserts: list[PreparedArticle]
-    deletes: list[str]
-    sentence_vectors: bool  # whether sentence vectors were computed (the index's setting when prepared)
-
-
-def _encoded(encoder: Encoder, texts: list[str]) -> np.ndarray:
-    return encoder.encode_passages(texts) if texts else np.zeros((0, encoder.dim), np.float32)
-
-
-def prepare(upserts: list[Article], deletes: list[str], encoder: Encoder, sentence_vectors: bool,
-            tokenizer: Tokenizer | None = None) -> PreparedUpdate:
-    """Split and embed the upserts (no lock held: this is the slow part of a write); with `tokenizer`, the one
-    the commit will use, tokenise them too (`pretokenize`)."""
-    paragraphs = [split_article(article) for article in upserts]
-    flat = [p for group in paragraphs for p in group]
-    vectors = _encoded(encoder, passage_texts(flat))
-    texts, owners = sentence_units([p.text for p in flat]) if sentence_vectors else ([], [])
-    sentences = _encoded(encoder, texts)
-    owner_ids = [flat[o].id for o in owners]
-    found = signatures(upserts)
-    prepared, at = [], 0
-    for article, group, signature in zip(upserts, paragraphs, found):
-        ids = {p.id for p in group}
-        rows = [i for i, pid in enumerate(owner_ids) if pid in ids]
-        prepared.append(PreparedArticle(article, group, vectors[at:at + len(group)], sentences[rows],
-                                        [owner_ids[i] for i in rows], signature))
-        at += len(group)
-    update = PreparedUpdate(prepared, list(deletes), sentence_vectors)
-    if tokenizer is not None:
-        pretokenize(update, tokenizer)
-    return update
-
-
-def pretokenize(update: PreparedUpdate, tokenizer: Tokenizer) -> None:
-    """Tokenise the update's titles and paragraphs now, before the write lock: the tokenizer keeps recent texts'
-    tokens (index/tokenize.RecentTokens), so the commit's Whoosh segment and postings find them instead of
-    running jieba while every other write waits for the lock."""
-    for article in update.upserts:
-        for paragraph in article.paragraphs:
-            tokenizer(paragraph.title)
-            tokenizer(paragraph.text)
 
 
 T = TypeVar("T")

@@ -49,7 +49,7 @@ def milvus_update(settings, articles: list, deletes: list[str], encoder=None) ->
     from index.milvus.record import read_meta
     from index.milvus.writer import MilvusWriter
     from index.tokenize import tokenizer_from
-    from index.writer import PreparedUpdate, prepare
+    from index.update import PreparedUpdate, prepare
 
     conn = connect(settings)
     try:

@@ -14,7 +14,7 @@ import threading
 from concurrent.futures import Future
 from typing import Callable
 
-from index.writer import PreparedUpdate
+from index.update import PreparedUpdate
 
 MAX_BATCH = 64  # updates per commit at most (each holds at most 100 articles)
 

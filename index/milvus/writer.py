@@ -1,4 +1,4 @@
-"""Writes to a Milvus corpus: a group of prepared updates (index/writer.prepare: split and embedded already) committed
+"""Writes to a Milvus corpus: a group of prepared updates (index/update.prepare: split and embedded already) committed
 as the embedded index commits them, with the same rules for unknown deletes, replacements and near-duplicates.
 
 One commit: the statistics are read; the articles it changes are listed as `pending`; the new
@@ -40,7 +40,7 @@ from index.models import UnknownArticleError
 from index.store.bm25_store import make_schema
 from index.store.postings import FIELDS, field_boosts, postings_of_text
 from index.tokenize import Tokenizer
-from index.writer import PreparedArticle, PreparedUpdate
+from index.update import PreparedArticle, PreparedUpdate
 
 CHUNK = 256  # ids per `in [...]` expression
 

@@ -99,7 +99,7 @@ def test_another_writer_s_commit_is_picked_up(corpus):
     from index.milvus.writer import MilvusWriter
     from index.models import Article
     from index.tokenize import tokenizer_from
-    from index.writer import prepare
+    from index.update import prepare
 
     encoder = FakeEncoder()
     with serving_app(create_app(corpus, encoder=encoder), "watch") as url:

@@ -14,7 +14,8 @@ from index.models import Article
 from index.snapshot import open_snapshot
 from index.tokenize import tokenizer_from
 from index import writer
-from index.writer import DiskFullError, UnknownArticleError, apply_update, commit_prepared, preload, prepare
+from index.update import prepare
+from index.writer import DiskFullError, UnknownArticleError, apply_update, commit_prepared, preload
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import time
 import pytest
 
 from api.live.group_commit import GroupCommitter
-from index.writer import PreparedUpdate, UnknownArticleError
+from index.update import PreparedUpdate
+from index.writer import UnknownArticleError
 
 
 def update(n: int) -> PreparedUpdate:

@@ -17,7 +17,8 @@ from index.milvus.record import read_meta, write_meta
 from index.milvus.writer import MilvusWriter
 from index.models import Article, UnknownArticleError
 from index.tokenize import tokenizer_from
-from index.writer import commit_prepared, prepare
+from index.update import prepare
+from index.writer import commit_prepared
 from milvus_setup import drop_corpus, export_corpus, milvus_settings
 from search.engine import open_searcher
 from search.filters import NO_FILTER, Filter
