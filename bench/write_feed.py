@@ -1,8 +1,11 @@
-"""The sustained feed: clients search a served index, first alone, then beside one article posted every second.
+"""The sustained feed: clients search a served index, alone twice, then beside one article posted every second.
 
 The writer is open-loop, as a newsroom's feed is: a POST starts every second whether or not the one
 before has been answered (each in its own thread), so a slow write cannot lower the load it is
-measured under. What it reports: the searches' latency and rate without and with the writes, each
+measured under. The second window without writes is the control: warm (the first faults in the
+index's files and fills the caches), it is the baseline the writes' window is compared with, and its
+heaps' growth is what the searches alone still add. What it
+reports: the searches' latency and rate without (twice) and with the writes, each
 write's time from POST to acknowledgement, that every acknowledged article is found, and the
 server's memory against what the writes added on disk (its heaps apart from the index's mapped
 files, and again once the service has settled after the feed).
@@ -105,6 +108,10 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
         pid = server.process.pid
         quiet_anon = anon_rss_bytes(pid)
         quiet = run_clients(server.url, "hybrid", texts, clients, seconds)
+        again_anon = anon_rss_bytes(pid)
+        # the same searches again without writes, warm: the control the writes' window is compared with (its p99
+        # against the first's shows the first's warm-up; its heaps' growth what searches alone still add)
+        again = run_clients(server.url, "hybrid", texts, clients, seconds)
         rss_before, disk_before, anon_before = rss_bytes(pid), index_bytes(index_dir), anon_rss_bytes(pid)
         children_before, cpu_before = children_rss_bytes(pid), cpu_time(pid)
 
@@ -123,11 +130,12 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
         children_after = children_rss_bytes(pid)
         time.sleep(SETTLE_AFTER + 5)  # the service settles its heap once writes pause: what it keeps
         anon_settled = anon_rss_bytes(pid)
-    return {"quiet": quiet, "busy": busy, "posted": writer.posted, "acked": len(writer.acked),
+    return {"quiet": quiet, "again": again, "busy": busy, "posted": writer.posted, "acked": len(writer.acked),
             "ack_ms": summary(writer.ack_ms), "ack_thirds": thirds(writer.ack_order, writer.ack_ms),
             "write_errors": writer.errors, "missing": missing,
             "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before,
-            "anon_growth": anon_after - anon_before, "quiet_anon_growth": anon_before - quiet_anon,
+            "anon_growth": anon_after - anon_before, "quiet_anon_growth": again_anon - quiet_anon,
+            "again_anon_growth": anon_before - again_anon,
             "anon_settled": anon_settled - anon_before, "children_rss": (children_before, children_after),
             "rss_early": (early[0] - rss_before) if early else None, "cpu": cpu,
             "merge_nice": os.environ.get("ZHSEARCH_MERGE_NICE", "default"), "clients": clients}
@@ -147,9 +155,13 @@ def feed_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
     ack = f.get("ack_ms")
     return [(f"feed: {f.get('clients', 8)} clients hybrid without writes, p50 / p99, q/s",
              f"{f['quiet'].p50():.1f} / {f['quiet'].p99():.1f} ms, {f['quiet'].qps():.1f} q/s, {f['quiet'].errors} errors"),
+            ("feed: the same again, still without writes (the control), p50 / p99, q/s",
+             f"{f['again'].p50():.1f} / {f['again'].p99():.1f} ms, {f['again'].qps():.1f} q/s, {f['again'].errors} errors; "
+             f"p99 ×{f['again'].p99() / f['quiet'].p99():.2f} of the first's"),
             ("feed: the same with 1 write a second, p50 / p99, q/s",
              f"{f['busy'].p50():.1f} / {f['busy'].p99():.1f} ms, {f['busy'].qps():.1f} q/s, {f['busy'].errors} errors; "
-             f"p99 ×{f['busy'].p99() / f['quiet'].p99():.2f}"),
+             f"p99 ×{f['busy'].p99() / f['again'].p99():.2f} of the control's, ×{f['busy'].p99() / f['quiet'].p99():.2f} "
+             "of the first's"),
             ("feed: writes posted / acknowledged / failed / acknowledged but not found",
              f"{f.get('posted', '?')} / {f['acked']} / {len(f['write_errors'])} / {len(f['missing'])}"),
             ("feed: a write's POST to acknowledgement (embedding included), p50 / p99 / max",
@@ -161,7 +173,7 @@ def feed_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
              "n/a" if f.get("rss_early") is None else f"{mb(f['rss_early'])} / {mb(f['rss_growth'] - f['rss_early'])}"),
             ("feed: of the server's RSS, its heaps' growth (RssAnon; the rest is the index's mapped files)",
              "n/a" if "anon_growth" not in f else f"{mb(f['anon_growth'])}; over the searches alone before it: "
-             f"{mb(f['quiet_anon_growth'])}"),
+             f"{mb(f['quiet_anon_growth'])}, then {mb(f['again_anon_growth'])} the second time"),
             (f"feed: the heaps' growth kept once the service settled ({SETTLE_AFTER + 5:.0f} s after the feed)",
              "n/a" if "anon_settled" not in f else mb(f["anon_settled"])),
             ("feed: the service's child processes and theirs (the merge server, merges), RSS before / after",

@@ -15,10 +15,11 @@ stays as it was) and the copy is written to. Phases, each on a fresh copy:
   process would (timed apart too);
 - http: the server with writes on; each write is POSTed and the article then searched for by a
   word only it holds: found on the first search after the answer, or not;
-- feed (bench/write_feed.py): 8 clients search (hybrid) for --feed-seconds without writes, then as
-  long again while an article is posted every second (open loop: a POST starts each second whatever
-  the one before is doing); errors, every acknowledged article found, p99 of both, each write's time
-  to acknowledgement, the server's memory before and after against the bytes the writes added;
+- feed (bench/write_feed.py): 8 clients search (hybrid) for --feed-seconds without writes, twice (the
+  second window, warm, is the control), then as long again while an article is posted every second
+  (open loop: a POST starts each second whatever the one before is doing); errors, every acknowledged
+  article found, the p99 of each window, each write's time to acknowledgement, the server's memory
+  before and after against the bytes the writes added;
 - burst (bench/write_burst.py): --burst-articles writers post one article each at once (answered 429,
   each waits Retry-After and posts again) while --burst-clients search: the searches' latency before
   and during, the 429s, each accepted write's answer time, every article found;
