@@ -5,7 +5,8 @@ folder with no lock held (only the merge lock: one merge at a time), and then, u
 lock for a moment, carries over what was deleted from its sources meanwhile (as tombstones of the
 merged segment) and commits a commit point that lists the merged segment in their place. Writes go
 on throughout; a crash leaves the previous commit point current and the temporary folder is
-removed later. Whoosh's own merge (`add_reader`) copies the postings without tokenising again; the
+removed later. Whoosh's own merge (`add_reader`) copies the postings without tokenising again, and the
+numpy postings are the sources' joined (index/store/postings_merge.py), not read back from Whoosh; the
 vectors are copied row by row through a memory map, and IVF lists are reused while the merged
 segment is at most REUSE_LISTS times the rows they were trained on, else trained anew.
 
@@ -128,7 +129,7 @@ def write_merged(folder: Path, sources: list[Source], ann_threshold: int, checkp
         for source in sources:
             for reader in whoosh_readers(source.segment, set(source.tombstones.rows)):
                 writer.add_reader(reader)
-    write_postings(folder, BM25Store(ix), ids)
+    write_postings(folder, BM25Store(ix), ids, merged=[(s.segment.postings, rows) for s, rows in zip(sources, live)])
     checkpoint("merge-whoosh")
     lists = lists_source(sources, len(ids))
     trained = lists.segment.vectors if lists is not None else None

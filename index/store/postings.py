@@ -168,9 +168,10 @@ def whoosh_rows(ix, row_of: dict[str, int]) -> list[np.ndarray]:
 
 
 @dataclass
-class _LeafField:
-    """One Whoosh segment's postings of one field, read flat: its terms in order, how many postings each has,
-    and per posting its row (int32), term frequency (uint32) and length byte (uint8), as raw bytes.
+class FieldPostings:
+    """One source's postings of one field (a Whoosh segment's, or a merged segment's source), read flat: its
+    terms in order, how many postings each has, and per posting its row (int32), term frequency (uint32) and
+    length byte (uint8), as raw bytes.
 
     Flat byte buffers, not an array per term: at 1M paragraphs (88M postings, ~1.5M terms) a few
     numpy arrays per term cost more in object headers than the postings themselves.
@@ -187,9 +188,9 @@ class _LeafField:
                 np.frombuffer(self.lengths, dtype=np.uint8))
 
 
-def _read_leaf_field(leaf, fieldname: str, rows_of_doc: np.ndarray, boost: float) -> _LeafField:
+def _read_leaf_field(leaf, fieldname: str, rows_of_doc: np.ndarray, boost: float) -> FieldPostings:
     """Every posting of `fieldname` in one Whoosh segment, mapped to rows (documents that are not ours dropped)."""
-    out = _LeafField()
+    out = FieldPostings()
     length_bytes = _length_bytes(leaf, fieldname, len(rows_of_doc))
     for term in leaf.field_terms(fieldname):
         docs, weights = _term_postings(leaf.postings(fieldname, term))
@@ -206,8 +207,8 @@ def _read_leaf_field(leaf, fieldname: str, rows_of_doc: np.ndarray, boost: float
     return out
 
 
-def _merged(parts: list[_LeafField]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One field's postings of every Whoosh segment: (terms sorted, postings per term, rows, freqs, length
+def join_fields(parts: list[FieldPostings]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One field's postings of every source: (terms sorted, postings per term, rows, freqs, length
     bytes), a term's postings from all segments together (in no particular row order)."""
     if len(parts) == 1 and parts[0].terms == sorted(parts[0].terms):
         rows, freqs, lengths = parts[0].arrays()
@@ -236,7 +237,7 @@ def _merged(parts: list[_LeafField]) -> tuple[list[str], np.ndarray, np.ndarray,
     return terms, counts, rows, freqs, lengths
 
 
-class _Assembly:
+class Assembly:
     """A segment's postings put together field by field (FIELDS order): its slots, offsets, rows and codes.
 
     Both ways of getting postings (read back from Whoosh, computed from the text) end here, so that
@@ -287,13 +288,13 @@ def read_postings(ix, row_of: dict[str, int], boosts: dict[str, float]) -> Segme
         raise TooManyDocuments(f"a segment of {size} paragraphs: at most {MAX_DOCS} fit int32 rows; "
                                "index the corpus as several segments")
     maps = whoosh_rows(ix, row_of)
-    out = _Assembly(size)
+    out = Assembly(size)
     with ix.reader() as reader:
         leaves = [leaf for leaf, _ in reader.leaf_readers()]
         for f, fieldname in enumerate(FIELDS):
             boost = boosts.get(fieldname, 1.0)
             parts = [_read_leaf_field(leaf, fieldname, rows_of_doc, boost) for leaf, rows_of_doc in zip(leaves, maps)]
-            terms, counts, rows, freqs, length_bytes = _merged(parts)
+            terms, counts, rows, freqs, length_bytes = join_fields(parts)
             del parts
             out.add(fieldname, terms, counts, rows, freqs, length_bytes, boost)
             out.lengths[:, f] = np.bincount(rows, weights=freqs, minlength=size).astype(np.int64)
@@ -327,7 +328,7 @@ def postings_of_text(schema, values: list[dict[str, str]], boosts: dict[str, flo
     Equal to `read_postings` of the same documents in Whoosh (tested): the same terms and frequencies
     (the schema's own analyzer), and Whoosh's length byte of each field's exact length.
     """
-    out = _Assembly(len(values))
+    out = Assembly(len(values))
     for f, fieldname in enumerate(FIELDS):
         per_term: dict[str, list[tuple[int, int, int]]] = {}
         for row, document in enumerate(values):

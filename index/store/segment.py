@@ -28,6 +28,7 @@ from index.ingest.minhash import signatures
 from index.store.docstore import DocStore
 from index.store.minhash_store import DuplicateStore, empty, story_keys
 from index.store.postings import SegmentPostings, field_boosts, postings_of_text, read_postings
+from index.store.postings_merge import Live, merged_postings
 from index.store.sentence_store import SentenceStore
 from index.store.vector_store import PARAGRAPH_FILES, VectorStore, VectorStoreError
 from index.tokenize import Tokenizer
@@ -164,17 +165,18 @@ def write_whoosh(folder: Path, tokenizer: Tokenizer, paragraphs, procs: int = 1,
     return BM25Store.build(folder, tokenizer, paragraphs, procs=procs, in_memory=in_memory)
 
 
-def write_postings(folder: Path, store: BM25Store, ids: list[str],
-                   paragraphs: list[Paragraph] | None = None) -> SegmentPostings:
+def write_postings(folder: Path, store: BM25Store, ids: list[str], paragraphs: list[Paragraph] | None = None,
+                   merged: list[Live] | None = None) -> SegmentPostings:
     """The segment's postings into `folder/bm25/` (rows: `ids` order). With `paragraphs` (row i's paragraph),
-    computed from their text where one Whoosh writer added them in row order; else read back from Whoosh."""
+    computed from their text where one Whoosh writer added them in row order; with `merged` (a merge's sources'
+    postings and live rows, whose rows these are, in order), joined from theirs; else read back from Whoosh."""
     boosts = field_boosts(store.index.schema)
-    if paragraphs is not None and added_in_order(store, ids, paragraphs):
+    if merged is None and paragraphs is not None and added_in_order(store, ids, paragraphs):
         found = postings_of_text(store.index.schema, [{"title": p.title, "text": p.text} for p in paragraphs], boosts)
         rows = np.arange(len(ids), dtype=np.int32)
     else:
         row_of = {pid: row for row, pid in enumerate(ids)}
-        found = read_postings(store.index, row_of, boosts)
+        found = read_postings(store.index, row_of, boosts) if merged is None else merged_postings(merged, boosts)
         maps = postings_files.whoosh_rows(store.index, row_of)
         rows = np.concatenate(maps) if maps else np.zeros(0, np.int32)
     found.save(folder)
