@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from index.builder import build_index
 from index.commits import read_current
 from index.merge import run_merges
@@ -24,7 +26,14 @@ def assert_postings_as_whoosh_reads_them(segment: Segment) -> None:
     assert_same_postings(segment.postings, read_postings(index, row_of, field_boosts(index.schema)))
 
 
-def test_merged_postings_drop_the_deleted_rows_and_renumber_the_rest(settings, tiny_articles, fake_encoder):
+@pytest.mark.parametrize("chunk", [None, 1, 7])
+def test_merged_postings_drop_the_deleted_rows_and_renumber_the_rest(settings, tiny_articles, fake_encoder, chunk,
+                                                                     monkeypatch):
+    """Whatever the postings converted at once (a term's postings are never split: 1 is a term at a time)."""
+    from index.store import postings_merge
+
+    if chunk is not None:
+        monkeypatch.setattr(postings_merge, "CHUNK", chunk)
     tokenizer = tokenizer_from(settings)
     build_index(settings.index_dir, tiny_articles, tokenizer, fake_encoder, ["tiny"], quiet=True)
     for i in range(6):
