@@ -240,8 +240,9 @@ def join_fields(parts: list[FieldPostings]) -> tuple[list[str], np.ndarray, np.n
 class Assembly:
     """A segment's postings put together field by field (FIELDS order): its slots, offsets, rows and codes.
 
-    Both ways of getting postings (read back from Whoosh, computed from the text) end here, so that
-    they lay slots, weights and codes out alike by construction.
+    Every way of getting postings (read back from Whoosh, computed from the text, joined from a merge's
+    sources in index/store/postings_merge.py) ends here, so that they lay slots, weights and codes out alike
+    by construction.
     """
 
     def __init__(self, size: int) -> None:
