@@ -37,13 +37,13 @@ from latency import Timings, time_calls, time_paired
 from memory import peak_rss_bytes, rss_bytes
 from peers import BM25sPeer, ExactDense, HybridPeer, recall_at_k, top_rows
 from report import MODES, notes, table
+from results_file import results_file
 from index.settings import Settings
 from search.embedded.corpus import EmbeddedCorpus
 from search.engine import open_searcher
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-RESULTS = BENCH / "results"
 K = 10
 
 
@@ -206,9 +206,8 @@ def main() -> None:
     for n in sizes:
         result = measure_size(n, args)
         results.append(result)
-        RESULTS.mkdir(exist_ok=True)
         label = f"-{args.label}" if args.label else ""
-        path = RESULTS / f"{time.strftime('%Y-%m-%d')}-{n}{'-fake' if args.fake_encoder else ''}{label}.md"
+        path = results_file(f"{n}{'-fake' if args.fake_encoder else ''}{label}")
         path.write_text(f"# zhsearch bench, {n:,} paragraphs\n\n{table([result])}\n\n{notes([result], ctx)}\n",
                         encoding="utf-8")
         log(f"wrote {path}")

