@@ -16,12 +16,9 @@ def results_file(name: str, folder: Path = RESULTS, now: time.struct_time | None
     """A path for today's `name` results in `folder` (made if missing) that no file holds yet."""
     now = now or time.localtime()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{time.strftime('%Y-%m-%d', now)}-{name}.md"
-    if not path.exists():
-        return path
-    path = folder / f"{time.strftime('%Y-%m-%d', now)}-{name}-{time.strftime('%H%M%S', now)}.md"
-    n = 1
-    while path.exists():  # two runs in one second
-        path = folder / f"{time.strftime('%Y-%m-%d', now)}-{name}-{time.strftime('%H%M%S', now)}-{n}.md"
+    day, clock = time.strftime("%Y-%m-%d", now), time.strftime("%H%M%S", now)
+    path, n = folder / f"{day}-{name}.md", 0
+    while path.exists():  # then the time, then a count (two runs in one second)
+        path = folder / f"{day}-{name}-{clock}{f'-{n}' if n else ''}.md"
         n += 1
     return path

@@ -22,8 +22,7 @@ def segments(index_dir) -> list[Segment]:
 
 def assert_postings_as_whoosh_reads_them(segment: Segment) -> None:
     index = segment.bm25.index
-    row_of = {pid: row for row, pid in enumerate(segment.ids)}
-    assert_same_postings(segment.postings, read_postings(index, row_of, field_boosts(index.schema)))
+    assert_same_postings(segment.postings, read_postings(index, segment.row_of, field_boosts(index.schema)))
 
 
 @pytest.mark.parametrize("chunk", [None, 1, 7])
