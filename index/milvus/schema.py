@@ -19,6 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from index.ingest.minhash import BANDS, NUM_PERM
+from index.milvus.connection import MilvusUnavailableError
+from index.milvus.indexes import create_index, wait_for_indexes
 
 MAX_ID = 1024  # bytes of an article or paragraph id (the API allows 256 characters: 768 bytes, + ".p000" or "~<12>")
 MAX_TEXT = 65_535  # Milvus's VARCHAR limit, in bytes
@@ -95,8 +97,8 @@ def vector_index(rows: int, ann_threshold: int) -> tuple[str, dict[str, int]]:
 def create_collections(conn: Any, dim: int, paragraphs: int, sentences: int, ann_threshold: int) -> list[str]:
     """Create the five empty collections of a corpus (they must not exist) with their indexes, and load them.
 
-    Scalar indexes only speed filters up: one that this Milvus refuses (Milvus Lite indexes no arrays) is
-    left out, and its name returned."""
+    Scalar indexes only speed filters up: one that this Milvus refuses or fails to build (Milvus Lite indexes
+    no arrays) is left out, and its name returned; a vector index that fails is MilvusUnavailableError."""
     filters = {"article_id": "INVERTED", "source": "INVERTED", "date": "INVERTED", "date_len": "INVERTED"}
     plans = [("paragraphs", paragraphs_schema(dim), ("vector", *vector_index(paragraphs, ann_threshold)), True,
               {**filters, "story": "INVERTED", "terms": "INVERTED"}),
@@ -115,14 +117,20 @@ def create_collections(conn: Any, dim: int, paragraphs: int, sentences: int, ann
         found.add_index(vector_field, index_type=index_kind, metric_type="IP", params=params)
         if sparse:
             found.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="IP", params=SPARSE_INDEX)
-        conn.call(f"index {name}", "create_index", name, found)
+        create_index(conn, name, found, f"index {name}")
         for field, scalar in scalars.items():
             one = conn.client.prepare_index_params()
             one.add_index(field, index_type=scalar)
             try:
-                conn.call(f"index {name}.{field}", "create_index", name, one)
+                create_index(conn, name, one, f"index {name}.{field}")
             except Exception:  # MilvusUnavailableError: this Milvus does without it
                 refused.append(f"{name}.{field}")
+        failed = wait_for_indexes(conn, name)
+        vectors = [index for index in failed if index not in scalars]
+        if vectors:
+            raise MilvusUnavailableError(f"Milvus at {conn.location} failed to build the indexes {', '.join(vectors)} "
+                                         f"of {name}")
+        refused += [f"{name}.{index}" for index in failed]
         conn.call(f"load {name}", "load_collection", name)
     return refused
 
