@@ -35,6 +35,9 @@ hypothesis_settings.register_profile("ci", derandomize=True, database=None, max_
 hypothesis_settings.register_profile("dev", **_QUIET_MACHINES)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
+# The seed index and its server, one each for the session (tests/e2e/seeds.py).
+pytest_plugins = ["e2e.seeds"]
+
 CACHE_DIR = Path(os.environ.get("ZHSEARCH_CACHE_DIR", Path.home() / ".cache" / "zhsearch"))
 
 TINY = [

@@ -7,14 +7,14 @@ import subprocess
 import httpx
 import pytest
 
-from test_seeds_server import ROOT, ZHSEARCH, seeds_index, served, server  # noqa: F401 (the session's seed index and server)
+from e2e.seeds import ROOT, ZHSEARCH, served
 
 pytestmark = pytest.mark.e2e
 QUERIES = ["外卖配送员春节怎么过", "工匠学院", "职工 NOT 培训", '"暖心驿站"', "臺灣"]
 
 
 @pytest.fixture(scope="module")
-def milvus_server(seeds_index, tmp_path_factory):  # noqa: F811
+def milvus_server(seeds_index, tmp_path_factory):
     folder = tmp_path_factory.mktemp("milvus-e2e")
     uri = os.environ.get("ZHSEARCH_TEST_MILVUS_URI") or str(folder / "seeds.db")
     env = {**os.environ, "ZHSEARCH_MILVUS_URI": uri, "ZHSEARCH_MILVUS_COLLECTION": f"e2e_{os.getpid()}",
@@ -27,7 +27,7 @@ def milvus_server(seeds_index, tmp_path_factory):  # noqa: F811
         yield base
 
 
-def test_the_milvus_service_answers_as_the_embedded_one(milvus_server, server):  # noqa: F811
+def test_the_milvus_service_answers_as_the_embedded_one(milvus_server, server):
     assert httpx.get(f"{milvus_server}/health").json()["backend"] == "milvus"
     for query in QUERIES:
         for mode in ("bm25", "dense", "hybrid"):
