@@ -1,6 +1,11 @@
 """Run by test_crash_safety in a subprocess: write to an index, SIGKILL itself at a chosen stage.
 
-Usage: crash_worker.py INDEX_DIR CACHE_DIR ACTION STAGE NTH ACK_FILE
+Usage: crash_worker.py INDEX_DIR CACHE_DIR ACTION STAGE NTH ACK_FILE   (one run)
+       crash_worker.py --serve CACHE_DIR   (a run per line on stdin, each forked from this process)
+
+Served, the imports and jieba's dictionary (~1.6 s of each fresh process) are loaded once, and each line
+(the six arguments and a file for the run's stderr, tab-separated) is run in a child forked from this
+single-threaded process; its exit code (-9 once it has killed itself) is written back as a line.
 
 Actions: build (a full build); update (5 writes, each adding k<i> and deleting k<i-2>); refresh (the
 same writes, each followed by the service's reopening of the index); merge (merge the index, which
@@ -14,6 +19,7 @@ ACK_FILE (fsynced): an acknowledged write must survive; the one in flight may la
 import os
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -61,8 +67,8 @@ def write(settings, tokenizer, encoder, ack: Path, i: int, checkpoint, deletes: 
     acknowledge(ack, " ".join(["ack", article.id, *deletes]))
 
 
-def main() -> None:
-    index_dir, cache_dir, action, stage, nth, ack = sys.argv[1:7]
+def main(argv: list[str]) -> None:
+    index_dir, cache_dir, action, stage, nth, ack = argv
     settings = Settings(index_dir=Path(index_dir), cache_dir=Path(cache_dir))
     tokenizer, encoder, ack = tokenizer_from(settings), FakeEncoder(), Path(ack)
     checkpoint = killer(stage, int(nth))
@@ -91,5 +97,27 @@ def main() -> None:
         acknowledge(ack, "ack merge")
 
 
+def serve(cache_dir: str) -> None:
+    """Run each request line of stdin in a forked child; write its exit code to stdout."""
+    tokenizer_from(Settings(cache_dir=Path(cache_dir)))  # jieba's dictionary, loaded before any fork
+    for line in sys.stdin:
+        *argv, stderr = line.rstrip("\n").split("\t")
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                with open(stderr, "w") as errors:  # the child's stdout too: the server's is the answers'
+                    os.dup2(errors.fileno(), 1)
+                    os.dup2(errors.fileno(), 2)
+                sys.stderr = os.fdopen(2, "w", buffering=1)
+                main(argv)
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)  # no atexit handlers nor buffers of the server's run twice
+        print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+
+
 if __name__ == "__main__":
-    main()
+    serve(sys.argv[2]) if sys.argv[1] == "--serve" else main(sys.argv[1:7])

@@ -41,6 +41,24 @@ def base_index(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def worker(base_index):
+    """Runs crash_worker.py's argument lists, each in a child forked from one warm process; its exit code."""
+    server = subprocess.Popen([sys.executable, str(WORKER), "--serve", str(base_index.cache_dir)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def run(args: list[str], stderr: Path) -> int:
+        server.stdin.write("\t".join([*args, str(stderr)]) + "\n")
+        server.stdin.flush()
+        answer = server.stdout.readline()
+        assert answer, f"the crash worker's server ended ({server.poll()})"
+        return int(answer)
+
+    yield run
+    server.stdin.close()
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
 def segmented_index(base_index, tmp_path_factory):
     """The base index after five writes: k3 and k4 live, each in a segment of its own; k0-k2 deleted."""
     from fakes import FakeEncoder
@@ -61,7 +79,7 @@ def replay(updates, state):
 
 
 @pytest.mark.parametrize("action,stage,nth", KILLS, ids=[f"{a}-{s}-{n}" for a, s, n in KILLS])
-def test_kill_leaves_a_whole_index(base_index, segmented_index, tmp_path, action, stage, nth):
+def test_kill_leaves_a_whole_index(base_index, segmented_index, worker, tmp_path, action, stage, nth):
     from fakes import FakeEncoder
 
     index_dir = tmp_path / "index"
@@ -69,9 +87,9 @@ def test_kill_leaves_a_whole_index(base_index, segmented_index, tmp_path, action
     shutil.copytree(segmented_index if merging else base_index.index_dir, index_dir)
     ack = tmp_path / "ack.txt"
     ack.touch()
-    done = subprocess.run([sys.executable, str(WORKER), str(index_dir), str(base_index.cache_dir), action,
-                           stage, str(nth), str(ack)], capture_output=True, text=True, timeout=120)
-    assert done.returncode == -signal.SIGKILL, done.stderr
+    stderr = tmp_path / "stderr.txt"
+    code = worker([str(index_dir), str(base_index.cache_dir), action, stage, str(nth), str(ack)], stderr)
+    assert code == -signal.SIGKILL, stderr.read_text()
     commit, problems = check_index(index_dir)
     assert problems == [], problems
     snapshot = open_snapshot(index_dir, FakeEncoder().config(), tokenizer_from(base_index).config())
