@@ -21,11 +21,19 @@ def test_the_service_encodes_on_onnx_runtime_in_the_space_the_index_was_built_in
     # `zhsearch index` may embed with torch in bfloat16 (a bulk build on a CPU with it); the service
     # encodes everything with ONNX Runtime, and opened the index only because their probe vectors agree.
     from index.model.cpu import cpu_features, native_bfloat16
+    from index.model.runtime import Plan, plan
+    from index.settings import Settings
 
+    settings = Settings()  # the environment's (ZHSEARCH_MODEL_DTYPE=float32 times the suite as without bfloat16),
+    bf16 = native_bfloat16(cpu_features())  # read by the CLI that built the index and by the server alike
+    serving = plan(settings.model_runtime, settings.model_dtype, bf16, four_bit=True, serving=True)
+    if settings.model_runtime == settings.model_dtype == "auto":
+        assert serving == Plan(("onnx", "int8"), ("onnx", "float32"), ("onnx", "float32"))
     stats = httpx.get(f"{server}/stats").json()
-    assert stats["model_runtime"] == {"queries": "onnx/int8", "query_batches": "onnx/float32", "passages": "onnx/float32"}
-    built = "torch" if native_bfloat16(cpu_features()) else "onnx"
-    assert stats["model"]["runtime"] == built and "probe" not in stats["model"]
+    assert stats["model_runtime"] == {"queries": "/".join(serving.lone), "query_batches": "/".join(serving.batch),
+                                      "passages": "/".join(serving.passages)}
+    built = plan(settings.model_runtime, settings.model_dtype, bf16, four_bit=True).passages
+    assert stats["model"]["runtime"] == built[0] and "probe" not in stats["model"]
 
 
 def test_paraphrased_question_finds_the_article(server):

@@ -32,7 +32,7 @@ def torch32() -> SentenceTransformerEncoder:
 
 @pytest.fixture(scope="module")
 def onnx():
-    return load_encoder(Settings(cache_dir=CACHE_DIR, model_runtime="onnx"))
+    return load_encoder(Settings(cache_dir=CACHE_DIR, model_runtime="onnx", model_dtype="auto"))  # whatever the env says
 
 
 def test_auto_dtypes_are_int8_for_a_lone_query_and_float32_for_the_rest(onnx):
