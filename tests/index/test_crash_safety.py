@@ -1,6 +1,7 @@
 """SIGKILL at every stage of builds, writes, refreshes and merges (with writes landing mid-merge): the index
 stays whole, keeps what it acknowledged, never brings a deleted article back, and a restart leaves nothing stray."""
 
+import select
 import shutil
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from index.tokenize import tokenizer_from
 from index.writer import apply_update
 
 WORKER = Path(__file__).with_name("crash_worker.py")
+RUN_TIMEOUT_S = 120  # one run of the worker, on a loaded 2-core machine
 WRITE_STAGES = ["docs", "whoosh", "faiss", "publish", "tombstones", "switch"]
 BUILD_STAGES = ["docs", "whoosh", "faiss", "publish", "switch"]
 MERGE_STAGES = ["merge-docs", "merge-whoosh", "merge-faiss", "merge-written", "merge-publish", "merge-switch"]
@@ -49,6 +51,10 @@ def worker(base_index):
     def run(args: list[str], stderr: Path) -> int:
         server.stdin.write("\t".join([*args, str(stderr)]) + "\n")
         server.stdin.flush()
+        # one answer line a request, so the pipe's buffer is empty while a run lasts: select sees the next one
+        if not select.select([server.stdout], [], [], RUN_TIMEOUT_S)[0]:
+            server.kill()
+            pytest.fail(f"a crash worker's run did not end in {RUN_TIMEOUT_S} s: {stderr.read_text()}")
         answer = server.stdout.readline()
         assert answer, f"the crash worker's server ended ({server.poll()})"
         return int(answer)
