@@ -54,7 +54,8 @@ def worker(base_index):
         # one answer line a request, so the pipe's buffer is empty while a run lasts: select sees the next one
         if not select.select([server.stdout], [], [], RUN_TIMEOUT_S)[0]:
             server.kill()
-            pytest.fail(f"a crash worker's run did not end in {RUN_TIMEOUT_S} s: {stderr.read_text()}")
+            pytest.fail(f"a crash worker's run did not end in {RUN_TIMEOUT_S} s: "
+                        f"{stderr.read_text() if stderr.exists() else 'nothing written'}")
         answer = server.stdout.readline()
         assert answer, f"the crash worker's server ended ({server.poll()})"
         return int(answer)
