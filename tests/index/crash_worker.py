@@ -5,7 +5,8 @@ Usage: crash_worker.py INDEX_DIR CACHE_DIR ACTION STAGE NTH ACK_FILE   (one run)
 
 Served, the imports and jieba's dictionary (~1.6 s of each fresh process) are loaded once, and each line
 (the six arguments and a file for the run's stderr, tab-separated) is run in a child forked from this
-single-threaded process; its exit code (-9 once it has killed itself) is written back as a line.
+process, which runs nothing else (its one other thread, OpenBLAS's idle pool, is fork-safe); the
+child's exit code (-9 once it has killed itself) is written back as a line.
 
 Actions: build (a full build); update (5 writes, each adding k<i> and deleting k<i-2>); refresh (the
 same writes, each followed by the service's reopening of the index); merge (merge the index, which
