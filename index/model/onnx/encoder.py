@@ -43,11 +43,11 @@ def has_int8_weights(weights: BertWeights) -> bool:
 
 def cached_graph(cache_dir: Path, stem: str, weights: Callable[[], BertWeights], dtype: str) -> Path:
     """The ONNX file of the graph of `weights()` with `dtype` arithmetic under `cache_dir`, written once."""
-    from onnx import save_model
-
     dest = Path(cache_dir) / f"{stem}-onnx{GRAPH_VERSION}-{dtype}.onnx"
 
     def write(tmp: Path) -> None:
+        from onnx import save_model  # 0.6 s to import: only where a graph is built, not in every process that loads one
+
         save_model(bert_graph(weights(), ACCURACY[dtype]), str(tmp))
 
     return build_once(dest, Path.is_file, lambda path: write_via_temporary(path, write))
