@@ -37,10 +37,11 @@ def wait_for_indexes(conn: Any, name: str, sleep: Callable[[float], None] = time
                   for index in pending}
         failed += [index for index, state in states.items() if state == "Failed"]
         pending = [index for index, state in states.items() if state not in ("Finished", "Failed")]
-        if pending and time.monotonic() + pause > deadline:
+        if not pending:
+            break
+        if time.monotonic() + pause > deadline:
             raise MilvusUnavailableError(f"Milvus at {conn.location} did not build the indexes "
                                          f"{', '.join(pending)} of {name} within {conn.timeout:g} s")
-        if pending:
-            sleep(pause)
-            pause = min(2 * pause, LONGEST_PAUSE)
+        sleep(pause)
+        pause = min(2 * pause, LONGEST_PAUSE)
     return failed

@@ -109,8 +109,7 @@ def serve(cache_dir: str) -> None:
             try:
                 with open(stderr, "w") as errors:  # the child's stdout too: the server's is the answers'
                     os.dup2(errors.fileno(), 1)
-                    os.dup2(errors.fileno(), 2)
-                sys.stderr = os.fdopen(2, "w", buffering=1)
+                    os.dup2(errors.fileno(), 2)  # sys.stderr writes to fd 2: the traceback lands in the file
                 main(argv)
                 code = 0
             except BaseException:
