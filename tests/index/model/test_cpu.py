@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.model.cpu import cpu_features, describe_cpu, native_bfloat16
+from index.model.cpu import cpu_features, describe_cpu, native_bfloat16, native_int8_dot
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -16,6 +16,7 @@ def test_features_are_numpys_names_in_lower_case():
     features = cpu_features()
     assert features and all(name == name.lower() for name in features)
     assert native_bfloat16({"avx2", "avx512bf16"}) and not native_bfloat16({"avx2", "avx512f"})
+    assert native_int8_dot({"avx512f", "avx512vnni"}) and not native_int8_dot({"avx2", "avx512f", "avx512bf16"})
     assert [describe_cpu(f) for f in ({"avx512bf16"}, {"avx512f"}, {"avx2"}, set())] == \
         ["AVX-512 + bf16", "AVX-512", "AVX2", "baseline"]
 

@@ -47,6 +47,33 @@ def test_a_service_plans_onnx_runtime_under_auto(runtime, dtype, bf16, four_bit,
     assert plan(runtime, dtype, bf16, four_bit, serving=True) == expected
 
 
+WRITES_INT8_GEMM = Plan(("onnx", "int8"), ("onnx", "float32"), ("onnx", "int8-gemm"))
+
+
+@pytest.mark.parametrize("runtime, dtype, bf16, four_bit, serving, expected", [
+    # a service's writes on a CPU with VNNI: int8 GEMM, with bfloat16 or without
+    ("auto", "auto", True, True, True, WRITES_INT8_GEMM),
+    ("onnx", "auto", False, True, True, WRITES_INT8_GEMM),
+    # a build is as without VNNI; so is another model under auto (torch) and a number type named
+    ("auto", "auto", True, True, False, BF16_AUTO),
+    ("auto", "auto", False, True, False, ONNX_AUTO),
+    ("auto", "auto", False, False, True, same(("torch", "float32"))),
+    ("auto", "float32", False, True, True, same(("onnx", "float32"))),
+    # int8 GEMM named: every side, on ONNX Runtime, any model (it needs no 4-bit weights)
+    ("auto", "int8-gemm", True, True, False, same(("onnx", "int8-gemm"))),
+    ("onnx", "int8-gemm", False, False, True, same(("onnx", "int8-gemm"))),
+])
+def test_where_the_cpu_has_vnni(runtime, dtype, bf16, four_bit, serving, expected):
+    assert plan(runtime, dtype, bf16, four_bit, serving=serving, int8_dot=True) == expected
+
+
+def test_int8_gemm_is_refused_without_vnni_and_on_torch():
+    with pytest.raises(ModelLoadError, match="VNNI"):
+        plan("auto", "int8-gemm", True, True)
+    with pytest.raises(ModelLoadError, match="ZHSEARCH_MODEL_RUNTIME=onnx"):
+        plan("torch", "int8-gemm", True, True, int8_dot=True)
+
+
 @pytest.mark.parametrize("runtime, dtype, four_bit, fix", [
     ("torch", "int8", True, "ZHSEARCH_MODEL_RUNTIME=onnx"),
     ("onnx", "bfloat16", True, "ZHSEARCH_MODEL_RUNTIME=torch"),

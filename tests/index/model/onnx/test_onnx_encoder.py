@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from conftest import CACHE_DIR
+from index.model.cpu import cpu_features, native_int8_dot
 from index.model.embed import SentenceTransformerEncoder
 from index.model.onnx.encoder import pad, passes
 from index.model.pooling import pool
@@ -100,10 +101,19 @@ def test_passes_cover_every_row_once_shortest_first_within_their_bounds(lengths,
 
 def test_a_service_bounds_its_passes_and_encodes_the_same_vectors(onnx):
     """A service's passes compute at most SERVING_PASS_TOKENS tokens, so what one long article can take is bounded."""
-    served = load_encoder(Settings(cache_dir=CACHE_DIR, model_runtime="onnx"), serving=True)
+    served = load_encoder(Settings(cache_dir=CACHE_DIR, model_runtime="onnx", model_dtype="float32"), serving=True)
     assert served.max_tokens == SERVING_PASS_TOKENS and onnx.max_tokens is None  # a build's passes are not bounded
     for encoder in (served, onnx):  # no memory plans kept per input shape (index/model/onnx/encoder.session)
         assert not any(s.get_session_options().enable_mem_pattern for s in encoder._sessions.values())
     served.warm_up()
     long = ["工会" * 400, "职工" * 300, *TEXTS]
     assert cosines(served.encode_passages(long), onnx.encode_passages(long)).min() > 0.99999
+
+
+@pytest.mark.skipif(not native_int8_dot(cpu_features()), reason="a service's writes are int8 GEMM only with VNNI")
+def test_a_services_writes_in_int8_gemm_stay_in_the_float32_space(onnx):
+    served = load_encoder(Settings(cache_dir=CACHE_DIR, model_runtime="onnx", model_dtype="auto"), serving=True)
+    assert served.describe()["passages"] == "onnx/int8-gemm" and served.config()["dtype"] == "int8-gemm"
+    texts = ["工会" * 400, *TEXTS, *PROBE_TEXTS]
+    assert cosines(served.encode_passages(texts), onnx.encode_passages(texts)).min() > 0.9995
+    assert agreement(onnx.probe(), served.encode_passages(PROBE_TEXTS)) > 0.9995  # it opens float32 indexes
