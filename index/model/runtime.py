@@ -78,7 +78,7 @@ def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = F
     Raises ModelLoadError naming the fix for a combination no runtime computes.
     """
     if dtype == INT8_GEMM and not int8_dot:
-        raise ModelLoadError("int8-gemm needs a CPU with VNNI (avx512vnni or avxvnni): set ZHSEARCH_MODEL_DTYPE=auto")
+        raise ModelLoadError("int8-gemm needs a CPU with AVX-512 VNNI: set ZHSEARCH_MODEL_DTYPE=auto")
     if runtime == "auto":
         if dtype in ("int8", INT8_GEMM):
             runtime = "onnx"
@@ -94,7 +94,8 @@ def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = F
                                  "ZHSEARCH_MODEL_RUNTIME=onnx")
         return _same(("torch", dtype if dtype != "auto" else "bfloat16" if bf16 else "float32"))
     if dtype == "bfloat16":
-        raise ModelLoadError("the onnx runtime computes float32 or int8; bfloat16 needs ZHSEARCH_MODEL_RUNTIME=torch")
+        raise ModelLoadError("the onnx runtime computes float32, int8 or int8-gemm; bfloat16 needs "
+                             "ZHSEARCH_MODEL_RUNTIME=torch")
     if dtype == "int8" and not four_bit:
         raise ModelLoadError("int8 needs a model with 4-bit weights (the default multilingual-e5-small); "
                              "set ZHSEARCH_MODEL_DTYPE=float32")

@@ -9,9 +9,9 @@ A linear layer y = x @ W.T (x: tokens x K, W: N x K) becomes, for each token row
     y_t = s_t * (q_t @ w.T - z_t * colsum(w)) * c
 
 The product q @ w.T is ONNX Runtime's MatMulInteger, uint8 by int8 summed in int32 (exact). With
-VNNI (AVX-512 VNNI, AVX-VNNI) four such products are summed in one instruction, so on a 2-core AMD
-EPYC (Zen 4) a 1024 x 384 x 1536 product takes 3.95 ms on one thread against 11.1 ms in float32,
-this form's quantising included. Without VNNI, MLAS sums pairs of uint8 x int8 products in int16,
+VNNI (AVX-512 VNNI; AVX-VNNI too, which NumPy does not report: index/model/cpu.py) four such
+products are summed in one instruction, so on a 2-core AMD EPYC (Zen 4) a 1024 x 384 x 1536
+product takes 3.95 ms on one thread against 11.1 ms in float32, this form's quantising included. Without VNNI, MLAS sums pairs of uint8 x int8 products in int16,
 which saturates: the graph is for VNNI CPUs only (index/model/runtime.plan).
 
 Each token is quantised over its own range (not the pass's: a pass holds many texts) and
