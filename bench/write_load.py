@@ -228,6 +228,14 @@ def rows(size: int, r: dict[str, Any], base: dict[str, Any] | None) -> list[tupl
     return out
 
 
+def model_sides(encoder: Any, settings: Settings) -> str:
+    """The model and the number types of this process's writes (upserts, disk) and of a service's (http, feed)."""
+    from index.model.runtime import chosen_plan
+
+    return (f"{encoder.config().get('name')} (in-process writes {getattr(encoder, 'dtype', 'float32')}, "
+            f"a service's writes {'/'.join(chosen_plan(settings, serving=True).passages)})")
+
+
 def table(results: list[dict[str, Any]]) -> str:
     sizes = [r["size"] for r in results]
     lines = ["| | " + " | ".join(f"{s:,} paragraphs" for s in sizes) + " |", "|---|" + "---|" * len(sizes)]
@@ -292,8 +300,8 @@ def main() -> None:
         results.append(result)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     text = (f"# Writes, {time.strftime('%Y-%m-%d %H:%M')}, commit {commit}, "
-            f"{'fake encoder' if args.fake_encoder else encoder.config().get('name')} "
-            f"({getattr(encoder, 'dtype', 'float32')}), {os.cpu_count()} CPUs\n\n{table(results)}\n")
+            f"{'fake encoder' if args.fake_encoder else model_sides(encoder, settings)}, "
+            f"{os.cpu_count()} CPUs\n\n{table(results)}\n")
     out = results_file(f"writes{'-fake' if args.fake_encoder else ''}")
     out.write_text(text, encoding="utf-8")
     (args.work_dir / "writes.json").write_text(json.dumps(results, default=lambda o: o.__dict__, indent=1))

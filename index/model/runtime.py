@@ -130,11 +130,16 @@ def _onnx(settings: Settings, lone: str, batch: str, passages: str, max_tokens: 
                              threads, max_tokens)
 
 
+def chosen_plan(settings: Settings, serving: bool = False) -> Plan:
+    """What `load_encoder` runs on this CPU for these settings (`plan` with this CPU's facts)."""
+    features = cpu_features()
+    return plan(settings.model_runtime, settings.model_dtype, native_bfloat16(features), _is_default(settings),
+                serving, native_int8_dot(features))
+
+
 def load_encoder(settings: Settings, serving: bool = False) -> Encoder:
     """The encoder the settings ask for on this CPU (see `plan`; `serving`: for a search service)."""
-    features = cpu_features()
-    chosen = plan(settings.model_runtime, settings.model_dtype, native_bfloat16(features), _is_default(settings),
-                  serving, native_int8_dot(features))
+    chosen = chosen_plan(settings, serving)
     if chosen.runtimes() == {"torch"}:
         return SentenceTransformerEncoder(settings, chosen.passages[1])
     if chosen.runtimes() == {"onnx"}:

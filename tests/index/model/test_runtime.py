@@ -83,3 +83,18 @@ def test_int8_gemm_is_refused_without_vnni_and_on_torch():
 def test_combinations_no_runtime_computes_name_the_fix(runtime, dtype, four_bit, fix):
     with pytest.raises(ModelLoadError, match=fix):
         plan(runtime, dtype, False, four_bit)
+
+
+@pytest.mark.parametrize("features, serving, passages", [
+    (frozenset({"avx2"}), True, ("onnx", "float32")),
+    (frozenset({"avx2", "avx512f", "avx512vnni"}), True, ("onnx", "int8-gemm")),
+    (frozenset({"avx2", "avx512f", "avx512vnni"}), False, ("onnx", "float32")),
+])
+def test_chosen_plan_reads_this_cpu(monkeypatch, features, serving, passages):
+    from index.model import runtime
+    from index.settings import Settings
+
+    monkeypatch.setattr(runtime, "cpu_features", lambda: features)
+    monkeypatch.setattr(runtime, "_is_default", lambda settings: True)
+    chosen = runtime.chosen_plan(Settings(model_runtime="auto", model_dtype="auto"), serving=serving)
+    assert chosen == Plan(("onnx", "int8"), ("onnx", "float32"), passages)
