@@ -111,7 +111,9 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
         again_anon = anon_rss_bytes(pid)
         # the same searches again without writes, warm: the control the writes' window is compared with (its p99
         # against the first's shows the first's warm-up; its heaps' growth what searches alone still add)
+        cpu_quiet = cpu_time(pid)
         again = run_clients(server.url, "hybrid", texts, clients, seconds)
+        cpu_again = cpu_time(pid) - cpu_quiet
         rss_before, disk_before, anon_before = rss_bytes(pid), index_bytes(index_dir), anon_rss_bytes(pid)
         children_before, cpu_before = children_rss_bytes(pid), cpu_time(pid)
 
@@ -137,7 +139,7 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
             "anon_growth": anon_after - anon_before, "quiet_anon_growth": again_anon - quiet_anon,
             "again_anon_growth": anon_before - again_anon,
             "anon_settled": anon_settled - anon_before, "children_rss": (children_before, children_after),
-            "rss_early": (early[0] - rss_before) if early else None, "cpu": cpu,
+            "rss_early": (early[0] - rss_before) if early else None, "cpu": cpu, "cpu_again": cpu_again,
             "merge_nice": os.environ.get("ZHSEARCH_MERGE_NICE", "default"), "clients": clients}
 
 
@@ -180,4 +182,18 @@ def feed_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
              " / ".join(mb(x) for x in f.get("children_rss", (0, 0)))),
             ("feed: CPU over the writes' phase: the service / its child processes (merges)",
              "n/a" if "cpu" not in f else f"{f['cpu'].own:.1f} s / {f['cpu'].descendants:.1f} s"),
+            ("feed: the service's CPU over the control / the writes' phase, less a search's share of it (ms a "
+             "search in the control): what the writes took, a write",
+             "n/a" if "cpu_again" not in f else writes_share(f)),
             ("feed: the service's merge niceness (ZHSEARCH_MERGE_NICE)", str(f.get("merge_nice", "default")))]
+
+
+def writes_share(f: dict[str, Any]) -> str:
+    """The service's CPU in the control and beside the writes, and what the writes took of the latter: all of it
+    but what the searches made beside them cost at the control's CPU a search (an estimate: a search costs a
+    little more beside writes, its caches shared)."""
+    again, busy = f["cpu_again"].own, f["cpu"].own
+    per_search = again / max(1, f["again"].calls)
+    writes = busy - per_search * f["busy"].calls
+    return (f"{again:.1f} s / {busy:.1f} s ({per_search * 1000:.2f} ms a search): "
+            f"{writes:.1f} s, {writes / max(1, f['acked']) * 1000:.0f} ms a write")

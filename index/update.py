@@ -48,9 +48,11 @@ def prepare(upserts: list[Article], deletes: list[str], encoder: Encoder, senten
     the commit will use, tokenise them too (`pretokenize`)."""
     paragraphs = [split_article(article) for article in upserts]
     flat = [p for group in paragraphs for p in group]
-    vectors = _encoded(encoder, passage_texts(flat))
     texts, owners = sentence_units([p.text for p in flat]) if sentence_vectors else ([], [])
-    sentences = _encoded(encoder, texts)
+    # one call: the encoder plans its passes over paragraphs and sentences together (a long sentence and a
+    # short paragraph share one), fewer passes than two calls
+    together = _encoded(encoder, passage_texts(flat) + texts)
+    vectors, sentences = together[:len(flat)], together[len(flat):]
     owner_ids = [flat[o].id for o in owners]
     found = signatures(upserts)
     prepared, at = [], 0

@@ -121,23 +121,51 @@ def pad(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
     return ids, mask
 
 
+# A forward pass's fixed cost in tokens' worth of work: one thread, e5-small int8 GEMM on a Zen 4 core, ~2 ms a
+# pass against ~0.27 ms a token (1 row of 10 tokens 4.9 ms, 16 rows of 20 86 ms, 14 of 60 223 ms).
+PASS_COST = 8
+
+
 def passes(lengths: Sequence[int], rows: int, tokens: int | None) -> list[np.ndarray]:
     """Row numbers of each forward pass, shortest texts first: at most `rows` a pass and, with `tokens`, at most
     that many tokens as the pass computes them (its rows x its longest row), never fewer than one row.
 
-    Texts of similar lengths pad little. A pass's working memory grows with its rows x its longest row
-    (attention with its square): ~20 MB a 512-token row in float32, so `tokens` bounds what a pass can take.
+    A pass computes every row to its longest row's length, so texts of similar lengths pad little. With
+    `tokens` (a service's passes: a write's few texts of mixed lengths) the cuts are the cheapest ones,
+    `cheapest_cuts`; without (a build's, over texts sorted across a whole corpus) passes of `rows` rows.
+    A pass's working memory grows with its rows x its longest row (attention with its square): ~20 MB a
+    512-token row in float32, so `tokens` bounds what a pass can take.
     """
     order = length_order(lengths)
-    out, start = [], 0
-    while start < len(order):
-        end = start + 1  # sorted: the row added last is the longest of its pass
-        while end < len(order) and end - start < rows and (
-                tokens is None or (end - start + 1) * lengths[order[end]] <= tokens):
-            end += 1
-        out.append(order[start:end])
-        start = end
-    return out
+    if tokens is None:
+        return [order[start:start + rows] for start in range(0, len(order), rows)]
+    cuts = cheapest_cuts([int(lengths[i]) for i in order], rows, tokens)
+    return [order[start:end] for start, end in zip(cuts, cuts[1:])]
+
+
+def cheapest_cuts(ascending: Sequence[int], rows: int, tokens: int) -> list[int]:
+    """Where to cut `ascending` (lengths, shortest first) into passes so that the tokens they compute plus
+    PASS_COST a pass is least, each pass at most `rows` rows and `tokens` tokens (or one row); [0, ..., n].
+
+    Dynamic programming over the cut before each row: O(n x rows). Invariant: best[end] is the least cost
+    of passes covering rows [0, end), its last pass starting at start_of[end].
+    """
+    n = len(ascending)
+    best = [0] + [float("inf")] * n
+    start_of = [0] * (n + 1)
+    for end in range(1, n + 1):
+        longest = ascending[end - 1]  # sorted: the longest of any pass ending here
+        for start in range(end - 1, max(-1, end - 1 - rows), -1):
+            size = end - start
+            if size > 1 and size * longest > tokens:
+                break
+            cost = best[start] + size * longest + PASS_COST
+            if cost < best[end]:
+                best[end], start_of[end] = cost, start
+    cuts = [n]
+    while cuts[-1] > 0:
+        cuts.append(start_of[cuts[-1]])
+    return cuts[::-1]
 
 
 class OnnxEncoder:

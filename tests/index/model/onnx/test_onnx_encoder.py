@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -9,7 +11,7 @@ from hypothesis import given, strategies as st
 from conftest import CACHE_DIR
 from index.model.cpu import cpu_features, native_int8_dot
 from index.model.embed import SentenceTransformerEncoder
-from index.model.onnx.encoder import pad, passes
+from index.model.onnx.encoder import PASS_COST, cheapest_cuts, pad, passes
 from index.model.pooling import pool
 from index.model.probe import PROBE_TEXTS, agreement
 from index.model.runtime import SERVING_PASS_TOKENS, load_encoder
@@ -97,6 +99,32 @@ def test_passes_cover_every_row_once_shortest_first_within_their_bounds(lengths,
             assert len(p) * max(lengths[i] for i in p) <= tokens
     if tokens is None:  # a build's: fixed numbers of rows
         assert [len(p) for p in found[:-1]] == [rows] * (len(found) - 1)
+
+
+def _cost(ascending: list[int], cuts: list[int]) -> int:
+    return sum((end - start) * ascending[end - 1] + PASS_COST for start, end in zip(cuts, cuts[1:]))
+
+
+@given(st.lists(st.integers(1, 300), max_size=9), st.integers(1, 6), st.integers(1, 1200))
+def test_cheapest_cuts_are_the_cheapest_of_every_allowed_cutting(lengths, rows, tokens):
+    ascending = sorted(lengths)
+    n = len(ascending)
+    allowed = []
+    for inner in itertools.product([False, True], repeat=max(0, n - 1)):  # every cutting of n rows into passes
+        cuts = [0] + [i + 1 for i, cut in enumerate(inner) if cut] + [n] if n else [0]
+        if all(end - start <= rows and (end - start == 1 or (end - start) * ascending[end - 1] <= tokens)
+               for start, end in zip(cuts, cuts[1:])):
+            allowed.append(cuts)
+    found = cheapest_cuts(ascending, rows, tokens)
+    assert found in allowed
+    assert _cost(ascending, found) == min(_cost(ascending, cuts) for cuts in allowed)
+
+
+def test_a_writes_mixed_lengths_pad_little():
+    """A write's texts (3 paragraphs, their sentences): the passes compute few more tokens than the texts hold."""
+    lengths = [75, 137, 149, 17, 20, 20, 21, 25, 25, 25, 28, 34, 43, 48, 49, 53]
+    computed = sum(len(p) * max(lengths[i] for i in p) for p in passes(lengths, 16, SERVING_PASS_TOKENS))
+    assert computed <= 1.05 * sum(lengths)  # cut greedily (as many rows as a pass allows): 1,136 tokens, x1.48
 
 
 def test_a_service_bounds_its_passes_and_encodes_the_same_vectors(onnx):
