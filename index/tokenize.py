@@ -6,7 +6,9 @@ import hashlib
 import logging
 import threading
 import unicodedata
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -139,6 +141,9 @@ class Tokenizer:
             self._jieba.tmp_dir = str(cache_dir)
         self._jieba.initialize()
         self._recent = RecentTokens(RECENT_TOKENS, LONGEST_KEPT)
+        self._pinned: dict[str, tuple[Token, ...]] = {}  # texts a commit is writing: their tokens, made before it
+        self._pins: Counter[str] = Counter()  # how many commits pin each of them
+        self._pin_lock = threading.Lock()
         if user_dict is not None:
             if not user_dict.is_file():
                 raise FileNotFoundError(f"user dictionary {user_dict} not found: fix ZHSEARCH_USER_DICT")
@@ -147,14 +152,43 @@ class Tokenizer:
     def __call__(self, text: str) -> list[Token]:
         """Tokens of `text` in order of position, offsets into the original `text`.
 
-        Recent texts are remembered (RECENT_TOKENS in all): a write tokenises each paragraph for
-        Whoosh and again for its postings, and every paragraph of an article repeats its title.
+        Recent texts are remembered (RECENT_TOKENS in all): a build tokenises each paragraph for Whoosh and
+        again for its postings, and every paragraph of an article repeats its title. A commit's texts are
+        `pinned` instead, for as long as it writes them.
         """
-        tokens = self._recent.get(text)
+        tokens = self._pinned.get(text)
+        if tokens is None:
+            tokens = self._recent.get(text)
         if tokens is None:
             tokens = self._tokenize(text)
             self._recent.put(text, tokens)
         return list(tokens)
+
+    def tokens(self, text: str) -> tuple[Token, ...]:
+        """The tokens of `text`, not remembered: for a caller that keeps them itself (a prepared write until its
+        commit, a searcher's terms of a text). A service that remembered them too grew its heaps by ~60 KB a
+        write, up to RECENT_TOKENS' ~50 MB over a long feed."""
+        found = self._pinned.get(text)
+        if found is None:
+            found = self._recent.get(text)
+        return found if found is not None else self._tokenize(text)
+
+    @contextmanager
+    def pinned(self, known: Mapping[str, tuple[Token, ...]]) -> Iterator[None]:
+        """Within, `known` texts' tokens come from `known` (a commit writing texts tokenised before its lock,
+        each twice: Whoosh's analyzer, then its postings); forgotten on leaving. Thread-safe; pins nest."""
+        with self._pin_lock:
+            for text, tokens in known.items():
+                self._pinned[text] = tokens
+                self._pins[text] += 1
+        try:
+            yield
+        finally:
+            with self._pin_lock:
+                for text in known:
+                    self._pins[text] -= 1
+                    if not self._pins[text]:
+                        del self._pins[text], self._pinned[text]
 
     def _tokenize(self, text: str) -> tuple[Token, ...]:
         norm = normalize(text, self.fold_traditional)
@@ -168,9 +202,9 @@ class Tokenizer:
         """jieba's default-mode words of the normalised text, no sub-words (for dictionary building)."""
         return [w for w in self._jieba.lcut(normalize(text, self.fold_traditional)) if is_word(w)]
 
-    def terms(self, text: str) -> list[str]:
-        """Just the terms of `text` (for BM25 scoring)."""
-        return [tok.term.strip() for tok in self(text)]
+    def terms(self, text: str, remember: bool = True) -> list[str]:
+        """Just the terms of `text` (for BM25 scoring); not `remember`ed: see `tokens`."""
+        return [tok.term.strip() for tok in (self(text) if remember else self.tokens(text))]
 
     def config(self) -> dict[str, object]:
         """What an index must be queried with: recorded in its manifest (the dictionary by content)."""

@@ -7,7 +7,7 @@ Milvus as rows (index/milvus/writer.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from index.ingest.paragraphs import passage_texts, split_article
 from index.ingest.sentences import sentence_units
 from index.model.embed import Encoder
 from index.models import Article, Paragraph
-from index.tokenize import Tokenizer
+from index.tokenize import Token, Tokenizer
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class PreparedUpdate:
     upserts: list[PreparedArticle]
     deletes: list[str]
     sentence_vectors: bool  # whether sentence vectors were computed (the index's setting when prepared)
+    tokens: dict[str, tuple[Token, ...]] = field(default_factory=dict)  # its titles' and texts' (`pretokenize`)
 
 
 def _encoded(encoder: Encoder, texts: list[str]) -> np.ndarray:
@@ -69,10 +70,11 @@ def prepare(upserts: list[Article], deletes: list[str], encoder: Encoder, senten
 
 
 def pretokenize(update: PreparedUpdate, tokenizer: Tokenizer) -> None:
-    """Tokenise the update's titles and paragraphs now, before the write lock: the tokenizer keeps recent texts'
-    tokens (index/tokenize.RecentTokens), so the commit's Whoosh segment and postings find them instead of
-    running jieba while every other write waits for the lock."""
+    """Tokenise the update's titles and paragraphs now, before the write lock, into `update.tokens`: its commit
+    pins them in the tokenizer (index/tokenize.Tokenizer.pinned), so its Whoosh segment and postings find them
+    instead of running jieba while every other write waits for the lock. They go with the update."""
     for article in update.upserts:
         for paragraph in article.paragraphs:
-            tokenizer(paragraph.title)
-            tokenizer(paragraph.text)
+            for text in (paragraph.title, paragraph.text):
+                if text not in update.tokens:
+                    update.tokens[text] = tokenizer.tokens(text)

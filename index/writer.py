@@ -132,7 +132,8 @@ def commit_prepared(index_dir: Path, batch: list[PreparedUpdate], tokenizer: Tok
         if not final:
             return manifest, outcomes
         try:
-            new = _commit(index_dir, manifest, where, final, tokenizer, checkpoint, ann_threshold)
+            with tokenizer.pinned({t: tokens for update in batch for t, tokens in update.tokens.items()}):
+                new = _commit(index_dir, manifest, where, final, tokenizer, checkpoint, ann_threshold)
         except OSError as err:
             if err.errno not in DISK_FULL:
                 raise
@@ -248,7 +249,7 @@ def _write_segment(index_dir: Path, upserts: list[PreparedArticle], tokenizer: T
         write_docs(folder, articles, paragraphs, marked(articles, existing, _signatures(upserts)))
         checkpoint("docs")
         store = write_whoosh(folder, tokenizer, paragraphs, in_memory=True)  # one request's articles: small
-        write_postings(folder, store, ids, paragraphs)  # from the text (its tokens are cached): no Whoosh read-back
+        write_postings(folder, store, ids, paragraphs)  # from the text (its tokens pinned): no Whoosh read-back
         checkpoint("whoosh")
         dim = upserts[0].vectors.shape[1]
         vectors = write_vectors(folder, np.vstack([a.vectors for a in upserts]).reshape(-1, dim), ids,

@@ -22,7 +22,7 @@ QUERIES = 1024  # parsed queries
 
 
 def text_terms(tokenizer: Tokenizer, text: str) -> frozenset[str]:
-    return frozenset(tokenizer.terms(text))
+    return frozenset(tokenizer.terms(text, remember=False))  # kept here: the tokenizer need not keep them too
 
 
 def folded_text(tokenizer: Tokenizer, text: str) -> str:

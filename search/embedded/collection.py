@@ -15,7 +15,6 @@ Invariant: every returned score is > 0 and every list is ranked by (-score, id).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Callable, Sequence
@@ -25,6 +24,7 @@ import numpy as np
 from index.bm25f import average_length, classic_idf, idf, tf_table
 from index.store.deleted_stats import DeletedStats
 from index.store.postings import FIELDS, SegmentPostings
+from search.embedded.accumulators import SHARED, Accumulators
 from search.fusion import top_ranked
 from search.query_leaves import Leaf
 
@@ -69,7 +69,8 @@ def term_postings(parts: Sequence[Part], tables: Sequence[dict[str, np.ndarray]]
 class Collection:
     """The BM25 side of one snapshot: its segments' postings under one set of statistics; thread-safe."""
 
-    def __init__(self, parts: Sequence[Part], ids_of: Callable[[np.ndarray], list[str]]) -> None:
+    def __init__(self, parts: Sequence[Part], ids_of: Callable[[np.ndarray], list[str]],
+                 accumulators: Accumulators = SHARED) -> None:
         self.parts = list(parts)
         self.ids_of = ids_of  # global rows -> their paragraph ids (for the (-score, id) order)
         self.size = sum(p.postings.size for p in self.parts)
@@ -83,8 +84,7 @@ class Collection:
         # A term's postings in each segment holding it, found once per snapshot (segments and deletions never change
         # within one): a query no longer looks for its terms in every segment, most of them small ones without them.
         self._postings = lru_cache(maxsize=TERM_CACHE)(partial(term_postings, self.parts, self.tables))
-        self._spare: list[np.ndarray] = []  # zeroed accumulators not in use
-        self._lock = threading.Lock()
+        self.accumulators = accumulators  # zeroed, lent to each query (search/embedded/accumulators.py)
 
     def df(self, fieldname: str, term: str) -> int:
         """Live rows holding `term` in `fieldname`."""
@@ -93,16 +93,6 @@ class Collection:
     def term_weight(self, term: str) -> float:
         """BM25's classic idf of a term over paragraph text, log(1 + (N - df + 0.5) / (df + 0.5)) (adaptive fusion)."""
         return classic_idf(self.live, self.df("text", term))
-
-    def _take(self) -> np.ndarray:
-        with self._lock:
-            if self._spare:
-                return self._spare.pop()
-        return np.zeros(self.size, dtype=np.float64)
-
-    def _give_back(self, acc: np.ndarray) -> None:
-        with self._lock:
-            self._spare.append(acc)
 
     def _accumulate(self, acc: np.ndarray, leaves: Sequence[Leaf]) -> None:
         """Add every leaf's BM25 contribution, segment by segment, into `acc` (global rows)."""
@@ -125,18 +115,18 @@ class Collection:
         length when not `count`). A row matches when it holds a leaf's term (boosts are > 0)."""
         if k <= 0 or not self.live or not leaves:
             return [], 0
-        acc = self._take()
+        acc = self.accumulators.take(self.size)
         try:
             self._accumulate(acc, leaves)
             acc[self.deleted] = 0.0
             touched = np.flatnonzero(acc)
             matched = touched if allowed is None else touched[allowed[touched]]
             values = acc[matched]
-            acc[touched] = 0.0  # invariant: a spare accumulator is all zeros
+            acc[touched] = 0.0  # invariant: a pooled accumulator is all zeros
         except BaseException:
             acc.fill(0.0)
             raise
         finally:
-            self._give_back(acc)
+            self.accumulators.give_back(acc)
         ranked = top_ranked(values, matched, k, self.ids_of)
         return ranked, len(matched) if count else len(ranked)

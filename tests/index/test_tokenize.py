@@ -69,3 +69,24 @@ def test_recent_tokens_are_bounded_by_their_count_of_tokens():
     recent.put("d", tokens(3))
     recent.put("e", tokens(3))
     assert recent.get("c") is None and recent.get("b") and recent.size <= 10
+
+
+def test_pinned_tokens_are_used_within_and_forgotten_after_nested_pins_too():
+    from index.tokenize import Token
+
+    tok = Tokenizer()
+    made = (Token("钉住", 0, 2),)
+    with tok.pinned({"某段文字": made}):
+        with tok.pinned({"某段文字": made}):
+            assert tok("某段文字") == list(made)
+        assert tok.tokens("某段文字") == made  # the outer pin still holds
+    assert tok._pinned == {} and not tok._pins
+    assert tok("某段文字") != list(made)  # jieba's own tokens again
+
+
+def test_tokens_and_unremembered_terms_leave_the_recent_texts_alone():
+    tok = Tokenizer()
+    assert tok.tokens("工匠学院开课") and tok.terms("夜校招生", remember=False)
+    assert tok._recent.get("工匠学院开课") is None and tok._recent.get("夜校招生") is None
+    tok.terms("夜校招生")
+    assert tok._recent.get("夜校招生") is not None

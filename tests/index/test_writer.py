@@ -158,13 +158,16 @@ def test_preload_without_a_readable_index_loads_nothing_more(tmp_path):
 
 
 def test_a_prepared_write_is_tokenised_before_the_lock(built, fake_encoder, monkeypatch):
-    """With the tokenizer, prepare tokenises every title and paragraph; the commit (under the lock) runs no jieba."""
+    """With the tokenizer, prepare tokenises every title and paragraph; the commit (under the lock) runs no jieba,
+    and once it is done the tokenizer keeps none of the write's tokens (a feed would grow the heaps)."""
     tokenizer = tokenizer_from(built)
     article = Article("fresh", "全新的标题词", ("第一段讲述夜校开课。", "第二段说明工匠学院招生。"))
     update = prepare([article], [], fake_encoder, True, tokenizer)
+    assert set(update.tokens) == {article.title, *article.paragraphs}
     calls = []
     real = tokenizer._tokenize
     monkeypatch.setattr(tokenizer, "_tokenize", lambda text: calls.append(text) or real(text))
     commit_prepared(built.index_dir, [update], tokenizer, fake_encoder.config())
     assert calls == []
     assert snapshot_of(built, fake_encoder).article("fresh") is not None
+    assert not tokenizer._pinned and all(tokenizer._recent.get(text) is None for text in update.tokens)

@@ -20,6 +20,7 @@ from index.store.bm25_store import BM25Store
 from index.tokenize import tokenizer_from
 from index.writer import apply_update
 from search.bm25 import BM25Retriever
+from search.embedded.accumulators import Accumulators
 from search.query_leaves import flat_leaves
 from search.engine import open_searcher
 from search.filters import Filter
@@ -81,10 +82,11 @@ def test_ties_and_short_pages_keep_the_id_order(seeds):
 
 def test_accumulators_are_clean_and_reused_between_queries(seeds):
     _, searcher, _ = seeds
+    collection = searcher.corpus.collection
+    collection.accumulators = pool = Accumulators()
     for query in QUERIES + SYNTAX:
         searcher.bm25.search(query, 10)
-    spare = searcher.corpus.collection._spare
-    assert len(spare) == 1 and not spare[0].any()
+    assert len(pool) == 1 and not pool.take(collection.size).base.any()
 
 
 def test_a_filter_keeps_the_scores_and_only_its_rows(seeds):
