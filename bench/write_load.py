@@ -26,7 +26,8 @@ stays as it was) and the copy is written to. Phases, each on a fresh copy:
 - disk: --disk-writes writes, the index's size during them, after `optimize`, and against a fresh
   build of the same corpus;
 - recall: dense recall@10 against exact search (every IVF list probed) after the writes.
-Results: one Markdown table, printed and written to bench/results/<date>-writes.md (bench/results_file.py).
+Results: one Markdown table, printed and written to bench/results/<date>-writes.md (bench/results_file.py), or
+under --results-dir.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from corpus import sample_queries  # noqa: E402
 from encoders import load_encoder  # noqa: E402
 from http_load import running_server  # noqa: E402
 from memory import peak_rss_bytes  # noqa: E402
-from results_file import results_file  # noqa: E402
+from results_file import RESULTS, results_file  # noqa: E402
 from write_common import TOKEN, article_body, fresh_articles, hardlink_copy, index_bytes, log, mb, summary  # noqa: E402
 from write_burst import burst, burst_rows  # noqa: E402
 from write_feed import feed, feed_rows  # noqa: E402
@@ -258,6 +259,8 @@ def main() -> None:
     parser.add_argument("--burst-articles", type=int, default=150)
     parser.add_argument("--burst-clients", type=int, default=2)
     parser.add_argument("--skip", action="append", default=[], choices=["upserts", "http", "feed", "burst", "disk"])
+    parser.add_argument("--results-dir", type=Path, default=RESULTS,
+                        help="where the Markdown results go (an A/B series: a folder of its own, not bench/results)")
     parser.add_argument("--feed-at", type=int, action="append",
                         help="sizes that get the feed phase (repeat; default: every size)")
     parser.add_argument("--burst-at", type=int, action="append",
@@ -302,7 +305,7 @@ def main() -> None:
     text = (f"# Writes, {time.strftime('%Y-%m-%d %H:%M')}, commit {commit}, "
             f"{'fake encoder' if args.fake_encoder else model_sides(encoder, settings)}, "
             f"{os.cpu_count()} CPUs\n\n{table(results)}\n")
-    out = results_file(f"writes{'-fake' if args.fake_encoder else ''}")
+    out = results_file(f"writes{'-fake' if args.fake_encoder else ''}", args.results_dir)
     out.write_text(text, encoding="utf-8")
     (args.work_dir / "writes.json").write_text(json.dumps(results, default=lambda o: o.__dict__, indent=1))
     print(text)
