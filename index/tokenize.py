@@ -156,9 +156,7 @@ class Tokenizer:
         again for its postings, and every paragraph of an article repeats its title. A commit's texts are
         `pinned` instead, for as long as it writes them.
         """
-        tokens = self._pinned.get(text)
-        if tokens is None:
-            tokens = self._recent.get(text)
+        tokens = self._known(text)
         if tokens is None:
             tokens = self._tokenize(text)
             self._recent.put(text, tokens)
@@ -168,10 +166,13 @@ class Tokenizer:
         """The tokens of `text`, not remembered: for a caller that keeps them itself (a prepared write until its
         commit, a searcher's terms of a text). A service that remembered them too grew its heaps by ~60 KB a
         write, up to RECENT_TOKENS' ~50 MB over a long feed."""
-        found = self._pinned.get(text)
-        if found is None:
-            found = self._recent.get(text)
+        found = self._known(text)
         return found if found is not None else self._tokenize(text)
+
+    def _known(self, text: str) -> tuple[Token, ...] | None:
+        """The tokens of `text` if made already: pinned by a commit, or remembered; None otherwise."""
+        found = self._pinned.get(text)
+        return found if found is not None else self._recent.get(text)
 
     @contextmanager
     def pinned(self, known: Mapping[str, tuple[Token, ...]]) -> Iterator[None]:
