@@ -93,7 +93,7 @@ def check_marks(segment: Segment) -> list[str]:
     signed = int(eligible(np.asarray(marks.signatures)).sum()) if marks.signatures.shape[1:] == (NUM_PERM,) else -1
     if marks.sorted_keys.shape != (BANDS, signed) or marks.sorted_rows.shape != (BANDS, signed):
         problems.append(f"near-duplicate band index of shape {marks.sorted_keys.shape} for {signed} signed articles")
-    elif signed and (marks.sorted_keys[:, 1:] < marks.sorted_keys[:, :-1]).any():
+    elif signed and ((keys := np.asarray(marks.sorted_keys))[:, 1:] < keys[:, :-1]).any():
         problems.append("near-duplicate band keys out of order")
     strangers = [aid for aid in marks.stories if aid not in segment.articles]
     if strangers:

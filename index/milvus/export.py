@@ -120,9 +120,10 @@ def sentence_rows_of(snapshot: Snapshot) -> Iterator[dict]:
 def article_rows(snapshot: Snapshot) -> Iterator[dict]:
     for view in snapshot.views:
         marks = view.segment.duplicates
+        signed = np.asarray(marks.signatures) if marks.marked else None  # read once: a large segment's are paged
         for aid, article in view.segment.articles.items():
             if view.has_article(aid):
-                signature = np.asarray(marks.signatures[marks.row_of[aid]]) if marks.marked else np.zeros(NUM_PERM, np.uint32)
+                signature = signed[marks.row_of[aid]] if signed is not None else np.zeros(NUM_PERM, np.uint32)
                 yield article_row(article, marks.story(aid), signature)
 
 

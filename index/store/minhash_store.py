@@ -5,6 +5,11 @@
     minhash_band_rows.npy   int32 (BANDS, eligible rows): the row of each sorted key
     minhash_stories.json    {"ids": [article id by row], "stories": {article id: story}}
 
+A saved store's arrays are read whole when small and with pread when large (index/store/paged_array.py): a
+write looks up a few of their rows, and mapped they would grow the service's resident memory by the whole
+arrays over a feed. A band's keys are found through a fence kept in memory (every STRIDE-th key) and one
+read of the keys between two of its posts.
+
 An article's story is the id of the first article of its copies (reprints) to be indexed: a new
 article takes the story of the best-matching live article already indexed (estimated similarity
 >= THRESHOLD, index/ingest/minhash.py), else its own id. Stories are marked once, at ingest, and
@@ -25,22 +30,26 @@ import numpy as np
 
 from index.ingest.minhash import BANDS, NUM_PERM, THRESHOLD, band_keys, eligible, signatures, similarity
 from index.models import Article
+from index.store.paged_array import PagedArray
 
 SIGNATURES = "minhash.npy"
 BAND_KEYS = "minhash_bands.npy"
 BAND_ROWS = "minhash_band_rows.npy"
 STORIES = "minhash_stories.json"
 FILES = (SIGNATURES, BAND_KEYS, BAND_ROWS, STORIES)
+STRIDE = 512  # a band's fence holds every STRIDE-th sorted key: a lookup reads at most 2 * STRIDE keys (8 KB)
+READ_WHOLE = 1 << 20  # a saved array of fewer bytes is read into memory when opened, a larger one paged
 
 
 @dataclass(frozen=True)
 class DuplicateStore:
-    """One segment's marks (arrays memory-mapped once saved). Invariant: row r of every array is `ids[r]`."""
+    """One segment's marks (a saved store's large arrays paged). Invariant: row r of `signatures` is `ids[r]`;
+    `sorted_keys[b]` is sorted and `sorted_rows[b, i]` is the row whose band b key is `sorted_keys[b, i]`."""
 
     ids: list[str]
-    signatures: np.ndarray
-    sorted_keys: np.ndarray
-    sorted_rows: np.ndarray
+    signatures: np.ndarray | PagedArray
+    sorted_keys: np.ndarray | PagedArray
+    sorted_rows: np.ndarray | PagedArray
     stories: dict[str, str]
     marked: bool = True  # False: a segment from before near-duplicates (no signatures: nobody's copy)
     row_of: dict[str, int] = field(init=False, repr=False, compare=False)
@@ -72,8 +81,8 @@ class DuplicateStore:
         if not (folder / STORIES).exists():
             return None
         marks = json.loads((folder / STORIES).read_text(encoding="utf-8"))
-        return cls(marks["ids"], np.load(folder / SIGNATURES, mmap_mode="r"), np.load(folder / BAND_KEYS, mmap_mode="r"),
-                   np.load(folder / BAND_ROWS, mmap_mode="r"), marks["stories"])
+        return cls(marks["ids"], _saved(folder / SIGNATURES), _saved(folder / BAND_KEYS), _saved(folder / BAND_ROWS),
+                   marks["stories"])
 
     def story(self, article_id: str) -> str:
         """The story an article of this segment belongs to (its own id when it is nobody's copy)."""
@@ -94,12 +103,29 @@ class DuplicateStore:
     def candidates(self, keys: np.ndarray) -> np.ndarray:
         """Rows sharing at least one band key with `keys` (BANDS,), sorted, once each."""
         found = []
-        for band in range(BANDS):
-            row_keys = self.sorted_keys[band]
-            lo, hi = np.searchsorted(row_keys, keys[band], side="left"), np.searchsorted(row_keys, keys[band], side="right")
+        signed = self.sorted_keys.shape[1]
+        for band, fence in enumerate(self._fence):
+            key = keys[band]
+            # fence[j] = sorted_keys[band, j * STRIDE]: keys equal to `key` lie between the posts around it
+            first = max(int(np.searchsorted(fence, key, side="left")) - 1, 0) * STRIDE
+            last = min(int(np.searchsorted(fence, key, side="right")) * STRIDE, signed)
+            window = np.asarray(self.sorted_keys[band, first:last])
+            lo = first + int(np.searchsorted(window, key, side="left"))
+            hi = first + int(np.searchsorted(window, key, side="right"))
             if hi > lo:
                 found.append(np.asarray(self.sorted_rows[band, lo:hi]))
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int32)
+
+    @cached_property
+    def _fence(self) -> np.ndarray:
+        """(BANDS, ceil(signed / STRIDE)): every STRIDE-th key of each band, read once (one band at a time)."""
+        signed = self.sorted_keys.shape[1]
+        return np.stack([np.asarray(self.sorted_keys[band, 0:signed])[::STRIDE].copy() for band in range(BANDS)])
+
+
+def _saved(path: Path) -> np.ndarray | PagedArray:
+    """A saved array: read whole if under READ_WHOLE bytes, else paged."""
+    return np.load(path) if path.stat().st_size < READ_WHOLE else PagedArray(path)
 
 
 Live = Callable[[str], bool]  # article id -> still live (not deleted, not being replaced)

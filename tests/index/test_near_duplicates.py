@@ -141,19 +141,32 @@ def test_a_merge_marks_the_articles_of_a_segment_from_before_marks():
     assert out.signatures[1].any() and np.array_equal(out.signatures[0], marked.signatures[0])
 
 
-def test_band_candidates_are_every_row_sharing_a_band_key_as_brute_force_finds_them():
+@pytest.mark.parametrize("saved", [False, True])
+def test_band_candidates_are_every_row_sharing_a_band_key_as_brute_force_finds_them(saved, tmp_path, monkeypatch):
     from index.ingest.minhash import BANDS, NUM_PERM, band_keys
+    from index.store import minhash_store
+    from index.store.paged_array import PagedArray
 
     rng = np.random.default_rng(7)
     rows = rng.integers(1, 5, size=(301, NUM_PERM), dtype=np.uint32)  # 4 values: many shared bands
     rows[5] = 0  # a row too short to sign: never a candidate
     store = DuplicateStore.build([f"a{i}" for i in range(len(rows))], rows, {})
+    if saved:  # paged from disk, a fence post every 7 keys: runs of equal keys straddle posts and windows
+        monkeypatch.setattr(minhash_store, "STRIDE", 7)
+        monkeypatch.setattr(minhash_store, "READ_WHOLE", 0)
+        store.save(tmp_path)
+        store = DuplicateStore.open(tmp_path)
+        assert isinstance(store.sorted_keys, PagedArray) and isinstance(store.signatures, PagedArray)
     found = 0
-    for probe in (rows[3], rows[5] + 1, rng.integers(1, 5, NUM_PERM, dtype=np.uint32)):
+    every = band_keys(rows)
+    probes = [rows[3], rows[5] + 1, rng.integers(1, 5, NUM_PERM, dtype=np.uint32), rows[300]]
+    band0 = np.asarray(store.sorted_rows[0])
+    probes += [rows[band0[0]], rows[band0[-1]]]  # the first and the last key of a band
+    for probe in probes:
         keys = band_keys(probe[None, :])[0]
-        every = band_keys(rows)
         expected = [r for r in range(len(rows)) if r != 5 and (every[r] == keys).any()]
         assert store.candidates(keys).tolist() == expected and len(keys) == BANDS
+        assert np.array_equal(store.signatures[store.candidates(keys)], rows[expected])
         found += len(expected)
     assert found > 3  # the check compared something
 
