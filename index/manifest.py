@@ -92,6 +92,19 @@ class Manifest(BaseModel):
 
 _parsed: OrderedDict[tuple, Manifest] = OrderedDict()  # file identity -> its commit point, newest use last
 _parsed_lock = threading.Lock()
+_models: list[dict] = []  # distinct model records parsed, newest last: every commit point of an index shares one
+
+
+def _shared_model(model: dict) -> dict:
+    """An equal model record parsed before, else `model` (kept): a record carries the model's probe vectors
+    (~90 KB parsed), and every commit point of an index repeats it. Invariant: nobody mutates a parsed record."""
+    with _parsed_lock:
+        for known in _models:
+            if known == model:
+                return known
+        _models.append(model)
+        del _models[:-PARSED_KEPT]
+    return model
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -109,7 +122,10 @@ def read_manifest(path: Path) -> Manifest:
             if found is not None:
                 _parsed.move_to_end(key)
                 return found
-        found = Manifest.model_validate(json.loads(handle.read().decode("utf-8")))
+        raw = json.loads(handle.read().decode("utf-8"))
+        if isinstance(raw, dict) and isinstance(raw.get("model"), dict):
+            raw["model"] = _shared_model(raw["model"])
+        found = Manifest.model_validate(raw)
     with _parsed_lock:
         _parsed[key] = found
         while len(_parsed) > PARSED_KEPT:

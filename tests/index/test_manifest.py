@@ -40,3 +40,14 @@ def test_a_shared_manifest_is_frozen():
     with pytest.raises(pydantic.ValidationError):
         found.segments[0].deletes = "del-x"
     assert found.model_copy(update={"generation": 5}).generation == 5
+
+
+def test_commit_points_with_one_model_share_its_parsed_record(tmp_path):
+    first, second = tmp_path / "commit-00000001.json", tmp_path / "commit-00000002.json"
+    write_atomic(first, manifest(1).model_dump_json())
+    write_atomic(second, manifest(2).model_dump_json())
+    other = manifest(3).model_copy(update={"model": {"name": "m", "probe": [[0.1, 0.3]]}})
+    write_atomic(tmp_path / "commit-00000003.json", other.model_dump_json())
+    a, b, c = (read_manifest(tmp_path / f"commit-0000000{g}.json") for g in (1, 2, 3))
+    assert a is not b and a.model == b.model and a.model["probe"] is b.model["probe"]  # one copy of the vectors
+    assert c.model["probe"] == [[0.1, 0.3]] and c.model["probe"] is not a.model["probe"]
