@@ -66,8 +66,11 @@ class PerSegment(Generic[T]):
 
 
 def _marks_of(folder: Path) -> DuplicateStore:
-    """A segment's near-duplicate marks (memory-mapped), or none for one from before them."""
-    return DuplicateStore.open(folder) or empty(list(read_article_rows(folder)))
+    """A segment's near-duplicate marks (large arrays paged), or none for one from before them; with their
+    band fences read (`preload` reads them at a service's start, not at its first write)."""
+    marks = DuplicateStore.open(folder) or empty(list(read_article_rows(folder)))
+    marks.fence
+    return marks
 
 
 _CATALOG = PerSegment(lambda folder: ArticleRows(read_article_rows(folder)))  # id -> (first row, rows)

@@ -37,7 +37,8 @@ BAND_KEYS = "minhash_bands.npy"
 BAND_ROWS = "minhash_band_rows.npy"
 STORIES = "minhash_stories.json"
 FILES = (SIGNATURES, BAND_KEYS, BAND_ROWS, STORIES)
-STRIDE = 512  # a band's fence holds every STRIDE-th sorted key: a lookup reads at most 2 * STRIDE keys (8 KB)
+STRIDE = 512  # a band's fence holds every STRIDE-th sorted key: a lookup reads ~2 * STRIDE keys (8 KB; more if
+#   more rows share its key)
 READ_WHOLE = 1 << 20  # a saved array of fewer bytes is read into memory when opened, a larger one paged
 
 
@@ -104,7 +105,7 @@ class DuplicateStore:
         """Rows sharing at least one band key with `keys` (BANDS,), sorted, once each."""
         found = []
         signed = self.sorted_keys.shape[1]
-        for band, fence in enumerate(self._fence):
+        for band, fence in enumerate(self.fence):
             key = keys[band]
             # fence[j] = sorted_keys[band, j * STRIDE]: keys equal to `key` lie between the posts around it
             first = max(int(np.searchsorted(fence, key, side="left")) - 1, 0) * STRIDE
@@ -117,8 +118,9 @@ class DuplicateStore:
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int32)
 
     @cached_property
-    def _fence(self) -> np.ndarray:
-        """(BANDS, ceil(signed / STRIDE)): every STRIDE-th key of each band, read once (one band at a time)."""
+    def fence(self) -> np.ndarray:
+        """(BANDS, ceil(signed / STRIDE)): every STRIDE-th key of each band, read at the first use (one band at a
+        time; at 1M ~50 ms)."""
         signed = self.sorted_keys.shape[1]
         return np.stack([np.asarray(self.sorted_keys[band, 0:signed])[::STRIDE].copy() for band in range(BANDS)])
 
