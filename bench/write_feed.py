@@ -131,14 +131,15 @@ def feed(index_dir: Path, fake: bool, work: Path, seconds: float, clients: int) 
         rss_after, disk_after, anon_after = rss_bytes(pid), index_bytes(index_dir), anon_rss_bytes(pid)
         children_after = children_rss_bytes(pid)
         time.sleep(SETTLE_AFTER + 5)  # the service settles its heap once writes pause: what it keeps
-        anon_settled = anon_rss_bytes(pid)
+        anon_settled, rss_settled, disk_settled = anon_rss_bytes(pid), rss_bytes(pid), index_bytes(index_dir)
     return {"quiet": quiet, "again": again, "busy": busy, "posted": writer.posted, "acked": len(writer.acked),
             "ack_ms": summary(writer.ack_ms), "ack_thirds": thirds(writer.ack_order, writer.ack_ms),
             "write_errors": writer.errors, "missing": missing,
             "rss_growth": rss_after - rss_before, "disk_growth": disk_after - disk_before,
             "anon_growth": anon_after - anon_before, "quiet_anon_growth": again_anon - quiet_anon,
             "again_anon_growth": anon_before - again_anon,
-            "anon_settled": anon_settled - anon_before, "children_rss": (children_before, children_after),
+            "anon_settled": anon_settled - anon_before, "rss_settled": rss_settled - rss_before,
+            "disk_settled": disk_settled - disk_before, "children_rss": (children_before, children_after),
             "rss_early": (early[0] - rss_before) if early else None, "cpu": cpu, "cpu_again": cpu_again,
             "merge_nice": os.environ.get("ZHSEARCH_MERGE_NICE", "default"), "clients": clients}
 
@@ -178,6 +179,8 @@ def feed_rows(f: dict[str, Any]) -> list[tuple[str, str]]:
              f"{mb(f['quiet_anon_growth'])}, then {mb(f['again_anon_growth'])} the second time"),
             (f"feed: the heaps' growth kept once the service settled ({SETTLE_AFTER + 5:.0f} s after the feed)",
              "n/a" if "anon_settled" not in f else mb(f["anon_settled"])),
+            ("feed: the same, the server's RSS growth vs the index's growth on disk then",
+             "n/a" if "rss_settled" not in f else f"{mb(f['rss_settled'])} vs {mb(f['disk_settled'])}"),
             ("feed: the service's child processes and theirs (the merge server, merges), RSS before / after",
              " / ".join(mb(x) for x in f.get("children_rss", (0, 0)))),
             ("feed: CPU over the writes' phase: the service / its child processes (merges)",
