@@ -70,7 +70,13 @@ def indexed(settings, fake_encoder):
     return settings
 
 
-def test_marks_hold_through_writes_deletes_and_a_merge(indexed, fake_encoder):
+@pytest.mark.parametrize("paged", [False, True])
+def test_marks_hold_through_writes_deletes_and_a_merge(indexed, fake_encoder, paged, monkeypatch):
+    from index.check import check_index
+    from index.store import minhash_store
+
+    if paged:  # every saved array read with pread, as a large segment's are
+        monkeypatch.setattr(minhash_store, "READ_WHOLE", 0)
     tokenizer = tokenizer_from(indexed)
     searcher = open_searcher(indexed, fake_encoder)
     assert searcher.corpus.copies("a") == ["b"] and searcher.corpus.copies("u") == []
@@ -86,6 +92,8 @@ def test_marks_hold_through_writes_deletes_and_a_merge(indexed, fake_encoder):
     merged = open_searcher(indexed, fake_encoder).corpus
     assert len(merged.snapshot.views) == 1
     assert merged.copies("b") == ["c", "t"] and merged.copies("u") == []
+    assert isinstance(merged.snapshot.views[0].segment.duplicates.signatures, minhash_store.PagedArray) == paged
+    assert check_index(indexed.index_dir)[1] == []
 
 
 def test_a_search_shows_one_article_of_a_story_and_names_its_copies(indexed, fake_encoder):
