@@ -30,8 +30,9 @@ class PagedArray:
         try:
             with os.fdopen(os.dup(fd), "rb") as handle:
                 version = np.lib.format.read_magic(handle)
-                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-                shape, fortran, dtype = read_header(handle)
+                fmt = np.lib.format
+                header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+                shape, fortran, dtype = header(handle)
                 offset = handle.tell()
         except BaseException:
             os.close(fd)
@@ -57,8 +58,9 @@ class PagedArray:
     def __getitem__(self, key):
         if isinstance(key, (int, np.integer)):
             return self.rows([int(key)])[0]
-        if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], (int, np.integer)) and isinstance(key[1], slice):
-            return self.span(int(key[0]), key[1])
+        if isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], slice):  # one row's span
+            if isinstance(key[0], (int, np.integer)):
+                return self.span(int(key[0]), key[1])
         if isinstance(key, (list, np.ndarray)):
             return self.rows(key)
         raise TypeError(f"a paged array reads rows, a list of rows or one row's slice, not {key!r}")
