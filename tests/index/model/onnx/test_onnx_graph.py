@@ -114,3 +114,18 @@ def test_q4_graph_equals_transformers_on_the_dequantised_weights():
     int8 = run(bert_graph(weights, INT8_COMPUTE), ids, mask)[real]
     cosines = np.sum(int8 * want[real], axis=1) / np.linalg.norm(int8, axis=1) / np.linalg.norm(want[real], axis=1)
     assert cosines.min() > 0.999  # int8 activations: close, not equal
+
+
+def test_only_the_lone_querys_graph_keeps_the_fused_layer_norm():
+    _, weights = quantised(tiny_model("bert"), np.random.default_rng(3))
+    ranges = {name: np.ones(size, np.float32) for name, size in (
+        (f"layer{i}.{part}", size) for i in range(len(weights.layers))
+        for part, size in (("qkv", weights.hidden), ("attention_out", weights.hidden), ("ff_in", weights.hidden),
+                           ("ff_out", weights.layers[0].ff_in.rows)))}
+
+    def ops(model) -> set[str]:
+        return {node.op_type for node in model.graph.node}
+
+    assert "SkipLayerNormalization" in ops(bert_graph(weights, INT8_COMPUTE))  # its vectors: the relevance tables'
+    for model in (bert_graph(weights, FLOAT_COMPUTE), bert_graph(weights, INT8_COMPUTE, ranges)):
+        assert "SkipLayerNormalization" not in ops(model) and "LayerNormalization" in ops(model)
