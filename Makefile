@@ -39,45 +39,45 @@ test-avx2: install browser
 eval: install
 	for d in eval/datasets/seeds ../shared/datasets/*/; do $(BIN)/zhsearch eval $$d --mode all --compare; done
 
-# Speed and scale (bench/run.py): a 10,000-paragraph corpus of real Chinese text, indexed (every paragraph
+# Speed and scale (bench/search/run.py): a 10,000-paragraph corpus of real Chinese text, indexed (every paragraph
 # and sentence embedded by the model: ~4 min) and timed; prints one table (index throughput by phase, peak RSS, size on disk,
 # latency in-process and over HTTP with 1 and 8 clients, bm25s and numpy peers) and writes it to
 # bench/results/<date>-10000.md. Larger corpora, one column each (--embed-limit N: the model embeds the first N,
-# the rest filled in from their sentences' model vectors, bench/fill.py; --reuse-builds: time queries again on the last build):
-#   $(BIN)/python bench/run.py --sizes 10000 --sizes 100000 --embed-limit 100000   # 100k: ~55 min on 2 cores
-#   ZHSEARCH_SENTENCE_VECTORS=false $(BIN)/python bench/run.py --sizes 1000000 --embed-limit 20000 --loop-seconds 30  # 1M: ~50 min, server 8.7 GB; ran on 24 GB
+# the rest filled in from their sentences' model vectors, bench/search/fill.py; --reuse-builds: time queries again on the last build):
+#   $(BIN)/python -m bench.search.run --sizes 10000 --sizes 100000 --embed-limit 100000   # 100k: ~55 min on 2 cores
+#   ZHSEARCH_SENTENCE_VECTORS=false $(BIN)/python -m bench.search.run --sizes 1000000 --embed-limit 20000 --loop-seconds 30  # 1M: ~50 min, server 8.7 GB; ran on 24 GB
 # `make bench-scale` runs 100k alone and then 1M as above (~1 h 45 min; a table each, bench/results/<date>-100000.md
 # and -1000000.md).
-# A quick run without the model: $(BIN)/python bench/run.py --sizes 2000 --fake-encoder
+# A quick run without the model: $(BIN)/python -m bench.search.run --sizes 2000 --fake-encoder
 bench: $(BIN)/python
-	$(BIN)/pip install -q -e '.[bench]' && $(BIN)/python bench/run.py --sizes 10000 --embed-limit 10000
+	$(BIN)/pip install -q -e '.[bench]' && $(BIN)/python -m bench.search.run --sizes 10000 --embed-limit 10000
 
-# The Milvus backend beside the embedded one on make bench's 10k index (bench/milvus_speed.py; Milvus Lite unless
+# The Milvus backend beside the embedded one on make bench's 10k index (bench/milvus/milvus_speed.py; Milvus Lite unless
 # MILVUS_URI names a server: Lite's figures say nothing of a server's), and its relevance parity on every shared set
-# (bench/milvus_parity.py, ranx's paired test; ~1 h on 2 cores with Lite).
+# (bench/milvus/milvus_parity.py, ranx's paired test; ~1 h on 2 cores with Lite).
 MILVUS_URI ?= /tmp/zhsearch-bench-milvus.db
 bench-milvus: $(BIN)/python
 	$(BIN)/pip install -q -e '.[bench]'
-	$(BIN)/python bench/milvus_speed.py --index-dir .zhsearch/bench/10000/index --uri $(MILVUS_URI)
-	$(BIN)/python bench/milvus_parity.py --uri $(MILVUS_URI)
+	$(BIN)/python -m bench.milvus.milvus_speed --index-dir .zhsearch/bench/10000/index --uri $(MILVUS_URI)
+	$(BIN)/python -m bench.milvus.milvus_parity --uri $(MILVUS_URI)
 
-# The model runtimes side by side on this CPU and as an AVX2-only one (bench/runtimes.py, ~20 min): query latency,
+# The model runtimes side by side on this CPU and as an AVX2-only one (bench/model/runtimes.py, ~20 min): query latency,
 # passages per second, cosine to torch float32 on the shared sets; bench/results/<date>-runtimes.md.
 bench-runtimes: $(BIN)/python
 	$(BIN)/pip install -q -e '.[bench]'
-	$(BIN)/python bench/runtimes.py --agreement 500
+	$(BIN)/python -m bench.model.runtimes --agreement 500
 
 bench-scale: $(BIN)/python
 	$(BIN)/pip install -q -e '.[bench]'
-	$(BIN)/python bench/run.py --sizes 100000 --embed-limit 100000
-	ZHSEARCH_SENTENCE_VECTORS=false $(BIN)/python bench/run.py --sizes 1000000 --embed-limit 20000 --loop-seconds 30
+	$(BIN)/python -m bench.search.run --sizes 100000 --embed-limit 100000
+	ZHSEARCH_SENTENCE_VECTORS=false $(BIN)/python -m bench.search.run --sizes 1000000 --embed-limit 20000 --loop-seconds 30
 
-# Writes at scale (bench/write_load.py): one-article upserts' index work, ack-to-searchable over HTTP, a sustained
+# Writes at scale (bench/writes/write_load.py): one-article upserts' index work, ack-to-searchable over HTTP, a sustained
 # feed beside 8 searching clients, disk after 1,000 writes and a merge, recall; on copies (hard links) of the
-# bench indexes built by `make bench` (10k, real model); larger sizes need their bench/run.py build first.
+# bench indexes built by `make bench` (10k, real model); larger sizes need their bench/search/run.py build first.
 bench-writes: $(BIN)/python
 	$(BIN)/pip install -q -e '.[bench]'
-	$(BIN)/python bench/write_load.py --sizes 10000
+	$(BIN)/python -m bench.writes.write_load --sizes 10000
 
 clean:
 	rm -rf .zhsearch .pytest_cache

@@ -26,7 +26,7 @@ class MergePolicy:
     # tier 0 (under 8,000 rows) kept re-merging one growing segment with each few new ones: a merge's
     # cost grows with its rows (0.35 s of CPU at 24 rows, 3.0 s at 921), so after an hour of one
     # write a second merges needed ~1 s of CPU per write; with 10 and 4 a tier, ~0.15 s at any
-    # length of feed, for ~10 segments instead of ~5 (bench/merge_policy_sim.py).
+    # length of feed, for ~10 segments instead of ~5 (bench/writes/merge_policy_sim.py).
     floor: int = 10
     per_tier: int = 4  # segments a tier holds before its smallest merge
     # Live rows a merged segment may hold at most: reading a merged segment's postings back from Whoosh

@@ -14,7 +14,7 @@ hashing): two articles of similarity s share a band key with probability
 1 - (1 - s**ROWS)**BANDS: 0.996 at s = 0.5, 0.68 at 0.3, 0.04 at 0.1 (unrelated articles measure
 under 0.3). Candidates are then confirmed by their estimated similarity.
 
-The constants were chosen on a sample of edited real articles (bench/near_duplicates.py; docs/relevance.md).
+The constants were chosen on a sample of edited real articles (bench/search/near_duplicates.py; docs/relevance.md).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Exact search (IndexFlatIP) up to `ann_threshold` rows; beyond, an inverted-file 
 vectors IVF kept recall@10 >= 0.98 of exact where HNSW (M 32) stayed near 0.9 (bench/).
 
 Lists probed, unless set: NPROBE up to NPROBE_LISTS lists, then growing with the square root of
-the list count (bench/ivf_sweep.py, 200 queries, paragraph vectors alone): at 100k vectors
+the list count (bench/search/ivf_sweep.py, 200 queries, paragraph vectors alone): at 100k vectors
 (1,264 lists) 64 probes give recall@10 0.990; at 1M (4,000 lists) 64 give 0.982, 96 0.988,
 128 0.992 (search 1.0 / 1.5 / 1.9 ms): a fixed count falls behind as lists shrink.
 """

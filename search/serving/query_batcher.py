@@ -9,7 +9,7 @@ writes posted faster than they were embedded each ran their own forward passes a
 took every core from the searches, and every pass running beside others grew ONNX Runtime's
 arena, which keeps its peak for good. One at a time starved the writes instead: under 8 clients
 searching on 2 cores one pass got ~20 % of a core, less than one article a second needs, and the
-queue of writes grew for as long as the feed lasted (bench/write_feed.py, docs/performance.md).
+queue of writes grew for as long as the feed lasted (bench/writes/write_feed.py, docs/performance.md).
 
 Measured here (2 cores): outside the main thread, torch's 2-thread OpenMP team encodes a
 query at about half the speed of the main thread's; with 1 thread, as fast. A service,

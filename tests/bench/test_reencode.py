@@ -1,8 +1,7 @@
-"""bench/reencode.py: another encoder's vectors in a linked copy of a bench index, the source left as it was."""
+"""bench/model/reencode.py: another encoder's vectors in a linked copy of a bench index, the source left as it was."""
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 from conftest import TINY
@@ -11,9 +10,7 @@ from index.builder import build_index
 from index.check import check_index
 from index.commits import read_current
 from index.tokenize import tokenizer_from
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from reencode import reencode  # noqa: E402
+from bench.model.reencode import reencode
 
 
 def digest(folder: Path) -> dict[str, str]:

@@ -1,11 +1,8 @@
-"""bench/results_file.py: a benchmark's results never overwrite a file already there."""
+"""bench/common/results_file.py: a benchmark's results never overwrite a file already there."""
 
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from results_file import results_file  # noqa: E402
+from bench.common.results_file import results_file
 
 NOW = time.strptime("2026-12-04 03:25:07", "%Y-%m-%d %H:%M:%S")
 

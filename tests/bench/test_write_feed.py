@@ -1,12 +1,8 @@
-"""bench/write_feed.py's arithmetic: what the writes took of the service's CPU beside the searches."""
+"""bench/writes/write_feed.py's arithmetic: what the writes took of the service's CPU beside the searches."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from cpu_time import CpuTime  # noqa: E402
-from latency import Timings  # noqa: E402
-from write_feed import writes_share  # noqa: E402
+from bench.common.cpu_time import CpuTime
+from bench.common.latency import Timings
+from bench.writes.write_feed import writes_share
 
 
 def test_the_writes_take_what_the_searches_beside_them_do_not_at_the_controls_cost():

@@ -91,7 +91,7 @@ def session(model: Path | bytes, threads: int):
     Memory patterns are off. With them ONNX Runtime plans, for each input shape it has not seen,
     one block for all of a run's tensors, and keeps the plan; passes come in ever new shapes (rows x
     the longest row: every query batch, every write), so each new one paid the planning and took a
-    block from the arena sized for a whole run. In a 60 s feed at 100k (bench/write_feed.py, two runs
+    block from the arena sized for a whole run. In a 60 s feed at 100k (bench/writes/write_feed.py, two runs
     against four): the service's heaps grew 40 MB instead of 67-82 and kept 6-7 MB once it settled
     instead of 37-45. A build encodes as fast (435 paragraphs and 2,024 sentences: 84.5 s against 85.6).
     """

@@ -75,7 +75,7 @@ def test_default_nprobe_grows_with_the_square_root_of_the_lists():
     assert NPROBE_LISTS == ivf_lists(100_000)  # where NPROBE was measured
     assert default_nprobe(10) == default_nprobe(NPROBE_LISTS) == NPROBE
     assert default_nprobe(4 * NPROBE_LISTS) == 2 * NPROBE
-    assert default_nprobe(4000) == 114  # the 1M-paragraph index (bench/ivf_sweep.py)
+    assert default_nprobe(4000) == 114  # the 1M-paragraph index (bench/search/ivf_sweep.py)
 
 
 def test_an_unset_nprobe_probes_by_the_list_count_and_a_set_one_is_capped():

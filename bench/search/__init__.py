@@ -1,0 +1,1 @@
+"""Speed and scale of searches: `make bench` (run.py), its builds and peers, and the studies beside it."""

@@ -1,0 +1,333 @@
+"""Load test: concurrent searches and live writes against a real server on loopback; no write may be lost.
+
+Usage:
+    .venv/bin/python -m bench.search.load_test                  # real model: indexes seeds/, serves, 60 s, 16 clients
+    .venv/bin/python -m bench.search.load_test --fake --seconds 20   # fake encoder (no model): fast, for CI
+    .venv/bin/python -m bench.search.load_test --clients 8 --write-share 0.2 --max-writes 200 --json
+
+It indexes `seeds/` into a temporary folder (`zhsearch index`, or in-process with the test suite's
+FakeEncoder under `--fake`), starts `zhsearch serve` on a free 127.0.0.1 port in a subprocess with a
+random ZHSEARCH_WRITE_TOKEN, and runs `--clients` threads for `--seconds`. Each request is a search
+(GET or POST /search, bm25/dense/hybrid, queries cut from the seed titles) or, with probability
+`--write-share`, a write: POST /articles of 1-3 new articles with unique ids, or (a third of writes)
+DELETE of one of the client's own acknowledged articles. Writes stop after `--max-writes`, all
+requests after `--max-requests`. Afterwards every acknowledged (200), not-deleted article must be
+served by GET /articles/{id} and found by a bm25 search restricted to it, and every acknowledged
+delete must stay deleted. Prints one summary; exits 1 on any 5xx, transport error, lost or
+resurrected article, else 0. The server's log is kept in the temporary folder on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.common.http_load import server_command
+from bench.common.paths import ROOT, TESTS
+
+MODES = ("bm25", "dense", "hybrid")
+
+
+@dataclass
+class Tally:
+    """Everything the clients observed; guarded by `lock`."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    requests: int = 0
+    writes: int = 0
+    acknowledged: int = 0  # articles acknowledged by POST /articles (ids are unique)
+    present: dict[str, str] = field(default_factory=dict)  # acknowledged article id -> title
+    deleted: set[str] = field(default_factory=set)  # acknowledged deletes
+    lost_on_delete: list[str] = field(default_factory=list)  # own acknowledged article answered 404 on delete
+
+    def record(self, kind: str, status: int | str, seconds: float) -> None:
+        with self.lock:
+            self.latencies[kind].append(seconds * 1000)
+            self.statuses[kind][status] += 1
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seed_texts() -> tuple[list[str], list[str]]:
+    """Titles (query material) and paragraphs (body material) of the seed pages."""
+    from index.ingest.sources import read_sources
+
+    articles = read_sources([ROOT / "seeds"])
+    titles = [a.title for a in articles if a.title.strip()]
+    paragraphs = [p for a in articles for p in a.paragraphs if len(p) > 20]
+    return titles, paragraphs
+
+
+def build_fake_index(index_dir: Path) -> None:
+    """Index seeds/ with the deterministic FakeEncoder of the test suite (no model)."""
+    sys.path.insert(0, str(TESTS))
+    from fakes import FakeEncoder
+    from index.builder import build_index
+    from index.ingest.sources import read_sources
+    from index.settings import Settings
+    from index.tokenize import tokenizer_from
+
+    settings = Settings(index_dir=index_dir)
+    build_index(index_dir, read_sources([ROOT / "seeds"]), tokenizer_from(settings), FakeEncoder(), ["seeds"], quiet=True)
+
+
+def start_server(args: argparse.Namespace, index_dir: Path, port: int, token: str, log_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "ZHSEARCH_WRITE_TOKEN": token, "HF_HUB_OFFLINE": "1"}
+    command = server_command(index_dir, port, args.fake)  # the token comes from the environment
+    log = open(log_path, "wb")
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_healthy(base: str, server: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.returncode} before it was healthy")
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"the server was not healthy within {timeout:.0f} s")
+
+
+class Client(threading.Thread):
+    """One user: searches mostly, sometimes writes or deletes its own articles."""
+
+    def __init__(self, number: int, args: argparse.Namespace, base: str, token: str, deadline: float,
+                 tally: Tally, titles: list[str], paragraphs: list[str], run_id: str) -> None:
+        super().__init__(name=f"client-{number}", daemon=True)
+        self.number, self.args, self.deadline, self.tally = number, args, deadline, tally
+        self.titles, self.paragraphs, self.run_id = titles, paragraphs, run_id
+        self.rng = random.Random(args.seed * 1000 + number)
+        self.http = httpx.Client(base_url=base, timeout=args.timeout)
+        self.auth = {"Authorization": f"Bearer {token}"}
+        self.mine: list[str] = []  # this client's acknowledged, not-deleted articles
+        self.made = 0
+
+    def query(self) -> str:
+        title = self.rng.choice(self.titles)
+        if len(title) <= 4 or self.rng.random() < 0.3:
+            return title
+        length = self.rng.randint(2, min(10, len(title)))
+        start = self.rng.randint(0, len(title) - length)
+        return title[start:start + length]
+
+    def timed(self, kind: str, method: str, url: str, **kwargs) -> httpx.Response | None:
+        started = time.perf_counter()
+        try:
+            response = self.http.request(method, url, **kwargs)
+        except httpx.HTTPError as err:
+            self.tally.record(kind, type(err).__name__, time.perf_counter() - started)
+            return None
+        self.tally.record(kind, response.status_code, time.perf_counter() - started)
+        return response
+
+    def search(self) -> None:
+        params = {"q": self.query(), "mode": self.rng.choice(MODES), "k": self.rng.choice((5, 10, 20))}
+        if self.rng.random() < 0.5:
+            self.timed(f"search {params['mode']}", "GET", "/search", params=params)
+        else:
+            self.timed(f"search {params['mode']}", "POST", "/search", json=params)
+
+    def write(self) -> None:
+        articles = []
+        for _ in range(self.rng.randint(1, 3)):
+            self.made += 1
+            article_id = f"load-{self.run_id}-c{self.number}-{self.made}"
+            body = "\n".join(self.rng.sample(self.paragraphs, k=min(3, len(self.paragraphs))))
+            articles.append({"id": article_id, "title": f"压测{self.number}号{self.made} {self.rng.choice(self.titles)}",
+                             "text": body, "source": "load-test", "date": "2026-01-02"})
+        response = self.timed("write", "POST", "/articles", json={"articles": articles}, headers=self.auth)
+        if response is not None and response.status_code == 200:
+            acked = response.json()["added"]
+            with self.tally.lock:
+                self.tally.acknowledged += len(acked)
+                for article in articles:
+                    if article["id"] in acked:
+                        self.tally.present[article["id"]] = article["title"]
+                        self.mine.append(article["id"])
+
+    def delete(self) -> None:
+        article_id = self.mine.pop(self.rng.randrange(len(self.mine)))
+        response = self.timed("delete", "DELETE", f"/articles/{article_id}", headers=self.auth)
+        if response is None or response.status_code not in (200, 404):
+            self.mine.append(article_id)  # not acknowledged: it should still be there
+            return
+        with self.tally.lock:
+            self.tally.present.pop(article_id, None)
+            if response.status_code == 200:
+                self.tally.deleted.add(article_id)
+            else:  # our own acknowledged article, never deleted by anyone: the index lost it
+                self.tally.lost_on_delete.append(article_id)
+
+    def may_write(self) -> bool:
+        with self.tally.lock:
+            if self.tally.writes >= self.args.max_writes:
+                return False
+            self.tally.writes += 1
+            return True
+
+    def run(self) -> None:
+        try:
+            while time.monotonic() < self.deadline:
+                with self.tally.lock:
+                    if self.tally.requests >= self.args.max_requests:
+                        return
+                    self.tally.requests += 1
+                if self.rng.random() < self.args.write_share and self.may_write():
+                    self.delete() if self.mine and self.rng.random() < 1 / 3 else self.write()
+                else:
+                    self.search()
+        finally:
+            self.http.close()
+
+
+def verify(base: str, tally: Tally, timeout: float) -> tuple[int, dict[str, list[str]]]:
+    """Every acknowledged, not-deleted article is served and searchable; every acknowledged delete stays gone.
+
+    Returns how many of the expected articles GET /articles/{id} served, and the problems by kind.
+    """
+    problems: dict[str, list[str]] = {"lost": list(tally.lost_on_delete), "unsearchable": [], "resurrected": []}
+    found = 0
+    with httpx.Client(base_url=base, timeout=timeout) as http:
+        for article_id, title in sorted(tally.present.items()):
+            got = http.get(f"/articles/{article_id}")
+            if got.status_code != 200 or got.json().get("title") != title:
+                problems["lost"].append(article_id)
+                continue
+            found += 1
+            hits = http.get("/search", params={"q": title.split()[0], "mode": "bm25", "article_id": article_id})
+            if hits.status_code != 200 or not hits.json()["hits"]:
+                problems["unsearchable"].append(article_id)
+        for article_id in sorted(tally.deleted):
+            if http.get(f"/articles/{article_id}").status_code != 404:
+                problems["resurrected"].append(article_id)
+    return found, problems
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def summarize(tally: Tally, found: int, problems: dict[str, list[str]], seconds: float,
+              args: argparse.Namespace) -> dict:
+    by_status: Counter = Counter()
+    for counts in tally.statuses.values():
+        by_status.update({str(status): n for status, n in counts.items()})
+    kinds = {kind: {"requests": len(values), "p50_ms": round(percentile(values, 0.5), 1),
+                    "p99_ms": round(percentile(values, 0.99), 1),
+                    "statuses": {str(s): n for s, n in sorted(tally.statuses[kind].items(), key=str)}}
+             for kind, values in sorted(tally.latencies.items())}
+    return {
+        "mode": "fake" if args.fake else "real", "clients": args.clients, "seconds": round(seconds, 1),
+        "requests": sum(by_status.values()), "requests_per_s": round(sum(by_status.values()) / max(seconds, 1e-9), 1),
+        "statuses": dict(sorted(by_status.items())),
+        "5xx": sum(n for status, n in by_status.items() if status.startswith("5")),
+        "transport_errors": sum(n for status, n in by_status.items() if not status.isdigit()),
+        "kinds": kinds,
+        "acknowledged_articles": tally.acknowledged,
+        "acknowledged_deletes": len(tally.deleted),
+        "verified_present": found,
+        "expected_present": len(tally.present),
+        "problems": problems,
+    }
+
+
+def print_summary(out: dict) -> None:
+    print(f"{out['requests']} requests in {out['seconds']} s ({out['requests_per_s']}/s), {out['clients']} clients, "
+          f"{out['mode']} encoder; statuses {out['statuses']}; 5xx {out['5xx']}; "
+          f"transport errors {out['transport_errors']}")
+    for kind, row in out["kinds"].items():
+        print(f"  {kind:<14} {row['requests']:>6}  p50 {row['p50_ms']:>8.1f} ms  p99 {row['p99_ms']:>8.1f} ms  "
+              f"{row['statuses']}")
+    problems = out["problems"]
+    print(f"acknowledged writes: {out['acknowledged_articles']} articles, {out['acknowledged_deletes']} deletes; "
+          f"found {out['verified_present']}/{out['expected_present']} present; lost {len(problems['lost'])}, "
+          f"unsearchable {len(problems['unsearchable'])}, resurrected {len(problems['resurrected'])}")
+    for name, ids in problems.items():
+        if ids:
+            print(f"  {name}: {ids[:10]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--write-share", type=float, default=0.1, help="Share of requests that write (0..1).")
+    parser.add_argument("--max-writes", type=int, default=500, help="Writes (POST or DELETE) in all, at most.")
+    parser.add_argument("--max-requests", type=int, default=200_000, help="Requests in all, at most.")
+    parser.add_argument("--timeout", type=float, default=60.0, help="Seconds per request before it counts as an error.")
+    parser.add_argument("--fake", action="store_true", help="Fake encoder: no model, fast start.")
+    parser.add_argument("--index-dir", type=Path, default=None, help="Index folder (default: a temporary one).")
+    parser.add_argument("--port", type=int, default=None, help="Loopback port (default: a free one).")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", action="store_true", help="Also print the summary as one JSON object.")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="zhsearch-load-"))
+    index_dir = args.index_dir or work / "index"
+    port = args.port or free_port()
+    base, token = f"http://127.0.0.1:{port}", secrets.token_hex(16)
+    if args.fake:
+        build_fake_index(index_dir)
+    else:
+        subprocess.run([sys.executable, "-m", "api.cli", "index", str(ROOT / "seeds"), "--index-dir", str(index_dir),
+                        "--quiet"], cwd=ROOT, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    titles, paragraphs = seed_texts()
+    server = start_server(args, index_dir, port, token, work / "server.log")
+    failed = True
+    try:
+        wait_healthy(base, server, timeout=300)
+        tally, run_id = Tally(), secrets.token_hex(3)
+        started = time.monotonic()
+        clients = [Client(n, args, base, token, started + args.seconds, tally, titles, paragraphs, run_id)
+                   for n in range(args.clients)]
+        for client in clients:
+            client.start()
+        for client in clients:
+            client.join(args.seconds + args.timeout + 30)
+        seconds = time.monotonic() - started
+        found, problems = verify(base, tally, args.timeout)
+        out = summarize(tally, found, problems, seconds, args)
+        print_summary(out)
+        if args.json:
+            print(json.dumps(out, ensure_ascii=False))
+        failed = bool(out["5xx"] or out["transport_errors"] or any(problems.values()))
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if failed:
+            print(f"server log: {work / 'server.log'}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Writes: one-article upserts, ack-to-searchable, the sustained feed, bursts, merges and their cost."""
