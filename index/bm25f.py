@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from index.store.postings import QUANTISED_LENGTHS
+from index.store.postings.segment_postings import QUANTISED_LENGTHS
 
 K1 = 1.2
 B = 0.75

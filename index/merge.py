@@ -6,7 +6,7 @@ lock for a moment, carries over what was deleted from its sources meanwhile (as 
 merged segment) and commits a commit point that lists the merged segment in their place. Writes go
 on throughout; a crash leaves the previous commit point current and the temporary folder is
 removed later. Whoosh's own merge (`add_reader`) copies the postings without tokenising again, and the
-numpy postings are the sources' joined (index/store/postings_merge.py), not read back from Whoosh; the
+numpy postings are the sources' joined (index/store/postings/merge.py), not read back from Whoosh; the
 vectors are copied row by row through a memory map, and IVF lists are reused while the merged
 segment is at most REUSE_LISTS times the rows they were trained on, else trained anew.
 

@@ -17,7 +17,7 @@ import numpy as np
 from index.commits import IndexNotFoundError, read_current
 from index.manifest import Manifest, SegmentInfo, check_compatible
 from index.models import Article, Paragraph
-from index.store.deleted_stats import DeletedStats, deleted_stats
+from index.store.postings.deleted_stats import DeletedStats, deleted_stats
 from index.store.segment import Segment
 from index.tombstones import Tombstones, read_tombstones
 

@@ -17,7 +17,7 @@ from index.manifest import Manifest, SegmentInfo
 from index.store.bm25_store import BM25Store
 from index.store.docstore import DocStore
 from index.store.durable import sync_tree
-from index.store.postings import POSTINGS_DIR
+from index.store.postings.segment_postings import POSTINGS_DIR
 from index.store.segment import article_ranges, write_article_rows, write_postings
 from index.store.vector_store import PARAGRAPH_FILES, SENTENCE_FILES, VectorStore
 

@@ -15,7 +15,7 @@ from whoosh import qparser
 from whoosh.query import AndNot, Not, NullQuery, Or, Query, Term
 
 from index.store.bm25_store import make_schema
-from index.store.postings import FIELDS
+from index.store.postings.segment_postings import FIELDS
 from index.tokenize import Tokenizer
 from search.corpus import Corpus
 from search.filters import NO_FILTER, Filter

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from whoosh.query import And, AndMaybe, AndNot, Not, Or, Query, Term
 
-from index.store.postings import FIELDS
+from index.store.postings.segment_postings import FIELDS
 
 Leaf = tuple[str, str, float]  # (field, term, boost): one clause of a query's positive terms
 

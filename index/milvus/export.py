@@ -25,7 +25,7 @@ from index.milvus.rows import article_row, paragraph_row, sentence_rows, term_ro
 from index.milvus.schema import create_collections, drop_collections, existing, vector_index
 from index.milvus.sparse import live_df, row_vectors, slot_keys
 from index.snapshot import Snapshot, open_snapshot
-from index.store.postings import FIELDS
+from index.store.postings.segment_postings import FIELDS
 
 BATCH_BYTES = 8 << 20  # rows sent per insert: well under Milvus's 64 MB request limit
 

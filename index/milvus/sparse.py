@@ -15,7 +15,7 @@ import numpy as np
 
 from index.bm25f import tf_table
 from index.milvus.rows import term_key
-from index.store.postings import FIELDS, SegmentPostings
+from index.store.postings.segment_postings import FIELDS, SegmentPostings
 
 
 def slot_keys(postings: SegmentPostings) -> list[str]:

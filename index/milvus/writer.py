@@ -38,7 +38,8 @@ from index.milvus.rows import article_row, checked_key, paragraph_row, sentence_
 from index.milvus.sparse import live_df, row_vectors, slot_keys
 from index.models import UnknownArticleError
 from index.store.bm25_store import make_schema
-from index.store.postings import FIELDS, field_boosts, postings_of_text
+from index.store.postings.from_text import field_boosts, postings_of_text
+from index.store.postings.segment_postings import FIELDS
 from index.tokenize import Tokenizer
 from index.update import PreparedArticle, PreparedUpdate
 

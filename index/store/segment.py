@@ -2,7 +2,7 @@
 
     articles.jsonl, paragraphs.jsonl   the documents (index/store/docstore.py)
     whoosh/                            the Whoosh index (phrases and boolean queries are matched there)
-    bm25/                              its postings as numpy files (index/store/postings.py)
+    bm25/                              its postings as numpy files (index/store/postings/)
     vectors.faiss, vector_ids.json     paragraph vectors (FAISS, exact or IVF)
     sentences.faiss, sentence_ids.json sentence vectors of multi-sentence paragraphs (when built with them)
     minhash*.npy, minhash_stories.json near-duplicate marks of its articles (index/store/minhash_store.py)
@@ -22,13 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from index.models import Article, Paragraph, article_id_of
-from index.store import postings as postings_files
 from index.store.bm25_store import BM25Store
 from index.ingest.minhash import signatures
 from index.store.docstore import DocStore
 from index.store.minhash_store import DuplicateStore, empty, story_keys
-from index.store.postings import SegmentPostings, field_boosts, postings_of_text, read_postings
-from index.store.postings_merge import Live, merged_postings
+from index.store.postings.from_text import field_boosts, postings_of_text
+from index.store.postings import from_whoosh
+from index.store.postings.merge import Live, merged_postings
+from index.store.postings.segment_postings import POSTINGS_DIR, SegmentPostings, exists as postings_exist
 from index.store.sentence_store import SentenceStore
 from index.store.vector_store import PARAGRAPH_FILES, VectorStore, VectorStoreError
 from index.tokenize import Tokenizer
@@ -89,7 +90,7 @@ class Segment:
         """Open a segment folder; SegmentError names what is missing or inconsistent (FileNotFoundError: no folder)."""
         if not folder.is_dir():
             raise FileNotFoundError(f"segment folder {folder} is gone (removed after a newer commit)")
-        if not postings_files.exists(folder):
+        if not postings_exist(folder):
             raise SegmentError(f"{folder} has no BM25 postings (an index from before segments): "
                                "run `zhsearch upgrade --index-dir DIR` or rebuild with `zhsearch index`")
         try:
@@ -107,7 +108,7 @@ class Segment:
         found = SegmentPostings.open(folder)
         if found.size != len(ids):
             raise SegmentError(f"segment {folder.name}: postings of {found.size} rows for {len(ids)} paragraphs")
-        whoosh_rows = np.load(folder / postings_files.POSTINGS_DIR / WHOOSH_ROWS)
+        whoosh_rows = np.load(folder / POSTINGS_DIR / WHOOSH_ROWS)
         try:
             duplicates = DuplicateStore.open(folder) or empty(list(docs.articles))
         except (OSError, ValueError, KeyError) as err:
@@ -176,11 +177,12 @@ def write_postings(folder: Path, store: BM25Store, ids: list[str], paragraphs: l
         rows = np.arange(len(ids), dtype=np.int32)
     else:
         row_of = {pid: row for row, pid in enumerate(ids)}
-        found = read_postings(store.index, row_of, boosts) if merged is None else merged_postings(merged, boosts)
-        maps = postings_files.whoosh_rows(store.index, row_of)
+        found = from_whoosh.read_postings(store.index, row_of, boosts) if merged is None \
+            else merged_postings(merged, boosts)
+        maps = from_whoosh.whoosh_rows(store.index, row_of)
         rows = np.concatenate(maps) if maps else np.zeros(0, np.int32)
     found.save(folder)
-    np.save(folder / postings_files.POSTINGS_DIR / WHOOSH_ROWS, rows)
+    np.save(folder / POSTINGS_DIR / WHOOSH_ROWS, rows)
     return found
 
 

@@ -1,9 +1,9 @@
 """BM25F over many segments with the collection's statistics, applied when a query is scored.
 
-Each segment keeps its postings as (row, code) pairs (index/store/postings.py). The statistics
+Each segment keeps its postings as (row, code) pairs (index/store/postings/). The statistics
 are the live collection's, exactly: the document count, each term's document frequency and each
 field's average length count only rows that are not deleted (a deleted row's terms are
-subtracted: index/store/deleted_stats.py). So after any sequence of writes a query scores as it would in a
+subtracted: index/store/postings/deleted_stats.py). So after any sequence of writes a query scores as it would in a
 fresh build of the same corpus, before any merge as after it.
 
 The score is Whoosh's BM25F (K1 1.2, B 0.75; its idf `log(N / (df + 1)) + 1`), computed the way
@@ -22,8 +22,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from index.bm25f import average_length, classic_idf, idf, tf_table
-from index.store.deleted_stats import DeletedStats
-from index.store.postings import FIELDS, SegmentPostings
+from index.store.postings.deleted_stats import DeletedStats
+from index.store.postings.segment_postings import FIELDS, SegmentPostings
 from search.embedded.accumulators import SHARED, Accumulators
 from search.fusion import top_ranked
 from search.query_leaves import Leaf

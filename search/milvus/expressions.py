@@ -17,7 +17,7 @@ from typing import Callable, Sequence, Union
 from whoosh.query import And, AndMaybe, AndNot, Not, NullQuery, Or, Phrase, Query, Term
 
 from index.milvus.connection import literal
-from index.store.postings import FIELDS
+from index.store.postings.segment_postings import FIELDS
 from search.filters import Filter
 
 AFTER_ALL = "\U0010ffff"  # sorts after any character a date may hold: `date[:n] <= to` is `date < to + AFTER_ALL`

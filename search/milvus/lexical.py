@@ -32,7 +32,8 @@ from index.milvus.connection import WINDOW, Connection
 from index.milvus.record import CorpusStats
 from index.milvus.rows import PARAGRAPH_FIELDS, SCORING_FIELDS, term_key
 from index.store.bm25_store import make_schema
-from index.store.postings import FIELDS, QUANTISED_LENGTHS, field_boosts
+from index.store.postings.from_text import field_boosts
+from index.store.postings.segment_postings import FIELDS, QUANTISED_LENGTHS
 from index.models import Paragraph
 from index.tokenize import Tokenizer
 from search.filters import Filter

@@ -10,7 +10,7 @@ from index.check import check_index
 from index.commits import CURRENT_FILE, read_current
 from index.manifest import IndexMismatchError
 from index.snapshot import open_snapshot
-from index.store.postings import POSTINGS_DIR
+from index.store.postings.segment_postings import POSTINGS_DIR
 from index.store.segment import ARTICLE_ROWS
 from index.tokenize import tokenizer_from
 from index.upgrade import upgrade_index

@@ -19,7 +19,8 @@ from index.ingest.paragraphs import split_article
 from index.store.parallel_whoosh import ParallelWriteError, write_parallel
 from index.settings import Settings
 from index.tokenize import tokenizer_from
-from index.store.postings import field_boosts, read_postings
+from index.store.postings.from_text import field_boosts
+from index.store.postings.from_whoosh import read_postings
 from whoosh.scoring import BM25F
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -210,7 +211,8 @@ def test_writer_processes_end_when_their_parent_is_killed(tmp_path):
 
 
 def test_postings_from_the_text_are_the_postings_whoosh_reads_back(seed_builds):
-    from index.store.postings import postings_of_text, whoosh_rows
+    from index.store.postings.from_text import postings_of_text
+    from index.store.postings.from_whoosh import whoosh_rows
 
     _, paragraphs, serial, _ = seed_builds
     index = BM25Store.open(serial).index
@@ -226,7 +228,7 @@ def test_postings_from_the_text_with_empty_fields_are_whoosh_s(seed_builds, tmp_
     """A field without any term in a whole write (no title, a text of one digit or of punctuation only):
     the fuzzer's `{"id": "0", "text": "0"}`. Its slots are empty and the next field's start where they would."""
     from index.models import Paragraph
-    from index.store.postings import postings_of_text
+    from index.store.postings.from_text import postings_of_text
 
     tokenizer = seed_builds[0]
     paragraphs = [Paragraph(id=f"a{i}.p000", article_id=f"a{i}", position=0, text=text, title=title)
@@ -243,7 +245,7 @@ def test_postings_from_the_text_with_empty_fields_are_whoosh_s(seed_builds, tmp_
 def test_postings_from_the_text_with_many_distinct_frequencies_are_whoosh_s(seed_builds, tmp_path):
     """Over 256 distinct frequencies in a field widen the codes to uint32; long fields saturate the length byte."""
     from index.models import Paragraph
-    from index.store.postings import postings_of_text
+    from index.store.postings.from_text import postings_of_text
 
     tokenizer = seed_builds[0]
     paragraphs = [Paragraph(id=f"a{n}.p000", article_id=f"a{n}", position=0, text="职工 " * n + "培训", title="工会")
@@ -259,7 +261,8 @@ def test_postings_from_the_text_with_many_distinct_frequencies_are_whoosh_s(seed
 
 def test_a_segment_of_several_writers_reads_its_rows_back_from_whoosh(seed_builds, tmp_path):
     """Whoosh numbers a several-process build's documents in its own order: the rows are read back, never assumed."""
-    from index.store.postings import POSTINGS_DIR, whoosh_rows
+    from index.store.postings.from_whoosh import whoosh_rows
+    from index.store.postings.segment_postings import POSTINGS_DIR
     from index.store.segment import WHOOSH_ROWS, added_in_order, write_postings
 
     _, paragraphs, serial, parallel = seed_builds

@@ -8,7 +8,7 @@ import pytest
 from index.builder import build_index
 from index.commits import read_current
 from index.ingest.sources import read_sources
-from index.store.deleted_stats import from_postings, from_text
+from index.store.postings.deleted_stats import from_postings, from_text
 from index.store.segment import Segment
 from index.tokenize import tokenizer_from
 

@@ -8,7 +8,8 @@ from index.builder import build_index
 from index.commits import read_current
 from index.merge import run_merges
 from index.models import Article
-from index.store.postings import field_boosts, read_postings
+from index.store.postings.from_text import field_boosts
+from index.store.postings.from_whoosh import read_postings
 from index.store.segment import Segment
 from index.tokenize import tokenizer_from
 from index.writer import apply_update
@@ -29,7 +30,7 @@ def assert_postings_as_whoosh_reads_them(segment: Segment) -> None:
 def test_merged_postings_drop_the_deleted_rows_and_renumber_the_rest(settings, tiny_articles, fake_encoder, chunk,
                                                                      monkeypatch):
     """Whatever the postings converted at once (a term's postings are never split: 1 is a term at a time)."""
-    from index.store import postings_merge
+    from index.store.postings import merge as postings_merge
 
     if chunk is not None:
         monkeypatch.setattr(postings_merge, "CHUNK", chunk)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.store.postings import FIELDS, LENGTH_CODES, Assembly, FieldPostings, SegmentPostings, join_fields
+from index.store.postings.assembly import Assembly, FieldPostings, join_fields
+from index.store.postings.segment_postings import FIELDS, LENGTH_CODES, SegmentPostings
 
 Live = tuple[SegmentPostings, np.ndarray]  # a source's postings and its live rows (sorted), in merge order
 CHUNK = 1 << 22  # postings converted at once: bounds the temporaries (~30 bytes a posting) at any segment size

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.models import Paragraph
-from index.store.postings import FIELDS, SegmentPostings, document_terms
+from index.store.postings.from_text import document_terms
+from index.store.postings.segment_postings import FIELDS, SegmentPostings
 
 TEXT_UP_TO = 256  # rows counted from their text at most; more are counted from the postings
 
