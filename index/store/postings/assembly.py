@@ -65,7 +65,7 @@ class Assembly:
     """A segment's postings put together field by field (FIELDS order): its slots, offsets, rows and codes.
 
     Every way of getting postings (read back from Whoosh, computed from the text, joined from a merge's
-    sources in index/store/postings_merge.py) ends here, so that they lay slots, weights and codes out alike
+    sources in merge.py) ends here, so that they lay slots, weights and codes out alike
     by construction.
     """
 
