@@ -158,7 +158,13 @@ class SearcherHolder:
 
     def load(self) -> None:
         """Open (or reopen) the current commit point; on failure keep the old searcher, say why, and let the
-        next refresh try again."""
+        next refresh try again.
+
+        A reload hands glibc's free pages back to the system at once (release_free_memory, ~2 ms at 100k):
+        each write's passes, segment and replaced searcher free memory that glibc would otherwise keep while
+        writes flow. Over a 60 s feed beside 8 clients at 100k the server's RSS grew by 8.0 MB without it
+        (3.6 MB of data written) and by -0.7 MB with it.
+        """
         with self._lock:
             seen = self._current()
             try:
@@ -169,7 +175,8 @@ class SearcherHolder:
                     self.searcher = opened
                     if first:  # at start-up nothing waits on us
                         settle_heap()
-                    else:  # a reload (after a write) settles once writes pause
+                    else:  # a reload (after a write): its free pages go back now, a collection once writes pause
+                        release_free_memory()
                         self.settle.request()
                 self.problem = ""
                 self._seen = seen

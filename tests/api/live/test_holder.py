@@ -44,6 +44,28 @@ def test_a_refresh_reuses_the_open_segments(settings, tiny_articles, fake_encode
     gc.unfreeze()
 
 
+def test_a_reload_hands_free_memory_back_and_a_refresh_with_nothing_new_does_not(settings, tiny_articles,
+                                                                               fake_encoder, monkeypatch):
+    from api.live import holder as holder_module
+
+    released: list[int] = []
+    monkeypatch.setattr(holder_module, "release_free_memory", lambda: released.append(1))
+    build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
+    holder = SearcherHolder(settings, fake_encoder)
+    try:
+        holder.load()  # the first open settles the heap (a collection, then the same release)
+        first = len(released)
+        holder.refresh()  # nothing new: no reopen, nothing released
+        assert len(released) == first
+        apply_update(settings.index_dir, [Article("n", "新", ("新的一段。",))], [], tokenizer_from(settings),
+                     fake_encoder)
+        holder.refresh()  # a new commit point: reopened, and its free pages handed back at once
+        assert len(released) == first + 1 and holder.get().corpus.snapshot.article("n") is not None
+    finally:
+        holder.settle.flush()
+        gc.unfreeze()
+
+
 def test_the_watcher_picks_up_another_process_s_write(settings, tiny_articles, fake_encoder):
     build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
     holder = SearcherHolder(settings, fake_encoder, poll_seconds=0.01)
