@@ -5,7 +5,8 @@ Each dataset's corpus index is built (or reused) as `zhsearch eval` builds it; t
 of it (`zhsearch export`, into `<collection>_eval_<dataset>` at --uri). One encoder serves both sides, so the
 query vectors are the same; the difference measured is the engine's alone.
 
-Usage: .venv/bin/python -m bench.milvus.milvus_parity [--uri /tmp/parity.db] [--out bench/results/<date>-milvus-parity.md]
+Usage: .venv/bin/python -m bench.milvus.milvus_parity [--uri /tmp/parity.db]
+       [--out bench/results/<date>-milvus-parity.md]
        [DATASET ...]   (default: eval/datasets/seeds and ../shared/datasets/*)
 Milvus Lite's figures say nothing of a server's speed; its rankings are what this measures.
 """

@@ -8,7 +8,8 @@ on its own beforehand (the Whoosh phase tokenises again inside its analyzer). Wi
 the rest are filled in from their sentences' model vectors (bench/search/fill.py).
 `peer`: bm25s over the same jieba terms (title and text of each paragraph, as Whoosh indexes them).
 
-Usage (run.py calls these): .venv/bin/python -m bench.search.build ours|peer --corpus FILE --work-dir DIR --out FILE.json
+Usage (run.py calls these): .venv/bin/python -m bench.search.build ours|peer --corpus FILE --work-dir DIR
+       --out FILE.json
 """
 
 from __future__ import annotations

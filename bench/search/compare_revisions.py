@@ -6,7 +6,8 @@ each on its own loopback port: sequential latency is paired query by query (the 
 and 8-client throughput runs in rounds that alternate which server goes first.
 
 Usage:
-    .venv/bin/python -m bench.search.compare_revisions --index-dir DIR --base 63bf263 [--modes hybrid dense] [--rounds 4]
+    .venv/bin/python -m bench.search.compare_revisions --index-dir DIR --base 63bf263 [--modes hybrid dense]
+        [--rounds 4]
         [--base-index-dir DIR2] [--fake-encoder]
 
 `--base-index-dir`: the base serves another folder (the same build in the base's index format, when the

@@ -1,6 +1,7 @@
 """Where a BM25 query's time goes: cProfile over our Whoosh retriever (or the whole searcher) and bm25s.
 
-Usage: .venv/bin/python -m bench.search.profile_bm25 --work-dir .zhsearch/bench/10000 [--queries 50] [--whole] [--top 15]
+Usage: .venv/bin/python -m bench.search.profile_bm25 --work-dir .zhsearch/bench/10000 [--queries 50] [--whole]
+       [--top 15]
 (a work folder that bench/search/run.py left: index/, bm25s/ and bm25s_ids.json)
 """
 
