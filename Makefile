@@ -82,7 +82,7 @@ bench-writes: $(BIN)/python
 clean:
 	rm -rf .zhsearch .pytest_cache
 
-# Debian's headless Chromium and its chromedriver for tests/e2e/test_web_page.py (skipped without them).
+# Debian's headless Chromium and its chromedriver for the search page's tests, tests/e2e/test_web_page*.py (skipped without them).
 browser:
 	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || \
 	  (apt-get update -q && apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-noto-cjk) || \

@@ -35,8 +35,9 @@ hypothesis_settings.register_profile("ci", derandomize=True, database=None, max_
 hypothesis_settings.register_profile("dev", **_QUIET_MACHINES)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-# The seed index and its server, one each for the session (tests/e2e/seeds.py).
-pytest_plugins = ["e2e.seeds"]
+# The seed index and its server, one each for the session (tests/e2e/seeds.py); the search page's tiny index, its
+# server and a browser, one each per test module that asks (tests/e2e/search_page.py).
+pytest_plugins = ["e2e.seeds", "e2e.search_page"]
 
 CACHE_DIR = Path(os.environ.get("ZHSEARCH_CACHE_DIR", Path.home() / ".cache" / "zhsearch"))
 
