@@ -179,8 +179,8 @@ def cpu_seen(kind: str) -> str:
                           text=True).stdout.strip()
 
 
-def fmt(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+def fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
+    return "—" if value is None else f"{value:.{digits}f}{unit}"
 
 
 def table(results: dict[str, list[dict[str, Any]]]) -> str:
@@ -196,8 +196,8 @@ def table(results: dict[str, list[dict[str, Any]]]) -> str:
             lines.append(
                 f"| {r['cpu']} | {r['candidate']} | {r['load_s']:.1f} | {r['rss_mb']:.0f} | "
                 f"{r['query_p50']:.2f} / {r['query_p90']:.2f} / {r['query_min']:.2f} | "
-                f"{fmt(reference and reference['query_p50'] / r['query_p50'], 2)}x | {fmt(speed)} | "
-                f"{fmt(reference and speed and speed / reference['paragraphs_per_s'], 2)}x | "
+                f"{fmt(reference and reference['query_p50'] / r['query_p50'], 2, 'x')} | {fmt(speed)} | "
+                f"{fmt(reference and speed and speed / reference['paragraphs_per_s'], 2, 'x')} | "
                 f"{fmt(min(cosines) if cosines else None, 5)} |")
     return "\n".join(lines)
 
