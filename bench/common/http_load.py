@@ -52,10 +52,11 @@ def server_command(index_dir: Path, port: int, fake: bool) -> list[str]:
 
 @contextmanager
 def running_server(index_dir: Path, fake: bool, log_path: Path, ready_timeout: float = 300.0,
-                   cwd: Path = ROOT, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    """Start the server (the code in `cwd`: this checkout unless another is named), wait for `/health`
-    to answer 200, yield it, and stop it whatever happens."""
-    port = free_port()
+                   cwd: Path = ROOT, extra_env: dict[str, str] | None = None,
+                   port: int | None = None) -> Iterator[Server]:
+    """Start the server (the code in `cwd`: this checkout unless another is named; on `port`, or a free one),
+    wait for `/health` to answer 200, yield it, and stop it whatever happens."""
+    port = port or free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(cwd), **(extra_env or {})}  # the code in `cwd`
     with open(log_path, "wb") as log:
         started = time.perf_counter()

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common.http_load import free_port, server_command
+from bench.common.http_load import running_server
 from bench.common.paths import ROOT, TESTS
 from bench.search.load_clients import Client, Tally
 
@@ -60,27 +60,6 @@ def build_fake_index(index_dir: Path) -> None:
     settings = Settings(index_dir=index_dir)
     build_index(index_dir, read_sources([ROOT / "seeds"]), tokenizer_from(settings), FakeEncoder(), ["seeds"],
                 quiet=True)
-
-
-def start_server(args: argparse.Namespace, index_dir: Path, port: int, token: str, log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "ZHSEARCH_WRITE_TOKEN": token, "HF_HUB_OFFLINE": "1"}
-    command = server_command(index_dir, port, args.fake)  # the token comes from the environment
-    log = open(log_path, "wb")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_healthy(base: str, server: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode} before it was healthy")
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"the server was not healthy within {timeout:.0f} s")
 
 
 def verify(base: str, tally: Tally, timeout: float) -> tuple[int, dict[str, list[str]]]:
@@ -167,39 +146,33 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="zhsearch-load-"))
     index_dir = args.index_dir or work / "index"
-    port = args.port or free_port()
-    base, token = f"http://127.0.0.1:{port}", secrets.token_hex(16)
     if args.fake:
         build_fake_index(index_dir)
     else:
         subprocess.run([sys.executable, "-m", "api.cli", "index", str(ROOT / "seeds"), "--index-dir", str(index_dir),
                         "--quiet"], cwd=ROOT, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     titles, paragraphs = seed_texts()
-    server = start_server(args, index_dir, port, token, work / "server.log")
+    token = secrets.token_hex(16)
     failed = True
     try:
-        wait_healthy(base, server, timeout=300)
-        tally, run_id = Tally(), secrets.token_hex(3)
-        started = time.monotonic()
-        clients = [Client(n, args, base, token, started + args.seconds, tally, titles, paragraphs, run_id)
-                   for n in range(args.clients)]
-        for client in clients:
-            client.start()
-        for client in clients:
-            client.join(args.seconds + args.timeout + 30)
-        seconds = time.monotonic() - started
-        found, problems = verify(base, tally, args.timeout)
-        out = summarize(tally, found, problems, seconds, args)
-        print_summary(out)
-        if args.json:
-            print(json.dumps(out, ensure_ascii=False))
-        failed = bool(out["5xx"] or out["transport_errors"] or any(problems.values()))
+        with running_server(index_dir, args.fake, work / "server.log", extra_env={"ZHSEARCH_WRITE_TOKEN": token},
+                            port=args.port) as server:
+            tally, run_id = Tally(), secrets.token_hex(3)
+            started = time.monotonic()
+            clients = [Client(n, args, server.url, token, started + args.seconds, tally, titles, paragraphs, run_id)
+                       for n in range(args.clients)]
+            for client in clients:
+                client.start()
+            for client in clients:
+                client.join(args.seconds + args.timeout + 30)
+            seconds = time.monotonic() - started
+            found, problems = verify(server.url, tally, args.timeout)
+            out = summarize(tally, found, problems, seconds, args)
+            print_summary(out)
+            if args.json:
+                print(json.dumps(out, ensure_ascii=False))
+            failed = bool(out["5xx"] or out["transport_errors"] or any(problems.values()))
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
         if failed:
             print(f"server log: {work / 'server.log'}", file=sys.stderr)
         else:
