@@ -187,3 +187,40 @@ def test_a_small_exact_store_is_searched_in_numpy_as_faiss_would(monkeypatch, n)
     gone = {f"p{r:04d}" for r in (2, 5, 40) if r < n}
     assert all(len(got) == n - len(gone) for got in mine[3])
     assert not gone & {pid for got in mine[1] + mine[3] for pid, _ in got}
+
+
+def mapped_files() -> set[str]:
+    """Paths of the files this process has mapped."""
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        return {line.split(maxsplit=5)[5].strip() for line in maps if len(line.split(maxsplit=5)) == 6}
+
+
+def test_an_ivf_store_is_mapped_and_answers_as_one_read_into_memory(tmp_path):
+    vectors, queries = clustered(4000, 32, 3), clustered(20, 32, 4)
+    ids = [f"p{i:05d}" for i in range(len(vectors))]
+    VectorStore.build(vectors, ids, ann_threshold=1000).save(tmp_path)
+    path = str(tmp_path / "vectors.faiss")
+    opened = VectorStore.open(tmp_path)
+    assert path in mapped_files()
+    read = VectorStore(faiss.read_index(path), ids)
+    assert opened.search(queries, 10) == read.search(queries, 10)
+    rows = np.arange(0, 4000, 7)
+    assert np.array_equal(opened.vectors(rows), read.vectors(rows))
+
+
+def test_an_exact_store_is_read_and_its_rows_cannot_be_written(tmp_path):
+    vectors = clustered(50, 8, 5)
+    VectorStore.build(vectors, [f"p{i}" for i in range(50)]).save(tmp_path)
+    opened = VectorStore.open(tmp_path)
+    assert str(tmp_path / "vectors.faiss") not in mapped_files()
+    with pytest.raises(ValueError, match="read-only"):
+        opened.flat_rows()[0] *= 2
+
+
+def test_a_truncated_ivf_file_is_a_clear_error_not_a_crash(tmp_path):
+    vectors = clustered(4000, 32, 6)
+    VectorStore.build(vectors, [f"p{i}" for i in range(4000)], ann_threshold=1000).save(tmp_path)
+    path = tmp_path / "vectors.faiss"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(VectorStoreError, match="cannot read vectors"):
+        VectorStore.open(tmp_path)
