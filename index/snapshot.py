@@ -151,6 +151,14 @@ class Snapshot:
         found = self.locate(paragraph_id)
         return None if found is None else found[0].segment.paragraphs[found[1]]
 
+    def source_and_date(self, paragraph_id: str) -> tuple[str, str | None] | None:
+        """A live paragraph's source and date from its segment's columns (no paragraph read), or None."""
+        found = self.locate(paragraph_id)
+        if found is None:
+            return None
+        columns, row = found[0].segment.columns, found[1]
+        return columns.sources[columns.source_codes[row]], columns.dates[columns.date_codes[row]] or None
+
     def article_view(self, article_id: str) -> SegmentView | None:
         return next((v for v in self.by_size if v.has_article(article_id)), None)
 

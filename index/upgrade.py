@@ -15,7 +15,7 @@ from index.builder import next_generation
 from index.commits import current_name, is_legacy, tidy, write_commit, write_lock
 from index.manifest import Manifest, SegmentInfo
 from index.store.bm25_store import BM25Store
-from index.store.docstore import DocStore
+from index.store.docs.docstore import DocStore
 from index.store.durable import sync_tree
 from index.store.postings.segment_postings import POSTINGS_DIR
 from index.store.segment import article_ranges, write_article_rows, write_postings

@@ -24,7 +24,7 @@ from index.ingest.minhash import minhash_class, signatures
 from index.manifest import IndexMismatchError, Manifest, SegmentInfo, check_compatible, now
 from index.model.embed import Encoder
 from index.models import Article, UnknownArticleError
-from index.store.article_rows import ArticleRows
+from index.store.docs.article_rows import ArticleRows
 from index.store.durable import sync_tree
 from index.store.minhash_store import DuplicateStore, empty
 from index.store.segment import marked, read_article_rows, write_docs, write_postings, write_vectors, write_whoosh

@@ -56,6 +56,10 @@ class Corpus(Protocol):
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         """A live paragraph, or None."""
 
+    def source_and_date(self, paragraph_id: str) -> tuple[str, str | None] | None:
+        """A live paragraph's source and date (its article's), or None: what sorting and counting a ranking of
+        hundreds needs, without reading each paragraph."""
+
     def article(self, article_id: str) -> Article | None:
         """A live article, or None."""
 

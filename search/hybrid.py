@@ -199,6 +199,13 @@ class Searcher:
         """A live paragraph of this view (KeyError for another id)."""
         return live_paragraph(self.corpus, paragraph_id)
 
+    def source_and_date(self, paragraph_id: str) -> tuple[str, str | None]:
+        """A live paragraph's source and date (KeyError for another id)."""
+        found = self.corpus.source_and_date(paragraph_id)
+        if found is None:
+            raise KeyError(paragraph_id)
+        return found
+
     def _sparse_leg(self, query: str, params: FusionParams, flt: Filter) -> tuple[Ranked, float]:
         """BM25's top k0 and how much of the query its best hit covers (for adaptive fusion)."""
         sparse, _ = self.bm25.search(query, params.k0, flt, count=False)
@@ -274,8 +281,8 @@ class Searcher:
         ranked, trace, pool = self.pool(query, mode, params, flt)
         if view.dedup:
             ranked, _ = hide_copies(ranked, article_id_of, self.corpus.story)
-        arranged = arrange(ranked, view, article_id_of, lambda pid: self.paragraph(pid).date,
-                           lambda pid: self.paragraph(pid).source)
+        arranged = arrange(ranked, view, article_id_of, lambda pid: self.source_and_date(pid)[1],
+                           lambda pid: self.source_and_date(pid)[0])
         if view.group == "article":
             groups = arranged.groups[offset:offset + k]
             shown = [pair for group in groups for pair in group.paragraphs]

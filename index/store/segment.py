@@ -1,6 +1,6 @@
 """A segment: an immutable folder of paragraphs with every store they are searched through.
 
-    articles.jsonl, paragraphs.jsonl   the documents (index/store/docstore.py)
+    articles.jsonl, paragraphs.jsonl   the documents (index/store/docs/docstore.py)
     whoosh/                            the Whoosh index (phrases and boolean queries are matched there)
     bm25/                              its postings as numpy files (index/store/postings/)
     vectors.faiss, vector_ids.json     paragraph vectors (FAISS, exact or IVF)
@@ -16,6 +16,7 @@ are recorded beside it, as tombstones (index/tombstones.py). A folder from befor
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +25,9 @@ import numpy as np
 from index.models import Article, Paragraph, article_id_of
 from index.store.bm25_store import BM25Store
 from index.ingest.minhash import signatures
-from index.store.docstore import DocStore
+from index.store.docs.docstore import PARAGRAPHS_FILE, DocStore, open_articles
 from index.store.minhash_store import DuplicateStore, empty, story_keys
+from index.store.docs.paragraph_rows import ParagraphRows
 from index.store.postings.from_text import field_boosts, postings_of_text
 from index.store.postings import from_whoosh
 from index.store.postings.merge import Live, merged_postings
@@ -53,13 +55,20 @@ class Columns:
     date_codes: np.ndarray  # int32, per row
 
     @classmethod
-    def of(cls, paragraphs: list[Paragraph]) -> "Columns":
-        sources = tuple(sorted({p.source for p in paragraphs}))
-        dates = tuple(sorted({p.date or "" for p in paragraphs}))
+    def of(cls, articles: dict[str, Article], article_rows: dict[str, np.ndarray], size: int) -> "Columns":
+        """The columns of `size` rows, each taking its article's source and date (as split_article gives every
+        paragraph); `article_rows` covers every row once."""
+        with_rows = [a for a in articles.values() if len(article_rows[a.id])]
+        sources = tuple(sorted({a.source for a in with_rows}))
+        dates = tuple(sorted({a.date or "" for a in with_rows}))
         source_at = {s: i for i, s in enumerate(sources)}
         date_at = {d: i for i, d in enumerate(dates)}
-        return cls(sources, np.fromiter((source_at[p.source] for p in paragraphs), np.int32, len(paragraphs)),
-                   dates, np.fromiter((date_at[p.date or ""] for p in paragraphs), np.int32, len(paragraphs)))
+        source_codes, date_codes = np.empty(size, np.int32), np.empty(size, np.int32)
+        for article in with_rows:
+            rows = article_rows[article.id]
+            source_codes[rows] = source_at[article.source]
+            date_codes[rows] = date_at[article.date or ""]
+        return cls(sources, source_codes, dates, date_codes)
 
 
 @dataclass
@@ -70,7 +79,7 @@ class Segment:
     folder: Path
     ids: list[str]  # row -> paragraph id
     row_of: dict[str, int]
-    paragraphs: list[Paragraph]  # by row
+    paragraphs: Sequence[Paragraph]  # by row, each parsed when read (ParagraphRows)
     articles: dict[str, Article]
     article_rows: dict[str, np.ndarray]  # article id -> its rows, in reading order
     columns: Columns
@@ -95,27 +104,42 @@ class Segment:
                                "run `zhsearch upgrade --index-dir DIR` or rebuild with `zhsearch index`")
         try:
             vectors = VectorStore.open(folder, PARAGRAPH_FILES)
-            docs = DocStore.open(folder)
+            articles = open_articles(folder)
         except (OSError, ValueError, VectorStoreError) as err:
             raise SegmentError(f"cannot read segment {folder.name}: {err}") from err
         ids = vectors.ids
+        try:
+            paragraphs = ParagraphRows.open(folder / PARAGRAPHS_FILE, ids)
+        except ValueError as err:
+            raise SegmentError(f"segment {folder.name}: its vectors and paragraphs.jsonl hold different paragraphs "
+                               f"({err})") from err
+        except OSError as err:
+            raise SegmentError(f"cannot read segment {folder.name}: {err}") from err
         row_of = {pid: row for row, pid in enumerate(ids)}
-        if set(row_of) != set(docs.paragraphs):
-            raise SegmentError(f"segment {folder.name}: its vectors and paragraphs.jsonl hold different paragraphs")
-        paragraphs = [docs.paragraphs[pid] for pid in ids]
-        article_rows = {aid: np.array([row_of[p] for p in pids], dtype=np.int64)
-                        for aid, pids in docs.paragraph_ids.items()}
+        article_rows = rows_by_article(ids, articles, folder.name)
         found = SegmentPostings.open(folder)
         if found.size != len(ids):
             raise SegmentError(f"segment {folder.name}: postings of {found.size} rows for {len(ids)} paragraphs")
         whoosh_rows = np.load(folder / POSTINGS_DIR / WHOOSH_ROWS)
         try:
-            duplicates = DuplicateStore.open(folder) or empty(list(docs.articles))
+            duplicates = DuplicateStore.open(folder) or empty(list(articles))
         except (OSError, ValueError, KeyError) as err:
             raise SegmentError(f"cannot read the near-duplicate marks of segment {folder.name}: {err}") from err
-        return cls(folder.name, folder, ids, row_of, paragraphs, docs.articles, article_rows,
-                   Columns.of(paragraphs), BM25Store.open(folder), whoosh_rows, found, vectors,
+        return cls(folder.name, folder, ids, row_of, paragraphs, articles, article_rows,
+                   Columns.of(articles, article_rows, len(ids)), BM25Store.open(folder), whoosh_rows, found, vectors,
                    SentenceStore.open(folder, ids), duplicates)
+
+
+def rows_by_article(ids: list[str], articles: dict[str, Article], name: str) -> dict[str, np.ndarray]:
+    """article id -> its rows in row order (reading order: paragraph ids sort so), for every article of the segment;
+    SegmentError for a paragraph of an article the segment does not hold."""
+    rows: dict[str, list[int]] = {aid: [] for aid in articles}
+    for row, pid in enumerate(ids):
+        found = rows.get(article_id_of(pid))
+        if found is None:
+            raise SegmentError(f"segment {name}: paragraph {pid!r} of an article not in articles.jsonl")
+        found.append(row)
+    return {aid: np.array(found, dtype=np.int64) for aid, found in rows.items()}
 
 
 def article_ranges(articles: list[Article], ids: list[str]) -> dict[str, list[int]]:

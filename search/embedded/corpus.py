@@ -56,6 +56,9 @@ class EmbeddedCorpus:
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         return self.snapshot.paragraph(paragraph_id)
 
+    def source_and_date(self, paragraph_id: str) -> tuple[str, str | None] | None:
+        return self.snapshot.source_and_date(paragraph_id)
+
     def article(self, article_id: str) -> Article | None:
         return self.snapshot.article(article_id)
 

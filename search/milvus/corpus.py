@@ -77,6 +77,10 @@ class MilvusCorpus:
         self.cache.put(rows)
         return rows
 
+    def source_and_date(self, paragraph_id: str) -> tuple[str, str | None] | None:
+        found = self.paragraph(paragraph_id)
+        return None if found is None else (found.source, found.date)
+
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         found = self.cache.get(paragraph_id)
         if found is None:

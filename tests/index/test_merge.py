@@ -86,6 +86,20 @@ def test_a_merge_drops_deleted_rows_and_changes_no_answer(written, fake_encoder)
     assert check_index(written.index_dir)[1] == [] and removable(written.index_dir) == []
 
 
+def test_source_and_date_come_from_the_columns_as_the_paragraphs_hold_them(written, fake_encoder):
+    dated = [Article("d0", "三月", ("三月的第一段。", "三月的第二段。"), source="第3版", date="2025-03-01"),
+             Article("d1", "年末", ("没有年份的一段。",), source="第4版", date="--12-18")]
+    apply_update(written.index_dir, dated, [], tokenizer_from(written), fake_encoder)
+    for merged in (False, True):
+        if merged:
+            run_merges(written.index_dir, everything=True)
+        snapshot, live = state(written, fake_encoder)
+        paragraphs = list(snapshot.live_paragraphs())
+        assert len(paragraphs) == len(live) and {p.date for p in paragraphs} == {None, "2025-03-01", "--12-18"}
+        assert all(snapshot.source_and_date(p.id) == (p.source, p.date) for p in paragraphs)
+        assert snapshot.source_and_date("m1.p000") is None and snapshot.paragraph("m1.p000") is None
+
+
 def test_deletes_made_while_a_merge_runs_are_carried_over(written, fake_encoder):
 
     tokenizer = tokenizer_from(written)

@@ -1,4 +1,5 @@
-"""Articles and paragraphs of an index as JSONL files, loaded into memory for hit lookups."""
+"""Articles and paragraphs of a segment as JSONL files: articles loaded into memory, paragraphs read by row when a
+search needs them (index/store/docs/paragraph_rows.py); `DocStore` loads both (writes, upgrades)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,11 @@ class DocStore:
     @classmethod
     def open(cls, folder: Path) -> "DocStore":
         """Read the files written by `save`."""
-        articles = [_article_from_row(row) for row in _read_jsonl(folder / ARTICLES_FILE)]
         paragraphs = [Paragraph(**row) for row in _read_jsonl(folder / PARAGRAPHS_FILE)]
-        return cls.build(articles, paragraphs)
+        return cls.build(list(open_articles(folder).values()), paragraphs)
+
+
+def open_articles(folder: Path) -> dict[str, Article]:
+    """The articles of the files written by `DocStore.save`, by id, in their order."""
+    articles = (_article_from_row(row) for row in _read_jsonl(folder / ARTICLES_FILE))
+    return {a.id: a for a in articles}

@@ -3,7 +3,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from index.store.article_rows import ArticleRows
+from index.store.docs.article_rows import ArticleRows
 
 IDS = st.text(st.characters(codec="utf-8"), min_size=1, max_size=12)  # any text: NUL, CJK, prefixes of others
 RANGES = st.dictionaries(IDS, st.tuples(st.integers(0, 10**9), st.integers(0, 500)).map(list), max_size=40)
