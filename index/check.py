@@ -26,6 +26,17 @@ def _sample(ids) -> str:
     return ", ".join(map(str, ids[:5])) + (" …" if len(ids) > 5 else "")
 
 
+def unreadable_rows(segment: Segment) -> list[int]:
+    """Rows whose paragraph does not parse (a segment opens checking only each line's id: index/store/docs/)."""
+    bad = []
+    for row in range(segment.size):
+        try:
+            segment.paragraphs[row]
+        except (ValueError, TypeError):  # not JSON, or not a Paragraph's fields
+            bad.append(row)
+    return bad
+
+
 def compare_ids(name_a: str, a: set[str], name_b: str, b: set[str]) -> list[str]:
     """Problems where two id sets differ, naming a few ids on each side."""
     problems = []
@@ -66,6 +77,9 @@ def check_segment(index_dir: Path, info: SegmentInfo, dim: object) -> tuple[list
         problems.append(f"segment {name}: {len(set(ranges) ^ set(segment.articles))} articles differ between "
                         "article_rows.json and articles.jsonl")
     problems += [f"segment {name}: {p}" for p in check_marks(segment)]
+    unreadable = unreadable_rows(segment)
+    if unreadable:
+        problems.append(f"segment {name}: paragraphs.jsonl cannot be read at rows {_sample(unreadable)}")
     bad_rows = [r for r in tombstones.rows if not 0 <= r < segment.size]
     bad_articles = [a for a in tombstones.articles if a not in segment.articles]
     if bad_rows or bad_articles:

@@ -100,6 +100,15 @@ def test_source_and_date_come_from_the_columns_as_the_paragraphs_hold_them(writt
         assert snapshot.source_and_date("m1.p000") is None and snapshot.paragraph("m1.p000") is None
 
 
+def test_check_reads_every_paragraph_a_segment_opens_without(written):
+    path = sorted(written.index_dir.glob("seg-*/paragraphs.jsonl"))[0]
+    lines = path.read_bytes().splitlines(keepends=True)
+    assert check_index(written.index_dir)[1] == [] and b'"text": "' in lines[1]
+    path.write_bytes(b"".join([lines[0], lines[1].replace(b'"text": "', b'"text": '), *lines[2:]]))
+    problems = check_index(written.index_dir)[1]
+    assert len(problems) == 1 and "paragraphs.jsonl cannot be read at rows 1" in problems[0]
+
+
 def test_deletes_made_while_a_merge_runs_are_carried_over(written, fake_encoder):
 
     tokenizer = tokenizer_from(written)
