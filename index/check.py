@@ -17,6 +17,7 @@ from index.commits import (COMMIT_PREFIX, DATA_PREFIXES, MERGE_TMP, WRITER_TMP, 
                            read_current, referenced)
 from index.ingest.minhash import BANDS, NUM_PERM, eligible
 from index.manifest import Manifest, SegmentInfo, read_manifest
+from index.store.columns import Columns
 from index.store.segment import Segment, read_article_rows
 from index.tombstones import read_tombstones
 
@@ -35,6 +36,22 @@ def unreadable_rows(segment: Segment) -> list[int]:
         except (ValueError, TypeError):  # not JSON, or not a Paragraph's fields
             bad.append(row)
     return bad
+
+
+def check_articles(segment: Segment) -> list[str]:
+    """Every article parses, and the columns (source and date by row) are its articles' (a segment opens reading
+    neither: index/store/docs/article_map.py, index/store/columns.py)."""
+    articles, bad = [], []
+    for article_id in segment.articles:
+        try:
+            articles.append(segment.articles[article_id])
+        except (ValueError, TypeError):  # not JSON, or not an Article's fields
+            bad.append(article_id)
+    if bad:
+        return [f"articles.jsonl cannot be read for articles {_sample(bad)}"]
+    if not Columns.of(articles, segment.article_rows, segment.size).equals(segment.columns):
+        return ["columns.json does not hold the sources and dates of the articles' rows"]
+    return []
 
 
 def compare_ids(name_a: str, a: set[str], name_b: str, b: set[str]) -> list[str]:
@@ -80,6 +97,7 @@ def check_segment(index_dir: Path, info: SegmentInfo, dim: object) -> tuple[list
     unreadable = unreadable_rows(segment)
     if unreadable:
         problems.append(f"segment {name}: paragraphs.jsonl cannot be read at rows {_sample(unreadable)}")
+    problems += [f"segment {name}: {p}" for p in check_articles(segment)]
     bad_rows = [r for r in tombstones.rows if not 0 <= r < segment.size]
     bad_articles = [a for a in tombstones.articles if a not in segment.articles]
     if bad_rows or bad_articles:

@@ -18,7 +18,7 @@ from index.store.bm25_store import BM25Store
 from index.store.docs.docstore import DocStore
 from index.store.durable import sync_tree
 from index.store.postings.segment_postings import POSTINGS_DIR
-from index.store.segment import article_ranges, write_article_rows, write_postings
+from index.store.segment import article_ranges, write_article_rows, write_columns, write_postings
 from index.store.vector_store import PARAGRAPH_FILES, SENTENCE_FILES, VectorStore
 
 LEGACY_MANIFEST = "manifest.json"
@@ -34,7 +34,9 @@ def upgrade_index(index_dir: Path, lock_timeout: float = 30.0) -> Manifest | Non
         vectors = VectorStore.open(folder, PARAGRAPH_FILES)
         docs = DocStore.open(folder)
         shutil.rmtree(folder / POSTINGS_DIR, ignore_errors=True)  # an upgrade cut short before its commit
-        write_article_rows(folder, article_ranges(list(docs.articles.values()), vectors.ids))
+        ranges = article_ranges(list(docs.articles.values()), vectors.ids)
+        write_article_rows(folder, ranges)
+        write_columns(folder, list(docs.articles.values()), ranges, len(vectors.ids))
         write_postings(folder, BM25Store.open(folder), vectors.ids)
         sync_tree(folder)
         sentences = VectorStore.open(folder, SENTENCE_FILES).index.ntotal if (folder / SENTENCE_FILES[0]).exists() else 0

@@ -1,6 +1,7 @@
 """A segment: an immutable folder of paragraphs with every store they are searched through.
 
-    articles.jsonl, paragraphs.jsonl   the documents (index/store/docs/docstore.py)
+    articles.jsonl, paragraphs.jsonl   the documents (index/store/docs/), read a record at a time
+    article_rows.json, columns.json    each article's rows; each row's source and date (index/store/columns.py)
     whoosh/                            the Whoosh index (phrases and boolean queries are matched there)
     bm25/                              its postings as numpy files (index/store/postings/)
     vectors.faiss, vector_ids.json     paragraph vectors (FAISS, exact or IVF)
@@ -16,7 +17,7 @@ are recorded beside it, as tombstones (index/tombstones.py). A folder from befor
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,9 @@ import numpy as np
 from index.models import Article, Paragraph, article_id_of
 from index.store.bm25_store import BM25Store
 from index.ingest.minhash import signatures
-from index.store.docs.docstore import PARAGRAPHS_FILE, DocStore, open_articles
+from index.store.columns import Columns
+from index.store.docs.article_map import ArticleMap
+from index.store.docs.docstore import ARTICLES_FILE, PARAGRAPHS_FILE, DocStore
 from index.store.minhash_store import DuplicateStore, empty, story_keys
 from index.store.docs.paragraph_rows import ParagraphRows
 from index.store.postings.from_text import field_boosts, postings_of_text
@@ -45,32 +48,6 @@ class SegmentError(RuntimeError):
     """A segment folder is missing a part or its parts disagree."""
 
 
-@dataclass(frozen=True)
-class Columns:
-    """Per-row values that filters test, as codes into small vocabularies (one pass of numpy per filter)."""
-
-    sources: tuple[str, ...]
-    source_codes: np.ndarray  # int32, per row
-    dates: tuple[str, ...]  # "" for none
-    date_codes: np.ndarray  # int32, per row
-
-    @classmethod
-    def of(cls, articles: dict[str, Article], article_rows: dict[str, np.ndarray], size: int) -> "Columns":
-        """The columns of `size` rows, each taking its article's source and date (as split_article gives every
-        paragraph); `article_rows` covers every row once."""
-        with_rows = [a for a in articles.values() if len(article_rows[a.id])]
-        sources = tuple(sorted({a.source for a in with_rows}))
-        dates = tuple(sorted({a.date or "" for a in with_rows}))
-        source_at = {s: i for i, s in enumerate(sources)}
-        date_at = {d: i for i, d in enumerate(dates)}
-        source_codes, date_codes = np.empty(size, np.int32), np.empty(size, np.int32)
-        for article in with_rows:
-            rows = article_rows[article.id]
-            source_codes[rows] = source_at[article.source]
-            date_codes[rows] = date_at[article.date or ""]
-        return cls(sources, source_codes, dates, date_codes)
-
-
 @dataclass
 class Segment:
     """One segment folder opened for reading; shared by every snapshot that lists it (never modified)."""
@@ -80,7 +57,7 @@ class Segment:
     ids: list[str]  # row -> paragraph id
     row_of: dict[str, int]
     paragraphs: Sequence[Paragraph]  # by row, each parsed when read (ParagraphRows)
-    articles: dict[str, Article]
+    articles: Mapping[str, Article]  # each parsed when read (ArticleMap)
     article_rows: dict[str, np.ndarray]  # article id -> its rows, in reading order
     columns: Columns
     bm25: BM25Store
@@ -104,7 +81,8 @@ class Segment:
                                "run `zhsearch upgrade --index-dir DIR` or rebuild with `zhsearch index`")
         try:
             vectors = VectorStore.open(folder, PARAGRAPH_FILES)
-            articles = open_articles(folder)
+            ranges = read_article_rows(folder) if (folder / ARTICLE_ROWS).exists() else None
+            articles = ArticleMap.open(folder / ARTICLES_FILE, None if ranges is None else list(ranges))
         except (OSError, ValueError, VectorStoreError) as err:
             raise SegmentError(f"cannot read segment {folder.name}: {err}") from err
         ids = vectors.ids
@@ -117,6 +95,10 @@ class Segment:
             raise SegmentError(f"cannot read segment {folder.name}: {err}") from err
         row_of = {pid: row for row, pid in enumerate(ids)}
         article_rows = rows_by_article(ids, articles, folder.name)
+        try:
+            columns = Columns.open(folder, len(ids)) or Columns.of(articles.values(), article_rows, len(ids))
+        except ValueError as err:
+            raise SegmentError(f"cannot read the columns of segment {folder.name}: {err}") from err
         found = SegmentPostings.open(folder)
         if found.size != len(ids):
             raise SegmentError(f"segment {folder.name}: postings of {found.size} rows for {len(ids)} paragraphs")
@@ -126,11 +108,11 @@ class Segment:
         except (OSError, ValueError, KeyError) as err:
             raise SegmentError(f"cannot read the near-duplicate marks of segment {folder.name}: {err}") from err
         return cls(folder.name, folder, ids, row_of, paragraphs, articles, article_rows,
-                   Columns.of(articles, article_rows, len(ids)), BM25Store.open(folder), whoosh_rows, found, vectors,
+                   columns, BM25Store.open(folder), whoosh_rows, found, vectors,
                    SentenceStore.open(folder, ids), duplicates)
 
 
-def rows_by_article(ids: list[str], articles: dict[str, Article], name: str) -> dict[str, np.ndarray]:
+def rows_by_article(ids: list[str], articles: Mapping[str, Article], name: str) -> dict[str, np.ndarray]:
     """article id -> its rows in row order (reading order: paragraph ids sort so), for every article of the segment;
     SegmentError for a paragraph of an article the segment does not hold."""
     rows: dict[str, list[int]] = {aid: [] for aid in articles}
@@ -162,7 +144,9 @@ def write_docs(folder: Path, articles: list[Article], paragraphs: list[Paragraph
     """The documents (paragraphs in row order, grouped by article), the article -> rows file and the articles'
     near-duplicate marks (`duplicates`, row r for articles[r]; None: marked among these articles alone)."""
     DocStore.build(articles, paragraphs).save(folder)
-    write_article_rows(folder, article_ranges(articles, [p.id for p in paragraphs]))
+    ranges = article_ranges(articles, [p.id for p in paragraphs])
+    write_article_rows(folder, ranges)
+    write_columns(folder, articles, ranges, len(paragraphs))
     (duplicates or marked(articles)).save(folder)
 
 
@@ -173,6 +157,12 @@ def marked(articles: list[Article], existing=(), found: np.ndarray | None = None
     ids = [a.id for a in articles]
     found = signatures(articles) if found is None else found
     return DuplicateStore.build(ids, found, story_keys(ids, found, existing))
+
+
+def write_columns(folder: Path, articles: list[Article], ranges: dict[str, list[int]], size: int) -> None:
+    """The columns of a segment's `size` rows from its articles and their [first row, rows] (`article_ranges`)."""
+    rows = {aid: np.arange(first, first + count) for aid, (first, count) in ranges.items()}
+    Columns.of(articles, rows, size).save(folder)
 
 
 def write_article_rows(folder: Path, ranges: dict[str, list[int]]) -> None:

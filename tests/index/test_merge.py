@@ -109,6 +109,23 @@ def test_check_reads_every_paragraph_a_segment_opens_without(written):
     assert len(problems) == 1 and "paragraphs.jsonl cannot be read at rows 1" in problems[0]
 
 
+def test_columns_are_read_or_computed_alike_and_checked_against_the_articles(written, fake_encoder):
+    from index.store.columns import Columns
+    from index.store.segment import Segment
+
+    dated = [Article("d0", "三月", ("三月的一段。",), source="第3版", date="2025-03-01"),
+             Article("d1", "四月", ("四月的一段。",), source="第4版", date="2025-04-01")]
+    apply_update(written.index_dir, dated, [], tokenizer_from(written), fake_encoder)
+    folder = written.index_dir / read_current(written.index_dir)[1].segments[-1].name
+    saved = Segment.open(folder).columns
+    assert saved.dates == ("2025-03-01", "2025-04-01") and list(saved.date_codes) == [0, 1]
+    (folder / "columns.json").unlink()
+    assert Segment.open(folder).columns.equals(saved) and check_index(written.index_dir)[1] == []
+    Columns(saved.sources, saved.source_codes, saved.dates, saved.date_codes[::-1].copy()).save(folder)
+    problems = check_index(written.index_dir)[1]
+    assert len(problems) == 1 and "columns.json does not hold" in problems[0]
+
+
 def test_deletes_made_while_a_merge_runs_are_carried_over(written, fake_encoder):
 
     tokenizer = tokenizer_from(written)

@@ -1,5 +1,6 @@
-"""Articles and paragraphs of a segment as JSONL files: articles loaded into memory, paragraphs read by row when a
-search needs them (index/store/docs/paragraph_rows.py); `DocStore` loads both (writes, upgrades)."""
+"""Articles and paragraphs of a segment as JSONL files, one record a line, `id` first. `DocStore` writes them and
+reads them whole (an upgrade); an open segment reads a record when a search needs it (article_map.py,
+paragraph_rows.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Iterable
 import orjson
 
 from index.models import Article, Paragraph
+from index.store.docs.article_map import article_of_record
 
 ARTICLES_FILE = "articles.jsonl"
 PARAGRAPHS_FILE = "paragraphs.jsonl"
@@ -27,12 +29,6 @@ def _read_jsonl(path: Path) -> list[dict]:
     at every segment's opening (a service's start, a merge, the command line)."""
     with open(path, "rb") as handle:
         return [orjson.loads(line) for line in handle if line.strip()]
-
-
-def _article_from_row(row: dict) -> Article:
-    row["paragraphs"] = tuple(row["paragraphs"])
-    row["captions"] = tuple(row["captions"])
-    return Article(**row)
 
 
 @dataclass
@@ -60,12 +56,7 @@ class DocStore:
 
     @classmethod
     def open(cls, folder: Path) -> "DocStore":
-        """Read the files written by `save`."""
-        paragraphs = [Paragraph(**row) for row in _read_jsonl(folder / PARAGRAPHS_FILE)]
-        return cls.build(list(open_articles(folder).values()), paragraphs)
-
-
-def open_articles(folder: Path) -> dict[str, Article]:
-    """The articles of the files written by `DocStore.save`, by id, in their order."""
-    articles = (_article_from_row(row) for row in _read_jsonl(folder / ARTICLES_FILE))
-    return {a.id: a for a in articles}
+        """Read the files written by `save`, every record parsed (a segment reads its own when asked for:
+        article_map.py, paragraph_rows.py)."""
+        articles = [article_of_record(row) for row in _read_jsonl(folder / ARTICLES_FILE)]
+        return cls.build(articles, [Paragraph(**row) for row in _read_jsonl(folder / PARAGRAPHS_FILE)])

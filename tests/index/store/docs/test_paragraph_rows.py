@@ -4,7 +4,8 @@ import pytest
 
 from index.models import Article, Paragraph
 from index.store.docs.docstore import PARAGRAPHS_FILE, DocStore
-from index.store.docs.paragraph_rows import JsonLines, ParagraphRows, ParagraphRowsError
+from index.store.docs.json_lines import JsonLines, LinesError
+from index.store.docs.paragraph_rows import ParagraphRows
 
 
 def written(tmp_path, ids: list[str]) -> list[Paragraph]:
@@ -39,7 +40,7 @@ def test_rows_in_another_order_than_the_file_are_found_by_id(tmp_path):
 @pytest.mark.parametrize("ids", [IDS[:4], IDS + ["c.p000"], IDS[:4] + ["c.p000"]])
 def test_other_paragraphs_than_the_rows_are_an_error(tmp_path, ids):
     written(tmp_path, IDS)
-    with pytest.raises(ParagraphRowsError, match="not the same paragraphs"):
+    with pytest.raises(LinesError, match="not the same paragraphs"):
         ParagraphRows.open(tmp_path / PARAGRAPHS_FILE, ids)
 
 
