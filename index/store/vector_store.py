@@ -17,6 +17,7 @@ import json
 import math
 import mmap
 import os
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,7 +158,7 @@ class VectorStore:
     """
 
     index: faiss.Index
-    ids: list[str]
+    ids: Sequence[str]  # a list, or a view (a sentence store's: index/store/sentence_store.OwnerIds)
     nprobe: int | None = None  # IVF lists searched per query (None: default_nprobe; ignored by exact search)
     _flat: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 

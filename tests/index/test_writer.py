@@ -90,7 +90,7 @@ def test_updates_keep_sentence_vectors_in_step(settings, fake_encoder):
 
     def sentences():
         snapshot = snapshot_of(settings, fake_encoder)
-        return [(v.segment.sentences.store.ids, sorted(v.deleted_rows)) for v in snapshot.views]
+        return [(list(v.segment.sentences.store.ids), sorted(v.deleted_rows)) for v in snapshot.views]
 
     assert sentences() == [(["m.p000"] * 2, [])]
     apply_update(settings.index_dir, [three], [], tokenizer, fake_encoder)  # replaced: old row tombstoned
