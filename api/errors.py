@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.milvus.connection import MilvusUnavailableError
+from index.store.docs.json_lines import DamagedRecordError
 
 log = logging.getLogger("zhsearch.api")
 
@@ -57,6 +58,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_milvus(_: Request, err: MilvusUnavailableError) -> JSONResponse:
         log.warning("milvus unavailable: %s", err)
         return error_response(503, "backend unavailable", str(err))
+
+    @app.exception_handler(DamagedRecordError)
+    async def on_damaged(_: Request, err: DamagedRecordError) -> JSONResponse:
+        log.error("index damaged: %s", err)
+        return error_response(500, "index damaged", str(err))
 
     @app.exception_handler(Exception)
     async def on_crash(_: Request, err: Exception) -> JSONResponse:

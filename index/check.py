@@ -33,7 +33,7 @@ def unreadable_rows(segment: Segment) -> list[int]:
     for row in range(segment.size):
         try:
             segment.paragraphs[row]
-        except (ValueError, TypeError):  # not JSON, or not a Paragraph's fields
+        except ValueError:  # DamagedRecordError: not JSON, or not a Paragraph's fields
             bad.append(row)
     return bad
 
@@ -45,7 +45,7 @@ def check_articles(segment: Segment) -> list[str]:
     for article_id in segment.articles:
         try:
             articles.append(segment.articles[article_id])
-        except (ValueError, TypeError):  # not JSON, or not an Article's fields
+        except ValueError:  # DamagedRecordError: not JSON, or not an Article's fields
             bad.append(article_id)
     if bad:
         return [f"articles.jsonl cannot be read for articles {_sample(bad)}"]

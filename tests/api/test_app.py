@@ -140,3 +140,18 @@ def test_explain_on_request_in_get_and_post(client):
     for hit in got["hits"]:
         assert hit["explain"]["fusion"] == "rrf" and hit["explain"]["score"] == pytest.approx(hit["score"], abs=1e-6)
     assert client.get("/search", params={"q": "职工", "explain": "maybe"}).status_code == 422
+
+
+def test_a_damaged_paragraph_is_a_500_naming_the_file_and_the_fix(settings, tiny_articles, fake_encoder):
+    build_index(settings.index_dir, tiny_articles, tokenizer_from(settings), fake_encoder, ["tiny"], quiet=True)
+    path = next(settings.index_dir.glob("seg-*/paragraphs.jsonl"))
+    lines = path.read_bytes().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith(b'{"id": "a2.p000",'))
+    lines[at] = lines[at].replace(b'"text": "', b'"text": ')  # its id intact: the segment still opens
+    path.write_bytes(b"".join(lines))
+    with TestClient(create_app(settings, encoder=fake_encoder), raise_server_exceptions=False) as client:
+        damaged = client.get("/search", params={"q": "外卖配送员", "mode": "bm25"})
+        assert damaged.status_code == 500 and damaged.json()["error"] == "index damaged"
+        assert f"paragraphs.jsonl: line {at + 1} cannot be read" in damaged.json()["message"]
+        assert "zhsearch check" in damaged.json()["message"]
+        assert client.get("/search", params={"q": "工匠学院", "mode": "bm25", "k": 1}).status_code == 200

@@ -41,7 +41,11 @@ class ArticleMap(Mapping[str, Article]):
         return cls(lines, {aid: i if order is None else int(order[i]) for i, aid in enumerate(ids)})
 
     def __getitem__(self, article_id: str) -> Article:
-        return article_of_record(self.lines.record(self.line_of[article_id]))
+        line = self.line_of[article_id]
+        try:
+            return article_of_record(self.lines.record(line))
+        except (TypeError, KeyError) as err:  # other fields than an Article's
+            raise self.lines.damaged(line, f"{type(err).__name__}: {err}") from err
 
     def __contains__(self, article_id: object) -> bool:
         return article_id in self.line_of

@@ -17,10 +17,15 @@ class LinesError(ValueError):
     """The file's records are not the ones expected (other ids, or a line that is not a record)."""
 
 
+class DamagedRecordError(LinesError):
+    """A line, its id intact, no longer parses: the file was damaged after the segment was written."""
+
+
 class JsonLines:
     """The non-empty lines of a file, mapped; `line(i)` is the bytes of the i-th."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         with open(path, "rb") as handle:
             size = handle.seek(0, 2)
             self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
@@ -39,8 +44,19 @@ class JsonLines:
         return self._data[self.starts[i]:self.ends[i]]
 
     def record(self, i: int) -> dict:
-        """Line i parsed (orjson.JSONDecodeError, a ValueError, for a line that is not JSON)."""
-        return orjson.loads(self.line(i))
+        """Line i parsed; DamagedRecordError for a line that is not a JSON object."""
+        try:
+            found = orjson.loads(self.line(i))
+        except orjson.JSONDecodeError as err:
+            raise self.damaged(i, str(err)) from err
+        if not isinstance(found, dict):
+            raise self.damaged(i, "not a JSON object")
+        return found
+
+    def damaged(self, i: int, why: str) -> DamagedRecordError:
+        """The error for line i (from 0), naming the file and the fix."""
+        return DamagedRecordError(f"{self.path}: line {i + 1} cannot be read ({why}); the index is damaged: "
+                                  f"`zhsearch check --index-dir DIR` lists what, rebuild or restore it")
 
     def begins_with(self, i: int, prefix: bytes) -> bool:
         start = self.starts[i]

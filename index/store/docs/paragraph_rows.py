@@ -47,4 +47,8 @@ class ParagraphRows(Sequence[Paragraph]):
             return [self[r] for r in range(*row.indices(len(self)))]
         if not -len(self) <= row < len(self):
             raise IndexError(f"row {row} of {len(self)}")
-        return Paragraph(**self.lines.record(row if self.order is None else self.order[row]))
+        line = row if self.order is None else self.order[row]
+        try:
+            return Paragraph(**self.lines.record(line))
+        except TypeError as err:  # other fields than a Paragraph's
+            raise self.lines.damaged(line, str(err)) from err

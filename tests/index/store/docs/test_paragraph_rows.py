@@ -4,7 +4,7 @@ import pytest
 
 from index.models import Article, Paragraph
 from index.store.docs.docstore import PARAGRAPHS_FILE, DocStore
-from index.store.docs.json_lines import JsonLines, LinesError
+from index.store.docs.json_lines import DamagedRecordError, JsonLines, LinesError
 from index.store.docs.paragraph_rows import ParagraphRows
 
 
@@ -52,3 +52,17 @@ def test_lines_without_a_last_newline_or_with_blank_lines(tmp_path):
     path.write_bytes(b"")
     assert len(JsonLines(path)) == 0
     assert len(ParagraphRows.open(path, [])) == 0
+
+
+def test_a_damaged_line_is_an_error_naming_the_file_and_line(tmp_path):
+    written(tmp_path, IDS)
+    path = tmp_path / PARAGRAPHS_FILE
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].replace(b'"text": "', b'"text": ')
+    lines[2] = lines[2].replace(b'"title": ', b'"heading": ')
+    path.write_bytes(b"".join(lines))
+    rows = ParagraphRows.open(path, IDS)  # ids intact: it opens
+    assert rows[0].id == "a.p000"
+    for row in (1, 2):
+        with pytest.raises(DamagedRecordError, match=f"paragraphs.jsonl: line {row + 1} cannot be read"):
+            rows[row]
