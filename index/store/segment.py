@@ -29,8 +29,8 @@ from index.ingest.minhash import signatures
 from index.store.columns import Columns
 from index.store.docs.article_map import ArticleMap
 from index.store.docs.docstore import ARTICLES_FILE, PARAGRAPHS_FILE, DocStore
-from index.store.minhash_store import DuplicateStore, empty, story_keys
 from index.store.docs.paragraph_rows import ParagraphRows
+from index.store.minhash_store import DuplicateStore, empty, story_keys
 from index.store.postings.from_text import field_boosts, postings_of_text
 from index.store.postings import from_whoosh
 from index.store.postings.merge import Live, merged_postings
@@ -97,8 +97,8 @@ class Segment:
         article_rows = rows_by_article(ids, articles, folder.name)
         try:
             columns = Columns.open(folder, len(ids)) or Columns.of(articles.values(), article_rows, len(ids))
-        except ValueError as err:
-            raise SegmentError(f"cannot read the columns of segment {folder.name}: {err}") from err
+        except (ValueError, KeyError, TypeError) as err:  # not JSON, or not the columns' fields
+            raise SegmentError(f"cannot read the columns of segment {folder.name}: {err!r}") from err
         found = SegmentPostings.open(folder)
         if found.size != len(ids):
             raise SegmentError(f"segment {folder.name}: postings of {found.size} rows for {len(ids)} paragraphs")

@@ -111,7 +111,7 @@ def test_check_reads_every_paragraph_a_segment_opens_without(written):
 
 def test_columns_are_read_or_computed_alike_and_checked_against_the_articles(written, fake_encoder):
     from index.store.columns import Columns
-    from index.store.segment import Segment
+    from index.store.segment import Segment, SegmentError
 
     dated = [Article("d0", "三月", ("三月的一段。",), source="第3版", date="2025-03-01"),
              Article("d1", "四月", ("四月的一段。",), source="第4版", date="2025-04-01")]
@@ -124,6 +124,9 @@ def test_columns_are_read_or_computed_alike_and_checked_against_the_articles(wri
     Columns(saved.sources, saved.source_codes, saved.dates, saved.date_codes[::-1].copy()).save(folder)
     problems = check_index(written.index_dir)[1]
     assert len(problems) == 1 and "columns.json does not hold" in problems[0]
+    (folder / "columns.json").write_text('{"sources": []}')
+    with pytest.raises(SegmentError, match="cannot read the columns of segment"):
+        Segment.open(folder)
 
 
 def test_deletes_made_while_a_merge_runs_are_carried_over(written, fake_encoder):
