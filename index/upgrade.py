@@ -34,9 +34,10 @@ def upgrade_index(index_dir: Path, lock_timeout: float = 30.0) -> Manifest | Non
         vectors = VectorStore.open(folder, PARAGRAPH_FILES)
         docs = DocStore.open(folder)
         shutil.rmtree(folder / POSTINGS_DIR, ignore_errors=True)  # an upgrade cut short before its commit
-        ranges = article_ranges(list(docs.articles.values()), vectors.ids)
+        articles = list(docs.articles.values())
+        ranges = article_ranges(articles, vectors.ids)
         write_article_rows(folder, ranges)
-        write_columns(folder, list(docs.articles.values()), ranges, len(vectors.ids))
+        write_columns(folder, articles, ranges, len(vectors.ids))
         write_postings(folder, BM25Store.open(folder), vectors.ids)
         sync_tree(folder)
         sentences = VectorStore.open(folder, SENTENCE_FILES).index.ntotal if (folder / SENTENCE_FILES[0]).exists() else 0

@@ -25,8 +25,7 @@ def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
-    """The rows of a JSONL file, parsed by orjson: a 100k segment's two files in 0.44 s against 0.84 s with json,
-    at every segment's opening (a service's start, a merge, the command line)."""
+    """The rows of a JSONL file, parsed by orjson (a 100k segment's two files in 0.44 s against 0.84 s with json)."""
     with open(path, "rb") as handle:
         return [orjson.loads(line) for line in handle if line.strip()]
 
