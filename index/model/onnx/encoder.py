@@ -25,7 +25,8 @@ from index.model.passage_vectors import length_order
 from index.model.pooling import as_unit_rows, pool
 from index.model.probe import PROBE_TEXTS, VECTOR_TOLERANCE, agreement, probe_record
 
-GRAPH_VERSION = 2  # bump when bert_graph changes what it writes: cached graphs are rebuilt (2: no SkipLayerNorm)
+GRAPH_VERSION = 3  # bump when bert_graph changes what it writes: cached graphs are rebuilt (2: no SkipLayerNorm;
+# 3: int8 GEMM quantises with QuantizeLinear and multiplies with MatMulIntegerToFloat)
 ACCURACY = {"float32": FLOAT_COMPUTE, "int8": INT8_COMPUTE}
 INT8_GEMM = "int8-gemm"  # the number type of int8 GEMM graphs (index/model/onnx/int8_gemm.py)
 
