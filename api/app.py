@@ -31,7 +31,8 @@ from index.milvus.rows import RowTooLargeError, check_sizes
 from index.update import PreparedUpdate, prepare
 from index.writer import DiskFullError, IndexChangedError, UnknownArticleError, preload
 from search.filters import Filter
-from search.hybrid import Searcher, with_overrides
+from search.fusion import with_overrides
+from search.hybrid import Searcher
 from search.views.view import View
 
 log = logging.getLogger("zhsearch.api")

@@ -23,7 +23,8 @@ from index.settings import Settings
 from index.tokenize import Tokenizer, tokenizer_from
 from index.upgrade import upgrade_index
 from search.engine import open_searcher
-from search.hybrid import MODES, FusionParams
+from search.fusion import FusionParams
+from search.hybrid import MODES
 
 
 @dataclass

@@ -25,7 +25,8 @@ from eval.datasets import Dataset
 from eval.evaluate import Evaluation, score_modes
 from eval.runs import Run, scored_level, to_run
 from index.models import article_id_of
-from search.hybrid import MODES, FusionParams
+from search.fusion import FusionParams
+from search.hybrid import MODES
 
 DEPTH = 100  # hits asked for per query and mode: the API's largest page
 MAX_OFFSET = 1000  # the API's largest offset

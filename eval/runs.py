@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.progress import track
 
 from eval.datasets import DatasetError
-from search.fusion import Ranked, collapse
-from search.hybrid import FusionParams, Searcher, fuse
+from search.article_context import with_article_context
+from search.fusion import FusionParams, Ranked, collapse, fuse
+from search.hybrid import Searcher
 
 Run = dict[str, dict[str, float]]
 Unit = Callable[[str], str]  # paragraph id -> the id the qrels judge (itself, or its article)
@@ -96,12 +97,13 @@ def hybrid_run(legs: Legs, params: FusionParams, unit: Unit, depth: int = 100) -
 
     Coverage is measured on the full-depth BM25 leg's best hit, which truncation keeps.
     """
-    article_of = None if legs.article_of is None else legs.article_of.__getitem__
-    return {
-        qid: to_run(fuse(legs.sparse[qid][:params.k0], legs.dense[qid][:params.k0], params, legs.covered[qid],
-                         article_of), unit, depth)
-        for qid in legs.sparse
-    }
+    def fused(qid: str) -> Ranked:
+        ranked = fuse(legs.sparse[qid][:params.k0], legs.dense[qid][:params.k0], params, legs.covered[qid])
+        if legs.article_of is None:
+            return ranked
+        return with_article_context(ranked, legs.article_of.__getitem__, params.article_weight)
+
+    return {qid: to_run(fused(qid), unit, depth) for qid in legs.sparse}
 
 
 def mode_runs(legs: Legs, params: FusionParams, unit: Unit, depth: int = 100) -> dict[str, Run]:

@@ -10,7 +10,7 @@ import numpy as np
 from ranx import Qrels, Run, evaluate
 
 from eval.runs import Legs, Unit, hybrid_run
-from search.hybrid import FusionParams
+from search.fusion import FusionParams
 
 ALPHAS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 ALPHA_MINS = (0.2, 0.3, 0.4)

@@ -1,4 +1,5 @@
-"""Pure ranking functions: ordering, min-max normalisation, reciprocal rank fusion, weighted sum.
+"""Pure ranking functions: ordering, min-max normalisation, reciprocal rank fusion, weighted sum, and hybrid's
+fusion of its two legs by a request's FusionParams.
 
 A ranked list is a list of (id, score) pairs; higher score is better and every list
 returned here is sorted by (-score, id), so ties break deterministically by id.
@@ -6,9 +7,12 @@ returned here is sorted by (-score, id), so ties break deterministically by id.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+
+from index.settings import FusionMethod
 
 Ranked = list[tuple[str, float]]
 
@@ -95,3 +99,40 @@ def adaptive_alpha(covered: float, alpha_min: float, alpha_max: float) -> float:
     weight (a paraphrase: the words differ), falling linearly to alpha_min when it holds all of it."""
     covered = min(max(covered, 0.0), 1.0)
     return alpha_max - (alpha_max - alpha_min) * covered
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """How hybrid fuses its legs.
+
+    `weighted`: a fixed dense weight `alpha`; `adaptive`: a dense weight chosen per query
+    between alpha_min and alpha_max by how much of the query BM25's best hit covers;
+    `rrf`: reciprocal rank fusion with `rrf_k`. Each leg contributes its top `k0`. The fused
+    list then takes `article_weight` of each paragraph's article's best score
+    (search/article_context.py).
+    """
+
+    method: FusionMethod = "adaptive"
+    alpha: float = 0.5
+    rrf_k: int = 60
+    k0: int = 100
+    alpha_min: float = 0.4
+    alpha_max: float = 0.8
+    article_weight: float = 0.4
+
+
+def with_overrides(base: FusionParams, method: FusionMethod | None = None, alpha: float | None = None) -> FusionParams:
+    """`base` with a request's choices: an explicit alpha means a fixed weighted sum unless a method is named."""
+    if alpha is not None:
+        return replace(base, method=method or "weighted", alpha=alpha)
+    return replace(base, method=method) if method else base
+
+
+def fuse(sparse: Ranked, dense: Ranked, params: FusionParams, covered: float = 0.5) -> Ranked:
+    """The hybrid ranking of two legs' candidates; `covered` is BM25's coverage of the query. (Article context,
+    search/article_context.py, is applied to what this returns.)"""
+    if params.method == "rrf":
+        return rrf([sparse, dense], params.rrf_k)
+    if params.method == "adaptive":
+        return weighted_sum(sparse, dense, adaptive_alpha(covered, params.alpha_min, params.alpha_max))
+    return weighted_sum(sparse, dense, params.alpha)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -13,15 +13,15 @@ from whoosh.query import NullQuery
 
 from index.model.embed import Encoder
 from index.models import Paragraph, article_id_of
-from index.settings import FusionMethod, Settings
+from index.settings import Settings
 from index.tokenize import Tokenizer
-from search.article_context import ArticleOf, with_article_context
+from search.article_context import with_article_context
 from search.bm25 import BM25Retriever
 from search.corpus import Corpus
 from search.dense import DenseRetriever
 from search.explain import dense_weight, hybrid_explanations, leg_explanations
 from search.filters import NO_FILTER, Filter
-from search.fusion import Ranked, adaptive_alpha, coverage, rrf, weighted_sum
+from search.fusion import FusionParams, Ranked, coverage, fuse
 from search.highlight import Span, highlight
 from search.synonyms.rules import SynonymFile
 from search.text_cache import TextCache
@@ -31,48 +31,6 @@ from search.views.view import PLAIN, POOL_LIMIT, Pool, View, arrange
 
 Mode = Literal["bm25", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
-
-
-@dataclass(frozen=True)
-class FusionParams:
-    """How hybrid fuses its legs.
-
-    `weighted`: a fixed dense weight `alpha`; `adaptive`: a dense weight chosen per query
-    between alpha_min and alpha_max by how much of the query BM25's best hit covers;
-    `rrf`: reciprocal rank fusion with `rrf_k`. Each leg contributes its top `k0`. The fused
-    list then takes `article_weight` of each paragraph's article's best score
-    (search/article_context.py).
-    """
-
-    method: FusionMethod = "adaptive"
-    alpha: float = 0.5
-    rrf_k: int = 60
-    k0: int = 100
-    alpha_min: float = 0.4
-    alpha_max: float = 0.8
-    article_weight: float = 0.4
-
-
-def with_overrides(base: FusionParams, method: FusionMethod | None = None, alpha: float | None = None) -> FusionParams:
-    """`base` with a request's choices: an explicit alpha means a fixed weighted sum unless a method is named."""
-    if alpha is not None:
-        return replace(base, method=method or "weighted", alpha=alpha)
-    return replace(base, method=method) if method else base
-
-
-def fuse(sparse: Ranked, dense: Ranked, params: FusionParams, covered: float = 0.5,
-         article_of: ArticleOf | None = None) -> Ranked:
-    """The hybrid ranking of two legs' candidates; `covered` is BM25's coverage of the query.
-
-    With `article_of` (paragraph id -> article id), the fused list gets article context.
-    """
-    if params.method == "rrf":
-        fused = rrf([sparse, dense], params.rrf_k)
-    elif params.method == "adaptive":
-        fused = weighted_sum(sparse, dense, adaptive_alpha(covered, params.alpha_min, params.alpha_max))
-    else:
-        fused = weighted_sum(sparse, dense, params.alpha)
-    return fused if article_of is None else with_article_context(fused, article_of, params.article_weight)
 
 
 @dataclass(frozen=True)

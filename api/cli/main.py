@@ -168,8 +168,8 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
     """Search the index and print the hits."""
     from api.convert import search_response
     from search.engine import open_searcher
+    from search.fusion import with_overrides
     from search.views.facets import facet_names
-    from search.hybrid import with_overrides
     from search.views.view import View
 
     if not query.strip():

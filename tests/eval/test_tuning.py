@@ -4,7 +4,7 @@ import math
 
 from eval.runs import Legs
 from eval.tuning import ARTICLE_WEIGHTS, article_weights_for, cross_validate, folds_of, grid, how_to_apply
-from search.hybrid import FusionParams
+from search.fusion import FusionParams
 
 
 def sibling_legs(n: int) -> tuple[Legs, dict[str, dict[str, int]]]:

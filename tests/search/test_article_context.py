@@ -1,12 +1,11 @@
-"""Article context: exact arithmetic on a small list, invariants on random ones, and in fuse()."""
+"""Article context: exact arithmetic on a small list, invariants on random ones, and on a fused list."""
 
 from hypothesis import given
 from hypothesis import strategies as st
 from pytest import approx
 
 from search.article_context import with_article_context
-from search.fusion import collapse, ordered
-from search.hybrid import FusionParams, fuse
+from search.fusion import FusionParams, collapse, fuse, ordered
 
 
 def article(pid: str) -> str:
@@ -47,7 +46,7 @@ def test_article_best_scores_and_article_order_are_kept(ranked, weight):
         assert original[pid] <= score <= before[article(pid)]
 
 
-def test_fuse_applies_article_context_only_when_given_articles():
+def test_article_context_on_a_fused_list():
     sparse = [("x.p0", 4.0), ("y.p0", 2.0), ("x.p1", 1.0)]
     dense = [("x.p0", 0.9), ("y.p0", 0.8), ("x.p1", 0.7)]
     params = FusionParams("weighted", alpha=0.5, article_weight=0.5)
@@ -55,6 +54,6 @@ def test_fuse_applies_article_context_only_when_given_articles():
     # min-max per leg: x.p0 1 and 1, y.p0 1/3 and 1/2, x.p1 0 and 0.
     assert plain["y.p0"] == approx(0.5 * (2.0 - 1.0) / 3.0 + 0.5 * (0.8 - 0.7) / 0.2)
     assert plain["x.p1"] == 0.0
-    with_context = dict(fuse(sparse, dense, params, article_of=article))
+    with_context = dict(with_article_context(fuse(sparse, dense, params), article, params.article_weight))
     assert with_context["x.p1"] == 0.0 + 0.5 * (1.0 - 0.0)
     assert with_context["y.p0"] == plain["y.p0"] and with_context["x.p0"] == plain["x.p0"]

@@ -8,8 +8,7 @@ from index.builder import build_index
 from index.tokenize import tokenizer_from
 from search.engine import open_searcher
 from search.explain import dense_weight, hybrid_explanations
-from search.fusion import weighted_sum
-from search.hybrid import FusionParams
+from search.fusion import FusionParams, weighted_sum
 
 
 def test_hybrid_explanations_of_hand_made_legs():

@@ -5,7 +5,7 @@ import pytest
 from index.builder import build_index
 from index.tokenize import tokenizer_from
 from search.engine import open_searcher
-from search.hybrid import FusionParams
+from search.fusion import FusionParams
 
 
 @pytest.fixture
