@@ -25,7 +25,7 @@ Measured on the shared sets' paragraphs and sentences: cosine >= 0.9996 to float
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -96,7 +96,8 @@ def linear(g: GraphBuilder, x: str, weight: np.ndarray, input_range: np.ndarray,
     return g.node("Reshape", [y, shape], name)
 
 
-def _token_quantiser(c, n, xs: str) -> tuple[str, str, str]:
+def _token_quantiser(c: Callable[[str, np.ndarray | np.floating], str], n: Callable[..., str],
+                     xs: str) -> tuple[str, str, str]:
     """(s, z, q) for rows `xs` [T, K]: each token's step and zero point [T] (float32) and its uint8 codes."""
     from onnx import TensorProto
 

@@ -22,15 +22,15 @@ def outlier_activations(rng: np.random.Generator, tokens: int, channels: int) ->
     return x
 
 
-def one_linear(weight: np.ndarray, input_range: np.ndarray):
-    """A graph of one int8 GEMM linear layer: x [tokens, K] -> y [tokens, N]."""
+def one_linear(weight: np.ndarray, input_range: np.ndarray, leading: tuple[str, ...] = ("t",)):
+    """A graph of one int8 GEMM linear layer: x [*leading, K] -> y [*leading, N] (a model's: batch, tokens)."""
     from onnx import TensorProto, helper
 
     g = _Graph(0)
     out = int8_gemm.linear(g, "x", weight, input_range, "lin")
-    tokens, outputs, inputs = "t", weight.shape[0], weight.shape[1]
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [tokens, inputs])
-    y = helper.make_tensor_value_info(out, TensorProto.FLOAT, [tokens, outputs])
+    outputs, inputs = weight.shape
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [*leading, inputs])
+    y = helper.make_tensor_value_info(out, TensorProto.FLOAT, [*leading, outputs])
     graph = helper.make_graph(g.nodes, "one", [x], [y], g.initializers)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
@@ -70,6 +70,23 @@ def test_the_graph_computes_the_reference():
     got = session(one_linear(weight, ranges).SerializeToString(), 1).run(None, {"x": x})[0]
     want = int8_gemm.reference(x, weight, int8_gemm.smoothing(weight, ranges))
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+@needs_vnni
+def test_the_graph_keeps_a_batchs_axes_and_quantises_each_token_alone():
+    from index.model.onnx.encoder import session
+
+    rng = np.random.default_rng(4)
+    x = outlier_activations(rng, 2 * 9, 32).reshape(2, 9, 32)
+    weight = rng.normal(0, 0.05, size=(24, 32)).astype(np.float32)
+    x[1, 3] *= 1000  # one token's range does not coarsen its neighbours'
+    ranges = np.abs(x).max(axis=(0, 1))
+    got = session(one_linear(weight, ranges, ("b", "t")).SerializeToString(), 1).run(None, {"x": x})[0]
+    want = int8_gemm.reference(x.reshape(-1, 32), weight, int8_gemm.smoothing(weight, ranges)).reshape(2, 9, 24)
+    assert got.shape == (2, 9, 24)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+    alone = session(one_linear(weight, ranges).SerializeToString(), 1).run(None, {"x": x[0]})[0]
+    np.testing.assert_allclose(got[0], alone, rtol=1e-6, atol=1e-6 * np.abs(alone).max())
 
 
 def test_calibration_texts_are_news_paragraphs_and_sentences():
