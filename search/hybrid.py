@@ -211,7 +211,9 @@ class Searcher:
             short = len(kept) < need or (mode == "bm25" and hidden > 0)
             if not hidden or exhausted or not short:
                 return kept, (len(kept) if mode == "bm25" and len(ranked) < depth else total - hidden), trace
-            depth = min(POOL_LIMIT, 4 * depth)
+            # bm25 with a copy hidden goes on to every match (a deeper ranking starts with this one, so it hides
+            # that copy too): straight there, not in steps that each score every posting again
+            depth = POOL_LIMIT if mode == "bm25" else min(POOL_LIMIT, 4 * depth)
 
     def _hits(self, query: str, page: Ranked, first_rank: int, explained: dict[str, dict]) -> list[Hit]:
         terms = self.bm25.query_terms(query)

@@ -8,7 +8,7 @@ from index.builder import build_index
 from index.commits import read_current
 from index.ingest.minhash import THRESHOLD, signatures
 from index.merge import merge_segments
-from index.models import Article
+from index.models import Article, article_id_of
 from index.store.minhash_store import DuplicateStore, story_keys
 from index.tokenize import tokenizer_from
 from index.writer import apply_update
@@ -212,3 +212,24 @@ def test_a_page_of_bm25_results_never_promises_a_page_past_the_last(settings, fa
     assert {page.total for page in pages} == {pages[0].total}  # every page promises the same
     shown = [h.paragraph.id for page in pages for h in page.hits]
     assert len(shown) == len(set(shown)) == pages[0].total  # every promised result, once
+
+
+def test_bm25_with_a_copy_hidden_fetches_every_match_at_once_and_finds_what_steps_found(settings, fake_encoder,
+                                                                                         monkeypatch):
+    copies = [article(f"c{i:02d}", f"转载{i}", reprint(STORY) if i % 2 else STORY) for i in range(40)]
+    others = [article(f"o{i:02d}", f"其他{i}", (f"第{i}篇：劳动者" + OTHER[0], OTHER[1])) for i in range(25)]
+    build_index(settings.index_dir, others + copies, tokenizer_from(settings), fake_encoder, ["t"], quiet=True)
+    searcher = open_searcher(settings, fake_encoder)
+    depths = []
+    traced = searcher.traced
+
+    def counted(query, mode, limit, *rest):
+        depths.append(limit)
+        return traced(query, mode, limit, *rest)
+
+    monkeypatch.setattr(searcher, "traced", counted)
+    got = searcher.search("劳动者", "bm25", k=3)
+    assert len(depths) == 2 and depths[1] > 4 * depths[0]  # a copy in the first round: then every match
+    everything, _, _ = traced("劳动者", "bm25", 10_000, searcher.defaults)
+    kept, _ = hide_copies(everything, article_id_of, searcher.corpus.story)
+    assert [h.paragraph.id for h in got.hits] == [pid for pid, _ in kept[:3]] and got.total == len(kept)
