@@ -241,8 +241,8 @@ class Searcher:
         ranked, trace, pool = self.pool(query, mode, params, flt)
         if view.dedup:
             ranked, _ = hide_copies(ranked, article_id_of, self.corpus.story)
-        arranged = arrange(ranked, view, article_id_of, lambda pid: self.source_and_date(pid)[1],
-                           lambda pid: self.source_and_date(pid)[0])
+        known = lru_cache(maxsize=None)(self.source_and_date)  # sorting and each facet ask for the same paragraphs
+        arranged = arrange(ranked, view, article_id_of, lambda pid: known(pid)[1], lambda pid: known(pid)[0])
         if view.group == "article":
             groups = arranged.groups[offset:offset + k]
             shown = [pair for group in groups for pair in group.paragraphs]
