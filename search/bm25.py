@@ -17,7 +17,7 @@ from whoosh.query import AndNot, Not, NullQuery, Or, Query, Term
 from index.store.bm25_store import make_schema
 from index.store.postings.segment_postings import FIELDS
 from index.tokenize import Tokenizer
-from search.corpus import Corpus
+from search.corpus import Corpus, Ranking, Requeried
 from search.filters import NO_FILTER, Filter
 from search.fusion import Ranked
 from search.query_leaves import flat_leaves
@@ -123,3 +123,10 @@ class BM25Retriever:
         if query is NullQuery or k <= 0:
             return [], 0
         return self.corpus.bm25(query, k, flt, count)
+
+    def ranking(self, text: str, flt: Filter, deepest: int) -> Ranking:
+        """The paragraphs meeting `flt` that match `text`, to be cut at depths up to `deepest` (search.corpus)."""
+        query = self.query(text)
+        if query is NullQuery or deepest <= 0:
+            return Requeried(lambda k, count: ([], 0))
+        return self.corpus.bm25_ranking(query, flt, deepest)

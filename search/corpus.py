@@ -19,7 +19,7 @@ need Whoosh's index.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 from whoosh.query import Query
@@ -46,6 +46,28 @@ class CorpusInfo:
     created_at: str = ""
     build_seconds: float = 0.0
     details: dict[str, object] = field(default_factory=dict)  # engine-specific: segments, deletions, vector index
+
+
+class Ranking(Protocol):
+    """One query's BM25 ranking, cut as deep as asked as often as asked: each cut the first `k` of the same
+    order (copies hidden from a page may ask for it deeper)."""
+
+    def cut(self, k: int) -> tuple[Ranked, int]:
+        """The first `k` (at most the depth the ranking was made for), and how many paragraphs match."""
+
+
+class Requeried:
+    """A Ranking that asks its engine again for each cut (an engine that keeps no query's matches); the count
+    is asked for once."""
+
+    def __init__(self, ask: Callable[[int, bool], tuple[Ranked, int]]) -> None:
+        self.ask = ask  # (k, count) -> the top k and the count (the ranking's length when not count)
+        self.total: int | None = None
+
+    def cut(self, k: int) -> tuple[Ranked, int]:
+        ranked, total = self.ask(k, self.total is None)
+        self.total = total if self.total is None else self.total
+        return ranked, self.total
 
 
 class Corpus(Protocol):
@@ -85,6 +107,10 @@ class Corpus(Protocol):
     def bm25(self, query: Query, k: int, flt: Filter, count: bool = True) -> tuple[Ranked, int]:
         """The top `k` paragraphs meeting `flt` for a parsed query, and how many match at all (the ranking's
         length when not `count`)."""
+
+    def bm25_ranking(self, query: Query, flt: Filter, deepest: int) -> Ranking:
+        """The paragraphs meeting `flt` that match a parsed query, to be cut at depths up to `deepest`; where the
+        engine keeps a query's matches, each cut ranks them without scoring them again."""
 
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
         """Each term's BM25 idf over paragraph text, log(1 + (N - df + 0.5) / (df + 0.5)) (adaptive fusion)."""

@@ -25,7 +25,7 @@ from index.bm25f import average_length, classic_idf, idf, tf_table
 from index.store.postings.deleted_stats import DeletedStats
 from index.store.postings.segment_postings import FIELDS, SegmentPostings
 from search.embedded.accumulators import SHARED, Accumulators
-from search.fusion import top_ranked
+from search.fusion import Ranked, top_ranked
 from search.query_leaves import Leaf
 
 TERM_CACHE = 4096  # (field, term) pairs whose postings a snapshot keeps found
@@ -113,8 +113,13 @@ class Collection:
         """The `k` best live rows for the sum of `leaves` (only rows where `allowed`, a global bool mask, is
         True), as (paragraph id, score) ranked by (-score, id), and how many rows match (the ranking's
         length when not `count`). A row matches when it holds a leaf's term (boosts are > 0)."""
-        if k <= 0 or not self.live or not leaves:
-            return [], 0
+        ranked, total = self.matches(leaves, k, allowed).cut(k)
+        return ranked, total if count else len(ranked)
+
+    def matches(self, leaves: Sequence[Leaf], deepest: int, allowed: np.ndarray | None = None) -> "Matches":
+        """The live rows matching `leaves` (where `allowed`), scored once and kept as deep as `deepest`."""
+        if deepest <= 0 or not self.live or not leaves:
+            return Matches(np.zeros(0, np.int64), np.zeros(0), 0, self.ids_of)
         acc = self.accumulators.take(self.size)
         try:
             self._accumulate(acc, leaves)
@@ -128,5 +133,29 @@ class Collection:
             raise
         finally:
             self.accumulators.give_back(acc)
-        ranked = top_ranked(values, matched, k, self.ids_of)
-        return ranked, len(matched) if count else len(ranked)
+        rows, scores = best_of(values, matched, deepest)
+        return Matches(rows, scores, len(matched), self.ids_of)
+
+
+def best_of(scores: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows whose score is at least the `k`-th best (ties with it kept for the id tie-break), unordered."""
+    if len(scores) <= k:
+        return rows, scores
+    kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+    keep = scores >= kth
+    return rows[keep], scores[keep]
+
+
+@dataclass(frozen=True)
+class Matches:
+    """One query's matching rows, scored, the best `deepest` of them kept (a search.corpus.Ranking): a cut ranks
+    what is kept (a partition and a sort of at most `deepest` rows and their ties), never scoring again."""
+
+    rows: np.ndarray
+    scores: np.ndarray  # scores[i] is rows[i]'s
+    total: int  # every match, kept or not
+    ids_of: Callable[[np.ndarray], list[str]]
+
+    def cut(self, k: int) -> tuple[Ranked, int]:
+        """The first `k` by (-score, id) (k no deeper than what was kept), and how many rows match."""
+        return (top_ranked(self.scores, self.rows, k, self.ids_of) if k > 0 and len(self.rows) else []), self.total

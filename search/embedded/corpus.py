@@ -21,9 +21,9 @@ from index.models import Article, Paragraph
 from index.settings import Settings
 from index.snapshot import Snapshot
 from search.corpus import CorpusInfo
-from search.embedded.collection import Collection, Part
+from search.embedded.collection import Collection, Matches, Part
 from search.embedded.masks import segment_mask
-from search.embedded.stories import copies_in, story_in
+from search.embedded.stories import copies_in, marking, story_in
 from search.embedded.segment_dense import DensePart, SegmentDense
 from search.embedded.tail_dense import TailDense, in_tail
 from search.filters import Filter
@@ -48,7 +48,7 @@ class EmbeddedCorpus:
                                    default=0.0)
         self.info = corpus_info(snapshot, self.sentence_weight)
         self._masks = lru_cache(maxsize=FILTER_CACHE)(partial(rows_meeting, snapshot))  # no cycle through self
-        self.has_copies = any(v.segment.duplicates.stories for v in snapshot.views)  # else every story is one article
+        self.marking = marking(snapshot)  # the segments marking copies: none, and every story is one article
         self._local = threading.local()
 
     # ------------------------------------------------------------------ documents
@@ -69,10 +69,10 @@ class EmbeddedCorpus:
         return self.snapshot.live_paragraphs()
 
     def story(self, article_id: str) -> str:
-        return story_in(self.snapshot, article_id) if self.has_copies else article_id
+        return story_in(self.marking, article_id) if self.marking else article_id
 
     def copies(self, article_id: str) -> list[str]:
-        return copies_in(self.snapshot, article_id) if self.has_copies else []
+        return copies_in(self.snapshot, self.marking, article_id) if self.marking else []
 
     def sources(self) -> list[str]:
         return self.snapshot.sources()
@@ -113,13 +113,17 @@ class EmbeddedCorpus:
         return mask
 
     def bm25(self, query: Query, k: int, flt: Filter, count: bool = True) -> tuple[Ranked, int]:
+        ranked, total = self.bm25_ranking(query, flt, k).cut(k)
+        return ranked, total if count else len(ranked)
+
+    def bm25_ranking(self, query: Query, flt: Filter, deepest: int) -> Matches:
         allowed = self.allowed(flt)
         leaves = flat_leaves(query)
         if leaves is None:  # phrases, AND, NOT: Whoosh decides which paragraphs match
             matched = self.matching(query)
             allowed = matched if allowed is None else allowed & matched
             leaves = positive_leaves(query)
-        return self.collection.top(leaves, k, count, allowed)
+        return self.collection.matches(leaves, deepest, allowed)
 
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
         return {term: self.collection.term_weight(term) for term in terms}

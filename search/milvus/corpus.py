@@ -22,7 +22,7 @@ from index.milvus.rows import PARAGRAPH_FIELDS, article_of, paragraph_of
 from index.models import Article, Paragraph
 from index.settings import Settings
 from index.tokenize import Tokenizer
-from search.corpus import CorpusInfo
+from search.corpus import CorpusInfo, Requeried
 from search.filters import Filter
 from search.fusion import Ranked
 from search.milvus.expressions import filter_condition, quoted
@@ -144,6 +144,9 @@ class MilvusCorpus:
 
     def bm25(self, query: Query, k: int, flt: Filter, count: bool = True) -> tuple[Ranked, int]:
         return self.lexical.top(query, k, flt, count)
+
+    def bm25_ranking(self, query: Query, flt: Filter, deepest: int) -> Requeried:
+        return Requeried(lambda k, count: self.lexical.top(query, k, flt, count))  # Milvus keeps no query's matches
 
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
         return self.lexical.term_weights(terms)

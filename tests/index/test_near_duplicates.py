@@ -214,22 +214,62 @@ def test_a_page_of_bm25_results_never_promises_a_page_past_the_last(settings, fa
     assert len(shown) == len(set(shown)) == pages[0].total  # every promised result, once
 
 
-def test_bm25_with_a_copy_hidden_fetches_every_match_at_once_and_finds_what_steps_found(settings, fake_encoder,
-                                                                                         monkeypatch):
+def copies_and_others(settings, fake_encoder):
+    """40 copies of one story and 25 articles of another (near-duplicates too), all matching "劳动者"; a searcher."""
     copies = [article(f"c{i:02d}", f"转载{i}", reprint(STORY) if i % 2 else STORY) for i in range(40)]
     others = [article(f"o{i:02d}", f"其他{i}", (f"第{i}篇：劳动者" + OTHER[0], OTHER[1])) for i in range(25)]
     build_index(settings.index_dir, others + copies, tokenizer_from(settings), fake_encoder, ["t"], quiet=True)
-    searcher = open_searcher(settings, fake_encoder)
-    depths = []
-    traced = searcher.traced
+    return open_searcher(settings, fake_encoder)
 
-    def counted(query, mode, limit, *rest):
-        depths.append(limit)
-        return traced(query, mode, limit, *rest)
 
-    monkeypatch.setattr(searcher, "traced", counted)
-    got = searcher.search("劳动者", "bm25", k=3)
-    assert len(depths) == 2 and depths[1] > 4 * depths[0]  # a copy in the first round: then every match
-    everything, _, _ = traced("劳动者", "bm25", 10_000, searcher.defaults)
+def counting(searcher, monkeypatch) -> tuple[list[int], list[int]]:
+    """Record each scoring of a query's matches (its depth) and each cut of those matches (its depth)."""
+    scored, cuts = [], []
+    matches = searcher.corpus.collection.matches
+
+    class Counted:
+        def __init__(self, found):
+            self.found = found
+
+        def cut(self, k):
+            cuts.append(k)
+            return self.found.cut(k)
+
+    def scoring(leaves, deepest, allowed=None):
+        scored.append(deepest)
+        return Counted(matches(leaves, deepest, allowed))
+
+    monkeypatch.setattr(searcher.corpus.collection, "matches", scoring)
+    return scored, cuts
+
+
+def test_bm25_with_a_copy_hidden_scores_once_and_cuts_at_every_match_finding_what_hiding_all_finds(settings,
+                                                                                                 fake_encoder,
+                                                                                                 monkeypatch):
+    searcher = copies_and_others(settings, fake_encoder)
+    everything, matches, _ = searcher.traced("劳动者", "bm25", 10_000, searcher.defaults)
     kept, _ = hide_copies(everything, article_id_of, searcher.corpus.story)
-    assert [h.paragraph.id for h in got.hits] == [pid for pid, _ in kept[:3]] and got.total == len(kept)
+    scored, cuts = counting(searcher, monkeypatch)
+    got = searcher.search("劳动者", "bm25", k=3)
+    assert len(scored) == 1 and cuts == [6, 10_000]  # a copy in the first cut: then every match, scored once
+    assert [h.paragraph.id for h in got.hits] == [pid for pid, _ in kept[:3]] and got.total == len(kept) < matches
+
+
+def test_bm25_past_a_pools_matches_cuts_only_as_deep_as_the_page_needs(settings, fake_encoder, monkeypatch):
+    import search.hybrid
+
+    searcher = copies_and_others(settings, fake_encoder)
+    everything, matches, _ = searcher.traced("劳动者", "bm25", 10_000, searcher.defaults)
+    pool = matches - 1
+    monkeypatch.setattr(search.hybrid, "POOL_LIMIT", pool)  # more matches than a pool: no exact count
+    scored, cuts = counting(searcher, monkeypatch)
+    # The "others" are one story too: 3 paragraphs show in all, the third past 80 copies. A page goes deeper in
+    # x4 steps while it is short, up to the pool (past the last, it ends there)
+    for k, offset, depths in ((3, 0, [6, 24, 96]), (5, 20, [50, pool])):
+        scored.clear(), cuts.clear()
+        got = searcher.search("劳动者", "bm25", k=k, offset=offset)
+        kept, hidden = hide_copies(everything[:depths[-1]], article_id_of, searcher.corpus.story)
+        assert len(scored) == 1 and cuts == depths and hidden > 0
+        assert [h.paragraph.id for h in got.hits] == [pid for pid, _ in kept[offset:offset + k]]
+        assert got.total == matches - hidden  # those hidden among what was fetched
+    assert len(kept) == 3 and not got.hits and 4 * 50 > pool

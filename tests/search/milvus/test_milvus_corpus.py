@@ -84,6 +84,13 @@ def test_bm25_ranks_and_counts_as_the_index_does(both, query):
             found, found_total = milvus.corpus.bm25(parsed, k, flt)
             assert_same_ranking(expected, found)
             assert found_total == total, (query, flt, k)
+        # A ranking cut at several depths (hiding copies fetches deeper): each cut is the same engine's top k
+        rankings = embedded.corpus.bm25_ranking(parsed, flt, 1000), milvus.corpus.bm25_ranking(parsed, flt, 1000)
+        for k in (1, 10, 1000, 3):
+            (expected, total), (found, found_total) = (ranking.cut(k) for ranking in rankings)
+            assert (expected, total) == embedded.corpus.bm25(parsed, k, flt)
+            assert_same_ranking(expected, found)
+            assert found_total == total, (query, flt, k)
 
 
 def test_dense_ranks_as_the_index_does(both):
