@@ -6,7 +6,7 @@ each on its own loopback port: sequential latency is paired query by query (the 
 and 8-client throughput runs in rounds that alternate which server goes first.
 
 Usage:
-    .venv/bin/python -m bench.search.compare_revisions --index-dir DIR --base 63bf263 [--modes hybrid dense]
+    .venv/bin/python -m bench.search.compare_revisions --index-dir DIR --base 63bf263 [--modes hybrid dense bm25]
         [--rounds 4]
         [--base-index-dir DIR2] [--fake-encoder]
 
@@ -86,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-dir", type=Path, required=True)
     parser.add_argument("--base", required=True, help="git revision to compare the working tree with")
-    parser.add_argument("--modes", nargs="+", default=["hybrid", "dense"])
+    parser.add_argument("--modes", nargs="+", default=["hybrid", "dense", "bm25"])  # bm25: keyword users
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--queries", type=int, default=200)
