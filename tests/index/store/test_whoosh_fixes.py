@@ -20,3 +20,24 @@ def test_segment_names_ignore_a_seeded_random():
     first = WhooshSegment._random_id()
     random.seed(0)
     assert WhooshSegment._random_id() != first
+
+
+def test_in_memory_writers_at_once_keep_their_temporary_files_and_leave_none(tmp_path, monkeypatch):
+    import tempfile
+
+    from whoosh.fields import ID, Schema
+    from whoosh.filedb.filestore import RamStorage
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where Whoosh put every in-memory index's files
+    schema = Schema(id=ID(stored=True))
+    first, second = (RamStorage().create_index(schema) for _ in range(2))
+    writing = first.writer()  # its temporary files exist from here on
+    writing.add_document(id="a")
+    with second.writer() as other:  # another in-memory index (another thread, another process) finishes first
+        other.add_document(id="b")
+    writing.commit()  # Whoosh's own: FileNotFoundError, its files deleted with the folder they shared
+    with first.writer() as again:  # a second writer of the same index: its folder made again
+        again.add_document(id="c")
+    assert sorted(d["id"] for d in first.searcher().documents()) == ["a", "c"]
+    assert [d["id"] for d in second.searcher().documents()] == ["b"]
+    assert list(tmp_path.iterdir()) == []  # every temporary folder removed by the writer that finished
