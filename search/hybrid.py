@@ -6,7 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Literal
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 from whoosh.query import NullQuery
@@ -157,12 +157,13 @@ class Searcher:
         """A live paragraph of this view (KeyError for another id)."""
         return live_paragraph(self.corpus, paragraph_id)
 
-    def source_and_date(self, paragraph_id: str) -> tuple[str, str | None]:
-        """A live paragraph's source and date (KeyError for another id)."""
-        found = self.corpus.source_and_date(paragraph_id)
-        if found is None:
-            raise KeyError(paragraph_id)
-        return found
+    def sources_and_dates(self, paragraph_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """Each live paragraph's source and date by id (KeyError for another id)."""
+        found = self.corpus.sources_and_dates(paragraph_ids)
+        for pid, pair in zip(paragraph_ids, found):
+            if pair is None:
+                raise KeyError(pid)
+        return dict(zip(paragraph_ids, found))
 
     def _sparse_leg(self, query: str, params: FusionParams, flt: Filter) -> tuple[Ranked, float]:
         """BM25's top k0 and how much of the query its best hit covers (for adaptive fusion)."""
@@ -259,8 +260,8 @@ class Searcher:
         ranked, trace, pool = self.pool(query, mode, params, flt)
         if view.dedup:
             ranked, _ = hide_copies(ranked, article_id_of, self.corpus.story)
-        known = lru_cache(maxsize=None)(self.source_and_date)  # sorting and each facet ask for the same paragraphs
-        arranged = arrange(ranked, view, article_id_of, lambda pid: known(pid)[1], lambda pid: known(pid)[0])
+        known = self.sources_and_dates([pid for pid, _ in ranked])  # for sorting and each facet, asked once
+        arranged = arrange(ranked, view, article_id_of, lambda pid: known[pid][1], lambda pid: known[pid][0])
         if view.group == "article":
             groups = arranged.groups[offset:offset + k]
             shown = [pair for group in groups for pair in group.paragraphs]

@@ -56,8 +56,8 @@ class EmbeddedCorpus:
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         return self.snapshot.paragraph(paragraph_id)
 
-    def source_and_date(self, paragraph_id: str) -> tuple[str, str | None] | None:
-        return self.snapshot.source_and_date(paragraph_id)
+    def sources_and_dates(self, paragraph_ids: Sequence[str]) -> list[tuple[str, str | None] | None]:
+        return self.snapshot.sources_and_dates(paragraph_ids)
 
     def article(self, article_id: str) -> Article | None:
         return self.snapshot.article(article_id)

@@ -77,9 +77,9 @@ class MilvusCorpus:
         self.cache.put(rows)
         return rows
 
-    def source_and_date(self, paragraph_id: str) -> tuple[str, str | None] | None:
-        found = self.paragraph(paragraph_id)
-        return None if found is None else (found.source, found.date)
+    def sources_and_dates(self, paragraph_ids: Sequence[str]) -> list[tuple[str, str | None] | None]:
+        found = [self.paragraph(pid) for pid in paragraph_ids]  # a ranking's paragraphs: in the rows cache
+        return [None if p is None else (p.source, p.date) for p in found]
 
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         found = self.cache.get(paragraph_id)

@@ -98,6 +98,10 @@ def test_source_and_date_come_from_the_columns_as_the_paragraphs_hold_them(writt
         assert len(paragraphs) == len(live) and {p.date for p in paragraphs} == {None, "2025-03-01", "--12-18"}
         assert all(snapshot.source_and_date(p.id) == (p.source, p.date) for p in paragraphs)
         assert snapshot.source_and_date("m1.p000") is None and snapshot.paragraph("m1.p000") is None
+        # many at once, in the order asked, across segments (before the merge), a deleted and an unknown id None
+        asked = [p.id for p in reversed(paragraphs)] + ["m1.p000", "nobody.p000", paragraphs[0].id]
+        assert snapshot.sources_and_dates(asked) == [snapshot.source_and_date(pid) for pid in asked]
+        assert (len(snapshot.views) == 1) == merged and snapshot.sources_and_dates([]) == []
 
 
 def test_check_reads_every_paragraph_a_segment_opens_without(written):

@@ -83,3 +83,23 @@ def test_adaptive_alpha_moves_between_bounds():
     assert adaptive_alpha(1.0, 0.3, 0.8) == pytest.approx(0.3)
     assert adaptive_alpha(0.5, 0.3, 0.8) == pytest.approx(0.8 - 0.5 * 0.5)
     assert adaptive_alpha(7.0, 0.3, 0.8) == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("size", [50, 3000])  # below and above SORT_IN_NUMPY: sorted by Python and by NumPy
+def test_top_ranked_orders_by_score_then_id_with_ties_across_the_cut(size):
+    import numpy as np
+
+    from search.fusion import SORT_IN_NUMPY, top_ranked
+
+    rng = np.random.default_rng(size)
+    scores = rng.integers(0, 40, size).astype(np.float64) / 8  # many ties
+    rows = rng.permutation(10 * size)[:size]
+    names = {int(r): f"a{int(r) % 97:03d}.p{int(r):05d}" for r in rows}  # ids not in row order
+
+    def ids_of(wanted):
+        return [names[int(r)] for r in wanted]
+
+    for k in (1, 10, size // 3, size):
+        want = ordered(zip(ids_of(rows), scores.tolist()))[:k]
+        assert top_ranked(scores, rows, k, ids_of) == want
+    assert (size >= SORT_IN_NUMPY) == (size == 3000)
