@@ -3,6 +3,7 @@ fake encoder by default), or any app."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -13,7 +14,6 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from conftest import free_port
 from fakes import FakeEncoder
 from index.settings import Settings
 
@@ -25,10 +25,15 @@ def serving(settings: Settings, encoder=None, name: str = "test-server"):
 
 @contextmanager
 def serving_app(app, name: str = "test-server", health: str = "/health") -> Iterator[str]:
-    """The base URL of `app` served on loopback once `health` answers 200; stopped on exit."""
-    port = free_port()
+    """The base URL of `app` served on loopback once `health` answers 200; stopped on exit.
+
+    The server listens on a socket bound here (port 0: the kernel's choice), not on a port found free and bound
+    later, which another process (another suite's server) could take in between."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -46,3 +51,4 @@ def serving_app(app, name: str = "test-server", health: str = "/health") -> Iter
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        sock.close()

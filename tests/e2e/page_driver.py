@@ -7,13 +7,20 @@ from urllib.parse import parse_qs, urlparse
 from chromium import SHOTS, WAIT_S, require_browser
 
 require_browser()
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+# What a condition may meet while the page renders: an element not there yet, or one read as the page replaced it
+# (the results list redrawn between finding its items and reading them: once in a suite run beside another)
+RENDERING = (NoSuchElementException, StaleElementReferenceException)
+
 
 def wait_until(driver, condition, what: str):
-    return WebDriverWait(driver, WAIT_S).until(lambda d: condition(d), message=f"waited for {what}")
+    """`condition(driver)` once it is truthy, asked again (until WAIT_S) while false or while the page renders."""
+    return WebDriverWait(driver, WAIT_S, ignored_exceptions=RENDERING).until(lambda d: condition(d),
+                                                                             message=f"waited for {what}")
 
 
 def wait_for_state(driver, state: str, **attrs: str) -> None:

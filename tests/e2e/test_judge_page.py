@@ -24,6 +24,7 @@ pytestmark = pytest.mark.e2e
 require_browser()
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from page_driver import RENDERING  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEMS = [PoolItem("q1", "讲师团为谁充电", "d2", "驿站", "工会为外卖配送员建起暖心驿站。\n驿站里有热水。", ["bm25"], 1, "2026-01-05"),
@@ -40,7 +41,7 @@ def test_keys_grade_skip_and_go_back_and_each_grade_is_in_the_qrels(dataset):
         with serving_app(create_judge_app(judging), "judge-page", "/api/state") as base, chromium() as driver:
             driver.set_window_size(1280, 900)
             driver.get(base + "/")
-            wait = WebDriverWait(driver, WAIT_S)
+            wait = WebDriverWait(driver, WAIT_S, ignored_exceptions=RENDERING)
             text = lambda element_id: driver.find_element(By.ID, element_id).text  # noqa: E731
             wait.until(lambda d: text("query") == "讲师团为谁充电")
             assert text("title") == "驿站" and "暖心驿站" in text("text") and text("date") == "2026-01-05"
