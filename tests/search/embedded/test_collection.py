@@ -80,6 +80,29 @@ def test_ties_and_short_pages_keep_the_id_order(seeds):
         assert searcher.bm25.search("的", k)[0] == searcher.bm25.search("的", 500)[0][:k]
 
 
+@pytest.mark.parametrize("query", QUERIES)
+def test_most_rows_matching_are_ranked_in_the_accumulator_as_a_list_of_them_would_be(seeds, query, monkeypatch):
+    import search.embedded.collection as collection
+
+    _, searcher, _ = seeds
+    leaves = flat_leaves(searcher.bm25.query(query))
+    found = {}
+    for mostly in (2.0, 0.0):  # never ranked in place; always, where more rows match than asked for
+        monkeypatch.setattr(collection, "MOSTLY", mostly)
+        found[mostly] = [searcher.corpus.collection.matches(leaves, k).cut(k) for k in (1, 7, 50, 10_000)]
+    assert found[0.0] == found[2.0]
+
+
+def test_a_query_most_paragraphs_match_is_ranked_in_place_by_default(seeds, monkeypatch):
+    import search.embedded.collection as collection
+
+    _, searcher, _ = seeds
+    original, calls = collection.best_in_place, []
+    monkeypatch.setattr(collection, "best_in_place", lambda acc, k: calls.append(k) or original(acc, k))
+    ranked, total = searcher.bm25.search("的", 5)  # a word most paragraphs hold
+    assert total >= collection.MOSTLY * searcher.corpus.collection.size and calls == [5] and len(ranked) == 5
+
+
 def test_accumulators_are_clean_and_reused_between_queries(seeds):
     _, searcher, _ = seeds
     collection = searcher.corpus.collection
