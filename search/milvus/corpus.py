@@ -78,8 +78,19 @@ class MilvusCorpus:
         return rows
 
     def sources_and_dates(self, paragraph_ids: Sequence[str]) -> list[tuple[str, str | None] | None]:
-        found = [self.paragraph(pid) for pid in paragraph_ids]  # a ranking's paragraphs: in the rows cache
-        return [None if p is None else (p.source, p.date) for p in found]
+        """From the rows cache (a ranking's paragraphs came with it), those it no longer holds (other searches
+        pushed them out: 8 clients' pools of 10,000 outgrow it) read in one query, not one each."""
+        known: dict[str, Paragraph] = {}
+        for pid in paragraph_ids:
+            cached = self.cache.get(pid)
+            if cached is not None:
+                known[pid] = cached[0]
+        missing = [pid for pid in dict.fromkeys(paragraph_ids) if pid not in known]
+        if missing:
+            rows = self.conn.by_id("paragraphs", missing, PARAGRAPH_FIELDS, "read a view's paragraphs")
+            self.cache.put(rows)
+            known.update((row["id"], paragraph_of(row)) for row in rows)
+        return [None if (p := known.get(pid)) is None else (p.source, p.date) for pid in paragraph_ids]
 
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
         found = self.cache.get(paragraph_id)

@@ -149,3 +149,17 @@ def test_searches_through_the_searcher_are_the_same(both, mode):
             assert [a.article_id for a in found.articles] == [a.article_id for a in expected.articles]
             assert [h.similar for h in found.hits] == [h.similar for h in expected.hits]
             assert (found.total, found.facets) == (expected.total, expected.facets)
+
+
+def test_a_views_sources_and_dates_missing_from_the_cache_are_read_at_once(both, monkeypatch):
+    from search.milvus.rows_cache import RowsCache
+
+    embedded, milvus, _ = both
+    ids = [p.id for p in embedded.corpus.live_paragraphs()][:60] + ["nobody.p000"]
+    corpus = milvus.corpus
+    monkeypatch.setattr(corpus, "cache", RowsCache())  # the pool's rows pushed out by other searches
+    calls = []
+    call = corpus.conn.call
+    monkeypatch.setattr(corpus.conn, "call", lambda what, *rest, **kw: calls.append(what) or call(what, *rest, **kw))
+    assert corpus.sources_and_dates(ids) == embedded.corpus.sources_and_dates(ids) and calls == ["read a view's paragraphs"]
+    assert corpus.sources_and_dates(ids[:10]) == embedded.corpus.sources_and_dates(ids[:10]) and len(calls) == 1
