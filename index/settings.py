@@ -115,7 +115,7 @@ class Settings(BaseSettings):
         "searches come first on a busy machine; 0: the same priority."))
     log_queries: bool = Field(False, description="Put query text in the JSON request log.")
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    port: int = Field(8000, ge=0, le=65535)  # 0: a free port, which the server's start-up line names
 
     @field_validator("milvus_uri", mode="before")
     @classmethod

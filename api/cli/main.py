@@ -255,7 +255,9 @@ def check(index_dir: IndexDir = None) -> None:
 @app.command()
 def serve(index_dir: IndexDir = None,
           host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
-          port: Annotated[Optional[int], typer.Option(min=1, max=65535)] = None) -> None:
+          port: Annotated[Optional[int], typer.Option(min=0, max=65535,
+                                                      help="Port (0: a free one, named on the start-up line).")] = None
+          ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     from index.model.heap import SERVICE_HEAPS, limit_heaps
     from search.serving.blas import one_blas_thread

@@ -2,6 +2,7 @@
 session, whichever e2e module asks first (loaded as a plugin by tests/conftest.py: a fixture imported into two
 test modules would be two fixtures, and the seed index built twice)."""
 
+import re
 import subprocess
 import sys
 import time
@@ -11,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ZHSEARCH = [sys.executable, "-m", "api.cli"]
@@ -29,16 +29,20 @@ def seeds_index(tmp_path_factory) -> Path:
 
 @contextmanager
 def served(args: list[str], log_path: Path, env: dict[str, str] | None = None, ping_timeout: float = 2.0):
-    """`zhsearch serve ARGS` on a free loopback port; its base URL once /health answers 200 (180 s at most)."""
-    port = free_port()
+    """`zhsearch serve ARGS` on a free loopback port; its base URL once /health answers 200 (180 s at most).
+
+    The server takes port 0 (the kernel's choice, named on its start-up line): a port found free here could be
+    taken by another process (another suite's server) before the server bound it."""
     log = open(log_path, "w")
-    proc = subprocess.Popen([*ZHSEARCH, "serve", *args, "--port", str(port)], cwd=ROOT, stdout=log,
+    proc = subprocess.Popen([*ZHSEARCH, "serve", *args, "--port", "0"], cwd=ROOT, stdout=log,
                             stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
+    base = None
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
+        listening = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", log_path.read_text())
+        base = listening.group(1) if listening else None
         try:
-            if httpx.get(f"{base}/health", timeout=ping_timeout).status_code == 200:
+            if base and httpx.get(f"{base}/health", timeout=ping_timeout).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
