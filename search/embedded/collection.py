@@ -109,16 +109,10 @@ class Collection:
                     scores *= boost
                 acc[base:base + size][rows] += scores  # a term's rows are distinct
 
-    def top(self, leaves: Sequence[Leaf], k: int, count: bool = True,
-            allowed: np.ndarray | None = None) -> tuple[list[tuple[str, float]], int]:
-        """The `k` best live rows for the sum of `leaves` (only rows where `allowed`, a global bool mask, is
-        True), as (paragraph id, score) ranked by (-score, id), and how many rows match (the ranking's
-        length when not `count`). A row matches when it holds a leaf's term (boosts are > 0)."""
-        ranked, total = self.matches(leaves, k, allowed).cut(k)
-        return ranked, total if count else len(ranked)
-
     def matches(self, leaves: Sequence[Leaf], deepest: int, allowed: np.ndarray | None = None) -> "Matches":
-        """The live rows matching `leaves` (where `allowed`), scored once and kept as deep as `deepest`."""
+        """The live rows matching the sum of `leaves` (only rows where `allowed`, a global bool mask, is True),
+        scored once and kept as deep as `deepest`, to be cut as (paragraph id, score) ranked by (-score, id). A
+        row matches when it holds a leaf's term (boosts are > 0)."""
         if deepest <= 0 or not self.live or not leaves:
             return Matches(np.zeros(0, np.int64), np.zeros(0), 0, self.ids_of)
         acc = self.accumulators.take(self.size)
