@@ -260,7 +260,8 @@ class Searcher:
         ranked, trace, pool = self.pool(query, mode, params, flt)
         if view.dedup:
             ranked, _ = hide_copies(ranked, article_id_of, self.corpus.story)
-        known = self.sources_and_dates([pid for pid, _ in ranked])  # for sorting and each facet, asked once
+        dated = view.sort == "date" or bool(view.facets)  # only sorting and facets read sources and dates
+        known = self.sources_and_dates([pid for pid, _ in ranked]) if dated else {}  # asked once for all of them
         arranged = arrange(ranked, view, article_id_of, lambda pid: known[pid][1], lambda pid: known[pid][0])
         if view.group == "article":
             groups = arranged.groups[offset:offset + k]

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Iterable
 
 from whoosh import index as whoosh_index
-from whoosh.filedb.filestore import RamStorage
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer as WhooshTokenizer
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
@@ -154,10 +153,10 @@ class BM25Store:
         path = folder / WHOOSH_DIR
         path.mkdir(parents=True, exist_ok=True)
         if in_memory:
-            storage = RamStorage()
-            _add_all(storage.create_index(make_schema(tokenizer)), paragraphs)
-            for name, data in storage.files.items():
-                (path / name).write_bytes(data)
+            with whoosh_fixes.ram_storage() as storage:
+                _add_all(storage.create_index(make_schema(tokenizer)), paragraphs)
+                for name, data in storage.files.items():
+                    (path / name).write_bytes(data)
             return cls.open(folder)
         ix = whoosh_index.create_in(str(path), make_schema(tokenizer))
         if procs > 1:

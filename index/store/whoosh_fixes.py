@@ -12,14 +12,18 @@
   it deletes that folder with whatever is in it: another writer's files (a write's small segment in
   another process, Milvus's phrase check in another search thread) vanish under it, and its commit
   fails (FileNotFoundError; seen with two test suites at once). Each RamStorage now has a folder of
-  its own (`tempfile.mkdtemp`), made again if a finished writer deleted it.
+  its own (`tempfile.mkdtemp`), made again if a finished writer deleted it; `ram_storage()` removes it
+  when its block ends, also after a writer that failed before deleting it.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from whoosh.codec.base import Segment as WhooshSegment
 from whoosh.filedb.filestore import FileStorage, RamStorage
@@ -43,6 +47,18 @@ def _own_temp_storage(self: RamStorage, name: str | None = None) -> FileStorage:
     if folder is None or not os.path.isdir(folder):  # none yet, or a finished writer removed it
         folder = self._own_temp = tempfile.mkdtemp(prefix=TEMP_PREFIX)
     return FileStorage(folder)
+
+
+@contextmanager
+def ram_storage() -> Iterator[RamStorage]:
+    """An in-memory Whoosh storage whose temporary folder is gone when the block ends, whatever happened in it."""
+    storage = RamStorage()
+    try:
+        yield storage
+    finally:
+        folder = getattr(storage, "_own_temp", None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def install() -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import threading
 from typing import Any, Sequence
 
-from whoosh.filedb.filestore import RamStorage
 from whoosh.query import Query
 
 from functools import lru_cache
@@ -33,6 +32,7 @@ from index.milvus.record import CorpusStats
 from index.milvus.rows import PARAGRAPH_FIELDS, SCORING_FIELDS, term_key
 from index.store.bm25_store import make_schema
 from index.store.postings.from_text import field_boosts
+from index.store.whoosh_fixes import ram_storage
 from index.store.postings.segment_postings import FIELDS, QUANTISED_LENGTHS
 from index.models import Paragraph
 from index.tokenize import Tokenizer
@@ -213,10 +213,11 @@ class Lexical:
         """The ids of `paragraphs` that `query` matches, decided by Whoosh over their text as the index analyses it."""
         if not paragraphs:
             return set()
-        ix = RamStorage().create_index(self.schema)
-        with ix.writer() as writer:
-            for p in paragraphs:  # every field of the index's own documents (index/store/bm25_store.py)
-                writer.add_document(paragraph_id=p.id, article_id=p.article_id, source=p.source, date=p.date or "",
-                                    position=p.position, title=p.title, text=p.text)
-        with ix.searcher() as searcher:
-            return {searcher.stored_fields(doc)["paragraph_id"] for doc in searcher.docs_for_query(query)}
+        with ram_storage() as storage:
+            ix = storage.create_index(self.schema)
+            with ix.writer() as writer:
+                for p in paragraphs:  # every field of the index's own documents (index/store/bm25_store.py)
+                    writer.add_document(paragraph_id=p.id, article_id=p.article_id, source=p.source,
+                                        date=p.date or "", position=p.position, title=p.title, text=p.text)
+            with ix.searcher() as searcher:
+                return {searcher.stored_fields(doc)["paragraph_id"] for doc in searcher.docs_for_query(query)}

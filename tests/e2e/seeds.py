@@ -34,12 +34,13 @@ def served(args: list[str], log_path: Path, env: dict[str, str] | None = None, p
     The server takes port 0 (the kernel's choice, named on its start-up line): a port found free here could be
     taken by another process (another suite's server) before the server bound it."""
     log = open(log_path, "w")
-    proc = subprocess.Popen([*ZHSEARCH, "serve", *args, "--port", "0"], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen([*ZHSEARCH, "serve", *args, "--host", "127.0.0.1", "--port", "0"], cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
     base = None
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        listening = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", log_path.read_text())
+        started = log_path.read_text(errors="replace")  # the line whole, not cut off mid-write
+        listening = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+) \(Press", started)
         base = listening.group(1) if listening else None
         try:
             if base and httpx.get(f"{base}/health", timeout=ping_timeout).status_code == 200:

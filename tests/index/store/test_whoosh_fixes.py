@@ -1,6 +1,9 @@
-"""The Whoosh fixes: AND NOT whose NOT side starts first, and segment names a reseeded `random` cannot repeat."""
+"""The Whoosh fixes: AND NOT whose NOT side starts first, segment names a reseeded `random` cannot repeat, and
+in-memory indexes' temporary files in folders of their own."""
 
 import random
+
+import pytest
 
 from whoosh.codec.base import Segment as WhooshSegment
 from whoosh.matching import ListMatcher
@@ -41,3 +44,20 @@ def test_in_memory_writers_at_once_keep_their_temporary_files_and_leave_none(tmp
     assert sorted(d["id"] for d in first.searcher().documents()) == ["a", "c"]
     assert [d["id"] for d in second.searcher().documents()] == ["b"]
     assert list(tmp_path.iterdir()) == []  # every temporary folder removed by the writer that finished
+
+
+def test_an_in_memory_writer_that_fails_leaves_no_temporary_folder(tmp_path, monkeypatch):
+    import tempfile
+
+    from whoosh.fields import ID, Schema
+
+    from index.store.whoosh_fixes import ram_storage
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(RuntimeError):
+        with ram_storage() as storage:
+            writer = storage.create_index(Schema(id=ID(stored=True))).writer()
+            writer.add_document(id="a")
+            assert len(list(tmp_path.iterdir())) == 1  # its temporary files, in a folder of its own
+            raise RuntimeError("the writer never finishes")
+    assert list(tmp_path.iterdir()) == []
