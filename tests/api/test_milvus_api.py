@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conftest import TINY, free_port
+from conftest import TINY, refusing_port
 from fakes import FakeEncoder
 from live_server import serving_app
 from milvus_setup import SERVER, drop_corpus, export_corpus, milvus_settings
@@ -66,14 +66,14 @@ def test_an_acknowledged_write_is_searchable_and_a_delete_is_gone(corpus):
 
 
 def test_no_milvus_at_the_address_is_503_naming_it(tmp_path, settings):
-    port = free_port()  # nothing listens there
-    down = settings.model_copy(update={"backend": "milvus", "milvus_uri": f"http://127.0.0.1:{port}",
-                                       "milvus_timeout_s": 1})
-    with serving_app(create_app(down, encoder=FakeEncoder()), "down", health="/docs") as url:
-        health = httpx.get(f"{url}/health", timeout=60)
-        assert health.status_code == 503 and f"127.0.0.1:{port}" in health.json()["message"]
-        search = httpx.get(f"{url}/search", params={"q": "工会"}, timeout=60)
-        assert search.status_code == 503 and f"127.0.0.1:{port}" in search.json()["message"]
+    with refusing_port() as port:
+        down = settings.model_copy(update={"backend": "milvus", "milvus_uri": f"http://127.0.0.1:{port}",
+                                           "milvus_timeout_s": 1})
+        with serving_app(create_app(down, encoder=FakeEncoder()), "down", health="/docs") as url:
+            health = httpx.get(f"{url}/health", timeout=60)
+            assert health.status_code == 503 and f"127.0.0.1:{port}" in health.json()["message"]
+            search = httpx.get(f"{url}/search", params={"q": "工会"}, timeout=60)
+            assert search.status_code == 503 and f"127.0.0.1:{port}" in search.json()["message"]
 
 
 @pytest.mark.skipif(SERVER is not None, reason="stops the Milvus Lite server of this process")

@@ -37,7 +37,7 @@ def test_a_service_over_another_corpus_is_refused_with_the_ids_it_lacks(dataset,
 
 
 def test_an_unreachable_service_names_the_fix(dataset):
-    from conftest import free_port
+    from conftest import refusing_port
 
-    with pytest.raises(ServiceError, match="cannot reach .*start the service"):
-        evaluate_service(load_dataset(dataset), f"http://127.0.0.1:{free_port()}", quiet=True)
+    with refusing_port() as port, pytest.raises(ServiceError, match="cannot reach .*start the service"):
+        evaluate_service(load_dataset(dataset), f"http://127.0.0.1:{port}", quiet=True)
