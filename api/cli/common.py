@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional, get_args
@@ -59,7 +60,19 @@ def load_settings(index_dir: Path | None = None, **overrides: object) -> Setting
     return settings.model_copy(update=update) if update else settings
 
 
-def fail(err: Exception) -> None:
+def fail(err: Exception | str) -> None:
     """Print a known error as one line and exit 2 (no traceback)."""
     err_console.print(f"[red]error:[/] {err}")
     raise typer.Exit(2)
+
+
+def bound_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to `host`:`port` (0: a free port) for a server to listen on; OSError if it cannot be."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from api.cli.common import KNOWN_ERRORS, EvalMode, GroupChoice, IndexDir, Quiet, fail, load_settings
+from api.cli.common import KNOWN_ERRORS, EvalMode, GroupChoice, IndexDir, Quiet, bound_socket, fail, load_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -133,7 +133,7 @@ def judge_command(dataset: Annotated[Path, typer.Argument(help="A BEIR-format da
                   pool_file: Annotated[Optional[Path], typer.Option(
                       "--pool", help="A pool from `zhsearch pool` (default: pool every mode's top 10 now).")] = None,
                   host: Annotated[str, typer.Option(help="Address to serve the page on (loopback: no login).")] = "127.0.0.1",
-                  port: Annotated[int, typer.Option(min=1, max=65535)] = 8001,
+                  port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: a free one).")] = 8001,
                   index_dir: IndexDir = None, quiet: Quiet = False) -> None:
     """Serve a page that shows one pooled result at a time and appends each grade (0/1/2 by key) to the qrels."""
     from index.model.passage_vectors import bound_model_caches
@@ -157,12 +157,20 @@ def judge_command(dataset: Annotated[Path, typer.Argument(help="A BEIR-format da
         judging = Judging.of_dataset(dataset, items)
     except (DatasetError, JudgeBusyError, *KNOWN_ERRORS) as err:
         fail(err)
+    try:
+        sock = bound_socket(host, port)  # bound here: the address printed is the page's (port 0: a free one)
+    except OSError as err:
+        judging.close()
+        fail(f"cannot serve the page on {host}:{port}: {err.strerror}; choose another --port (0: a free one)")
     state = judging.state()
     typer.echo(f"judging {state['dataset']}: {state['total'] - state['graded']} of {state['total']} pooled results "
-               f"to grade; open http://{host}:{port}/ (grades go to {judging.qrels_path})")
+               f"to grade; open http://{host}:{sock.getsockname()[1]}/ (grades go to {judging.qrels_path})")
     try:
-        uvicorn.run(create_judge_app(judging), host=host, port=port, access_log=False, log_level="warning")
+        server = uvicorn.Server(uvicorn.Config(create_judge_app(judging), host=host, port=sock.getsockname()[1],
+                                               access_log=False, log_level="warning"))
+        server.run(sockets=[sock])
     finally:
+        sock.close()
         judging.close()
 
 

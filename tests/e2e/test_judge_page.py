@@ -4,6 +4,7 @@ and survives the judge being killed."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,7 +15,6 @@ import httpx
 import pytest
 
 from chromium import SHOTS, WAIT_S, chromium, require_browser
-from conftest import free_port
 from eval.datasets import read_qrels
 from eval.judging import Judging
 from eval.pool import PoolItem, write_pool
@@ -73,28 +73,27 @@ def test_a_killed_judge_loses_no_grade_and_the_next_one_goes_on(dataset, tmp_pat
     write_pool(ITEMS, pool)
 
     def start() -> tuple[subprocess.Popen, str]:
-        """The judge in its own process on a free port (tried again if another process took the port first)."""
-        for attempt in range(3):
-            port = free_port()
-            log = open(tmp_path / f"judge-{port}.log", "w")
+        """The judge in its own process on a free port (port 0: the one it prints)."""
+        log_path = tmp_path / f"judge-{time.monotonic_ns()}.log"
+        with open(log_path, "w") as log:
             proc = subprocess.Popen([sys.executable, "-m", "api.cli", "judge", str(dataset), "--pool", str(pool),
-                                     "--port", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 90  # a loaded 2-core machine
-            while time.monotonic() < deadline and proc.poll() is None:
-                try:
-                    if httpx.get(base + "/api/state", timeout=2).status_code == 200:
-                        return proc, base
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
-            proc.kill()
-            proc.wait()
-        pytest.fail(f"the judge did not start: {(tmp_path / f'judge-{port}.log').read_text()}")
+                                     "--port", "0"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90  # a loaded 2-core machine
+        while time.monotonic() < deadline and proc.poll() is None:
+            printed = re.search(r"open (http://127\.0\.0\.1:\d+)/ ", log_path.read_text(errors="replace"))
+            try:
+                if printed and httpx.get(printed.group(1) + "/api/state", timeout=2).status_code == 200:
+                    return proc, printed.group(1)
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        proc.kill()
+        proc.wait()
+        pytest.fail(f"the judge did not start: {log_path.read_text()}")
 
     proc, base = start()
     busy = subprocess.run([sys.executable, "-m", "api.cli", "judge", str(dataset), "--pool", str(pool),
-                           "--port", str(free_port())], cwd=ROOT, capture_output=True, text=True, timeout=60)
+                           "--port", "0"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert busy.returncode == 2 and "another `zhsearch judge`" in busy.stderr + busy.stdout
     assert httpx.post(base + "/api/grade", json={"position": 0, "grade": 2}).status_code == 200
     os.kill(proc.pid, signal.SIGKILL)

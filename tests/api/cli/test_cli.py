@@ -75,3 +75,20 @@ def test_eval_of_a_running_service(dataset, settings, fake_encoder):
         text = runner.invoke(app, ["eval", str(dataset), "--url", url, "--mode", "bm25", "--quiet"]).stdout
     assert out["bm25"]["ndcg@10"] == 1.0 and out["setup"]["url"] == url
     assert f"Service {url} (embedded" in text and "judged@10" in text
+
+
+def test_judge_on_a_port_in_use_names_the_fix_and_lets_the_next_judge_start(dataset, tmp_path):
+    import socket
+
+    from eval.pool import PoolItem, write_pool
+
+    pool = tmp_path / "pool.jsonl"
+    write_pool([PoolItem("q1", "讲师团为谁充电", "d2", "驿站", "暖心驿站", ["bm25"], 1)], pool)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for _ in range(2):  # the first run's lock on the qrels is released: the second fails the same way
+            result = runner.invoke(app, ["judge", str(dataset), "--pool", str(pool), "--port", str(port)])
+            assert result.exit_code == 2, result.output
+            assert f"cannot serve the page on 127.0.0.1:{port}" in result.output and "--port" in result.output
