@@ -71,13 +71,6 @@ def tiny_articles() -> list[Article]:
     return list(TINY)
 
 
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def refusing_port() -> Iterator[int]:
     """A loopback port that refuses connections while the block runs: bound here and never listened on, so no
