@@ -201,10 +201,11 @@ class Searcher:
                         flt: Filter) -> tuple[Ranked, int, Trace]:
         """The ranking with copies of a story hidden (search/views/copies.py), at least `need` long where there are
         enough: fetched deeper while copies leave it short. `total` leaves out the hidden copies: exactly for
-        hybrid (its ranking is all its candidates) and for bm25 where every match fits in a pool (POOL_LIMIT:
-        once a copy is hidden, every match is fetched, so a page past the last is never promised). Beyond that,
-        and for dense, whose every paragraph matches, it leaves out those hidden among what was fetched: an
-        estimate that still counts the copies further down (Elasticsearch's collapse counts every copy)."""
+        hybrid (its ranking is all its candidates) and for bm25 where every match fits in a pool (POOL_LIMIT)
+        once a copy is hidden (every match is then fetched, so no later page is promised past the last).
+        Otherwise (a first cut without copies, more matches than a pool, dense, whose every paragraph matches)
+        it leaves out those hidden among what was fetched: an upper bound that still counts the copies further
+        down (Elasticsearch's collapse counts every copy)."""
         depth = min(POOL_LIMIT, 2 * need)  # a top 2k costs what a top k does: one round where copies are few
         fetch = self._cuts(query, mode, params, flt)
         while True:
