@@ -66,13 +66,20 @@ def fail(err: Exception | str) -> None:
     raise typer.Exit(2)
 
 
-def bound_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to `host`:`port` (0: a free port) for a server to listen on; OSError if it cannot be."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on `host`:`port` (0: a free port), for a server to serve; OSError if it cannot be
+    (socket.gaierror: no such host). Listening at once: another process cannot bind the port in between."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(socket.SOMAXCONN)
     except OSError:
         sock.close()
         raise
     return sock
+
+
+def url_of(host: str, port: int) -> str:
+    """http://host:port/, an IPv6 address in brackets."""
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from api.cli.common import KNOWN_ERRORS, EvalMode, GroupChoice, IndexDir, Quiet, bound_socket, fail, load_settings
+from api.cli.common import (KNOWN_ERRORS, EvalMode, GroupChoice, IndexDir, Quiet, fail, listening_socket,
+                            load_settings, url_of)
 
 
 def register(app: typer.Typer) -> None:
@@ -158,14 +161,16 @@ def judge_command(dataset: Annotated[Path, typer.Argument(help="A BEIR-format da
     except (DatasetError, JudgeBusyError, *KNOWN_ERRORS) as err:
         fail(err)
     try:
-        sock = bound_socket(host, port)  # bound here: the address printed is the page's (port 0: a free one)
+        sock = listening_socket(host, port)  # here: the address printed is the page's (port 0: a free one)
     except OSError as err:
         judging.close()
-        fail(f"cannot serve the page on {host}:{port}: {err.strerror}; choose another --port (0: a free one)")
-    state = judging.state()
-    typer.echo(f"judging {state['dataset']}: {state['total'] - state['graded']} of {state['total']} pooled results "
-               f"to grade; open http://{host}:{sock.getsockname()[1]}/ (grades go to {judging.qrels_path})")
+        host_wrong = isinstance(err, socket.gaierror) or err.errno == errno.EADDRNOTAVAIL  # not this machine's
+        fix = "choose another --host" if host_wrong else "choose another --port (0: a free one)"
+        fail(f"cannot serve the page on {host}:{port}: {err.strerror}; {fix}")
     try:
+        state = judging.state()
+        typer.echo(f"judging {state['dataset']}: {state['total'] - state['graded']} of {state['total']} pooled "
+                   f"results to grade; open {url_of(host, sock.getsockname()[1])} (grades go to {judging.qrels_path})")
         server = uvicorn.Server(uvicorn.Config(create_judge_app(judging), host=host, port=sock.getsockname()[1],
                                                access_log=False, log_level="warning"))
         server.run(sockets=[sock])

@@ -92,3 +92,18 @@ def test_judge_on_a_port_in_use_names_the_fix_and_lets_the_next_judge_start(data
             result = runner.invoke(app, ["judge", str(dataset), "--pool", str(pool), "--port", str(port)])
             assert result.exit_code == 2, result.output
             assert f"cannot serve the page on 127.0.0.1:{port}" in result.output and "--port" in result.output
+
+
+def test_judge_on_an_address_not_of_this_machine_names_the_host(dataset, tmp_path):
+    from eval.pool import PoolItem, write_pool
+
+    pool = tmp_path / "pool.jsonl"
+    write_pool([PoolItem("q1", "讲师团为谁充电", "d2", "驿站", "暖心驿站", ["bm25"], 1)], pool)
+    result = runner.invoke(app, ["judge", str(dataset), "--pool", str(pool), "--host", "192.0.2.1"])  # TEST-NET-1
+    assert result.exit_code == 2 and "choose another --host" in result.output, result.output
+
+
+def test_a_served_url_puts_an_ipv6_address_in_brackets():
+    from api.cli.common import url_of
+
+    assert url_of("::1", 8001) == "http://[::1]:8001/" and url_of("127.0.0.1", 0) == "http://127.0.0.1:0/"
