@@ -54,6 +54,11 @@ class Trace:
     fused: Ranked
     vector: np.ndarray | None = None  # the query's, where the model encoded it
 
+    @classmethod
+    def of_bm25(cls, ranked: Ranked) -> "Trace":
+        """A bm25 ranking's trace: the ranking itself is its only leg."""
+        return cls(ranked, [], 0.0, ranked)
+
 
 @dataclass(frozen=True)
 class ArticleHit:
@@ -120,7 +125,7 @@ class Searcher:
         ranking was made from (for explanations)."""
         if mode == "bm25":
             ranked, total = self.bm25.search(query, limit, flt)
-            return ranked, total, Trace(ranked, [], 0.0, ranked)
+            return ranked, total, Trace.of_bm25(ranked)
         if mode == "dense":
             vector = self.dense.encode([query])
             ranked = self.dense.search_vectors(vector, limit, flt)[0]
@@ -232,7 +237,7 @@ class Searcher:
 
         def cut(depth: int) -> tuple[Ranked, int, Trace]:
             ranked, total = ranking.cut(depth)
-            return ranked, total, Trace(ranked, [], 0.0, ranked)
+            return ranked, total, Trace.of_bm25(ranked)
         return cut
 
     def _hits(self, query: str, page: Ranked, first_rank: int, explained: dict[str, dict]) -> list[Hit]:
