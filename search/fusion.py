@@ -25,13 +25,19 @@ def ordered(pairs: Iterable[tuple[str, float]]) -> Ranked:
     return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
 
 
+def best_of(scores: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows whose score is at least the `k`-th best (ties with it kept for the id tie-break), unordered."""
+    if len(scores) <= k:
+        return rows, scores
+    kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+    keep = scores >= kth
+    return rows[keep], scores[keep]
+
+
 def top_ranked(scores: np.ndarray, rows: np.ndarray, k: int, ids_of: Callable[[np.ndarray], list[str]]) -> Ranked:
     """The `k` best of `rows` (rows[i] scores scores[i]; k >= 1) as (id, score) by (-score, id): every row tied
     with the k-th score stays for the id tie-break before the cut."""
-    if len(scores) > k:
-        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-        keep = scores >= kth
-        scores, rows = scores[keep], rows[keep]
+    rows, scores = best_of(scores, rows, k)
     ids = ids_of(rows)
     if len(ids) < SORT_IN_NUMPY:
         return ordered(zip(ids, scores.tolist()))[:k]

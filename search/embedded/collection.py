@@ -25,7 +25,7 @@ from index.bm25f import average_length, classic_idf, idf, tf_table
 from index.store.postings.deleted_stats import DeletedStats
 from index.store.postings.segment_postings import FIELDS, SegmentPostings
 from search.embedded.accumulators import SHARED, Accumulators
-from search.fusion import Ranked, top_ranked
+from search.fusion import Ranked, best_of, top_ranked
 from search.query_leaves import Leaf
 
 TERM_CACHE = 4096  # (field, term) pairs whose postings a snapshot keeps found
@@ -145,15 +145,6 @@ def best_in_place(acc: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     kth = np.partition(acc, len(acc) - k)[len(acc) - k]  # > 0: more than k rows match
     rows = np.flatnonzero(acc >= kth)
     return rows, acc[rows]
-
-
-def best_of(scores: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The rows whose score is at least the `k`-th best (ties with it kept for the id tie-break), unordered."""
-    if len(scores) <= k:
-        return rows, scores
-    kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-    keep = scores >= kth
-    return rows[keep], scores[keep]
 
 
 @dataclass(frozen=True)
