@@ -42,7 +42,8 @@ def search_response(result: SearchResult, offset: int, k: int) -> SearchResponse
     """A search's result as the API returns it (the page of `k` from `offset`)."""
     view, pool = result.view, result.pool
     return SearchResponse(
-        query=result.query, mode=result.mode, took_ms=result.took_ms, total=result.total, offset=offset, k=k,
+        query=result.query, mode=result.mode, took_ms=result.took_ms, total=result.total,
+        total_relation="eq" if result.total_exact else "lte", offset=offset, k=k,
         group=view.group, sort=view.sort, dedup=view.dedup, hits=[hit_out(hit) for hit in result.hits],
         articles=[article_hit_out(a) for a in result.articles] if view.group == "article" else None,
         facets={name: [FacetValueOut(value=v, count=c) for v, c in values] for name, values in result.facets.items()}

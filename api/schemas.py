@@ -119,6 +119,9 @@ class SearchResponse(BaseModel):
     mode: Mode
     took_ms: float
     total: int = Field(description="Results that can be paged through: paragraphs, or articles with group=article.")
+    total_relation: Literal["eq", "lte"] = Field("eq", description=(
+        "eq: total is exact; lte: an upper bound (with dedup, copies of a story ranked below the results fetched "
+        "for this page are still counted), as Elasticsearch's hits.total.relation says of its own lower bounds."))
     offset: int
     k: int
     group: Grouping = "paragraph"

@@ -82,6 +82,7 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     pool: Pool | None = None  # what a grouped, date-sorted or faceted view was arranged from
     view: View = PLAIN
+    total_exact: bool = True  # False: `total` is an upper bound (copies further down than was fetched still counted)
 
 
 def live_paragraph(corpus: Corpus, paragraph_id: str) -> Paragraph:
@@ -192,25 +193,26 @@ class Searcher:
         params = params or self.defaults
         if not view.is_plain():
             return self._viewed(query, mode, k, offset, params, flt, explain, view, started)
+        exact = True
         if view.dedup:
-            ranked, total, trace = self._without_copies(query, mode, offset + k, params, flt)
+            ranked, total, trace, exact = self._without_copies(query, mode, offset + k, params, flt)
         else:
             ranked, total, trace = self.traced(query, mode, offset + k, params, flt)
         page = ranked[offset:offset + k]
         explained = self.explanations(mode, params, trace, page, offset) if explain else {}
         hits = self._hits(query, page, offset + 1, explained)
         took = (time.perf_counter() - started) * 1000
-        return SearchResult(query, mode, total, hits, round(took, 2), view=view)
+        return SearchResult(query, mode, total, hits, round(took, 2), view=view, total_exact=exact)
 
     def _without_copies(self, query: str, mode: Mode, need: int, params: FusionParams,
-                        flt: Filter) -> tuple[Ranked, int, Trace]:
+                        flt: Filter) -> tuple[Ranked, int, Trace, bool]:
         """The ranking with copies of a story hidden (search/views/copies.py), at least `need` long where there are
         enough: fetched deeper while copies leave it short. `total` leaves out the hidden copies: exactly for
         hybrid (its ranking is all its candidates) and for bm25 where every match fits in a pool (POOL_LIMIT)
         once a copy is hidden (every match is then fetched, so no later page is promised past the last).
         Otherwise (a first cut without copies, more matches than a pool, dense, whose every paragraph matches)
         it leaves out those hidden among what was fetched: an upper bound that still counts the copies further
-        down (Elasticsearch's collapse counts every copy)."""
+        down (Elasticsearch's collapse counts every copy). The last of the four says which: True where exact."""
         depth = min(POOL_LIMIT, 2 * need)  # a top 2k costs what a top k does: one round where copies are few
         fetch = self._cuts(query, mode, params, flt)
         while True:
@@ -220,7 +222,9 @@ class Searcher:
             exact = mode == "bm25" and total <= POOL_LIMIT  # every match fits: what hiding leaves can be counted
             short = len(kept) < need or (exact and hidden > 0)
             if not hidden or exhausted or not short:
-                return kept, (len(kept) if mode == "bm25" and len(ranked) < depth else total - hidden), trace
+                every = len(ranked) < depth or len(ranked) >= total  # every result was fetched, so every copy hidden
+                return (kept, len(kept) if mode == "bm25" and len(ranked) < depth else total - hidden, trace,
+                        mode == "hybrid" or every)
             # exact: straight to every match (a deeper ranking starts with this one, so it hides that copy too).
             # Otherwise only as deep as the page needs: at 1M a typical query matches ~940,000 paragraphs, and
             # ranking 10,000 of them to hide copies (for a count that would still miss those further down) took

@@ -191,7 +191,8 @@ def search(query: Annotated[str, typer.Argument(help="Query text (Whoosh syntax 
         return
     unit = "articles" if view.group == "article" else "hits"
     drawn = f"; from {result.pool.what}" if result.pool else ""
-    typer.echo(f"{result.total} {unit} for {query!r} ({mode.value}, {result.took_ms:.1f} ms{drawn})")
+    counted = f"{result.total}" if result.total_exact else f"at most {result.total}"
+    typer.echo(f"{counted} {unit} for {query!r} ({mode.value}, {result.took_ms:.1f} ms{drawn})")
     for found in result.articles:
         first = found.hits[0].paragraph
         typer.echo(f"{found.rank:>3}. [{found.score:.4f}] {first.title}  ({found.article_id}, {first.date or 'undated'})"

@@ -45,9 +45,17 @@ def test_a_story_shows_once_naming_its_copies_and_dedup_false_shows_all(client, 
     assert all(h["similar"] for h in every["hits"] if h["article_id"] in ("a", "b"))
     hidden = sum(h["article_id"] not in articles_of(once) for h in every["hits"])
     assert every["total"] - once["total"] == hidden or mode == "dense"  # dense: every paragraph is a result
+    assert once["total_relation"] == every["total_relation"] == "eq"  # k=20 fetched every result: exact
     grouped = client.get("/search", params={"q": "劳动者权益保障", "mode": mode, "group": "article"}).json()
     assert len({"a", "b"} & {a["article_id"] for a in grouped["articles"]}) == 1
     assert grouped["total"] == len(grouped["articles"]) and grouped["articles"][0]["similar"] in (["a"], ["b"])
+
+
+def test_a_total_past_what_was_fetched_for_the_page_is_an_upper_bound_unless_copies_are_shown(client):
+    first = client.get("/search", params={"q": "劳动者权益保障", "mode": "dense", "k": 1}).json()
+    assert first["total_relation"] == "lte" and first["total"] >= 3  # 2 of 5 fetched: a copy below still counted
+    every = client.get("/search", params={"q": "劳动者权益保障", "mode": "dense", "k": 1, "dedup": "false"}).json()
+    assert every["total_relation"] == "eq" and every["total"] == 5  # every paragraph is a dense result
 
 
 def test_a_posted_reprint_joins_its_story_and_a_delete_leaves_it(client):

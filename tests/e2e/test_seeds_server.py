@@ -81,6 +81,10 @@ def test_cli_search_prints_json(seeds_index):
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
     assert len(body["hits"]) == 3 and body["mode"] == "bm25"
+    said = subprocess.run([*ZHSEARCH, "search", "工匠学院", "--mode", "bm25", "-k", "3", "--index-dir", str(seeds_index)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    counted = f"at most {body['total']}" if body["total_relation"] == "lte" else f"{body['total']}"
+    assert said.stdout.startswith(f"{counted} hits for '工匠学院'"), said.stdout  # 6 of the matches fetched: lte
 
 
 def test_cli_errors_name_the_fix(tmp_path):

@@ -253,6 +253,7 @@ def test_bm25_with_a_copy_hidden_scores_once_and_cuts_at_every_match_finding_wha
     got = searcher.search("劳动者", "bm25", k=3)
     assert len(scored) == 1 and cuts == [6, 10_000]  # a copy in the first cut: then every match, scored once
     assert [h.paragraph.id for h in got.hits] == [pid for pid, _ in kept[:3]] and got.total == len(kept) < matches
+    assert got.total_exact
 
 
 def test_bm25_past_a_pools_matches_cuts_only_as_deep_as_the_page_needs(settings, fake_encoder, monkeypatch):
@@ -271,5 +272,5 @@ def test_bm25_past_a_pools_matches_cuts_only_as_deep_as_the_page_needs(settings,
         kept, hidden = hide_copies(everything[:depths[-1]], article_id_of, searcher.corpus.story)
         assert len(scored) == 1 and cuts == depths and hidden > 0
         assert [h.paragraph.id for h in got.hits] == [pid for pid, _ in kept[offset:offset + k]]
-        assert got.total == matches - hidden  # those hidden among what was fetched
+        assert got.total == matches - hidden and not got.total_exact  # those hidden among what was fetched
     assert len(kept) == 3 and not got.hits and 4 * 50 > pool
