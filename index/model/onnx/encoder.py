@@ -28,7 +28,9 @@ from index.model.probe import PROBE_TEXTS, VECTOR_TOLERANCE, agreement, probe_re
 GRAPH_VERSION = 3  # bump when bert_graph changes what it writes: cached graphs are rebuilt (2: no SkipLayerNorm;
 # 3: int8 GEMM quantises with QuantizeLinear and multiplies with MatMulIntegerToFloat)
 ACCURACY = {"float32": FLOAT_COMPUTE, "int8": INT8_COMPUTE}
-INT8_GEMM = "int8-gemm"  # the number type of int8 GEMM graphs (index/model/onnx/int8_gemm.py)
+INT8_GEMM = "int8-gemm"  # the number type of int8 GEMM graphs (index/model/onnx/int8_gemm.py): 8-bit weights, VNNI
+INT8_GEMM_7 = "int8-gemm-7"  # int8 GEMM with 7-bit weights: the same integers on every x86-64 CPU, AVX2 included
+GEMM_WEIGHT_BITS = {INT8_GEMM: 8, INT8_GEMM_7: 7}
 
 
 def usable_cpus() -> int:
@@ -60,13 +62,15 @@ def prepared(texts: Sequence[str], prompt: str, lowercase: bool) -> list[str]:
 
 
 def graph(weights: BertWeights, text: TextSide, dtype: str, threads: int):
-    """The onnx ModelProto of `weights` computing in `dtype` ("float32", "int8" or INT8_GEMM, calibrated here)."""
-    if dtype != INT8_GEMM:
+    """The onnx ModelProto of `weights` computing in `dtype` ("float32", "int8", or INT8_GEMM or INT8_GEMM_7,
+    calibrated here)."""
+    if dtype not in GEMM_WEIGHT_BITS:
         return bert_graph(weights, ACCURACY[dtype])
     from index.model.onnx.calibrate import calibration_texts, int8_gemm_graph
 
     texts = prepared(calibration_texts(), text.prompts[1], text.lowercase)
-    return int8_gemm_graph(weights, [e.ids for e in text_tokenizer(text).encode_batch(texts)], threads)
+    return int8_gemm_graph(weights, [e.ids for e in text_tokenizer(text).encode_batch(texts)], threads,
+                           GEMM_WEIGHT_BITS[dtype])
 
 
 def cached_graph(cache_dir: Path, stem: str, build: Callable[[], object], dtype: str) -> Path:

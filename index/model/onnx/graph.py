@@ -126,11 +126,12 @@ class BertWeights:
 class _Graph:
     """Nodes and initializers being collected; names are unique by construction."""
 
-    def __init__(self, accuracy_level: int, ranges: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(self, accuracy_level: int, ranges: dict[str, np.ndarray] | None = None, weight_bits: int = 8) -> None:
         self.nodes: list = []
         self.initializers: list = []
         self.accuracy_level = accuracy_level
         self.ranges = ranges
+        self.weight_bits = weight_bits  # int8 GEMM's weights (with ranges): 8 or 7 bits (index/model/onnx/int8_gemm.py)
         # The lone query's graph (4-bit weights, int8 compute) keeps the fused SkipLayerNormalization: its vectors are
         # those the relevance tables were measured with, and unfused its activations round into other int8 codes
         # (cosine 0.99994 to before; seed set dense nDCG@10 0.8220 -> 0.8198). Float32 and int8 GEMM graphs unfuse it.
@@ -154,7 +155,7 @@ class _Graph:
         rows, cols = weight.shape
         if self.ranges is not None:
             dense = weight.dense() if isinstance(weight, Q4Matrix) else np.asarray(weight, np.float32)
-            return int8_gemm.linear(self, x, dense, self.ranges[name], name)
+            return int8_gemm.linear(self, x, dense, self.ranges[name], name, self.weight_bits)
         if isinstance(weight, Q4Matrix):
             packed = self.constant(f"{name}.q4", weight.ort_packed())
             scales = self.constant(f"{name}.scales", weight.scales().reshape(-1))
@@ -220,16 +221,18 @@ def _residual_norm(g: _Graph, x: str, bias: np.ndarray, residual: str, norm: tup
                                          g.constant(f"{name}.norm.b", norm_bias)], name, axis=-1, epsilon=eps)
 
 
-def bert_graph(weights: BertWeights, accuracy_level: int = FLOAT_COMPUTE, ranges: dict[str, np.ndarray] | None = None):
+def bert_graph(weights: BertWeights, accuracy_level: int = FLOAT_COMPUTE, ranges: dict[str, np.ndarray] | None = None,
+               weight_bits: int = 8):
     """The encoder as an onnx ModelProto: inputs input_ids, attention_mask (int64 [batch, tokens]),
     output last_hidden_state (float32 [batch, tokens, hidden]).
 
     `accuracy_level` applies to 4-bit matrices: FLOAT_COMPUTE or INT8_COMPUTE. With `ranges` (max |x_j| of each
-    linear layer's input by the layer's name, `linear_inputs`) every matrix is an int8 GEMM instead.
+    linear layer's input by the layer's name, `linear_inputs`) every matrix is an int8 GEMM instead, its weights
+    quantised to `weight_bits` (8 or 7).
     """
     from onnx import TensorProto, helper
 
-    g = _Graph(accuracy_level, ranges)
+    g = _Graph(accuracy_level, ranges, weight_bits)
     mask = g.node("Cast", ["attention_mask"], "mask32", to=TensorProto.INT32)  # MultiHeadAttention's key padding mask
     x = _embeddings(g, weights)
     for index, layer in enumerate(weights.layers):

@@ -14,8 +14,11 @@ then y_t = s_t * that - (s_t * z_t) * (colsum(w) * c), the last an outer product
 (AVX-512 VNNI; AVX-VNNI too, which NumPy does not report: index/model/cpu.py) four such products are summed in
 one instruction, so on a 2-core AMD EPYC (Zen 4) a 1024 x 384 x 1536 layer takes 4.4 ms on one thread, its
 quantising included, against 11.1 ms in float32 (and 5.1 ms with the quantising written as ONNX's element-wise
-operators, as until 2026-12-05: ~11 % more CPU for a write's passes). Without VNNI, MLAS sums pairs of uint8 x
-int8 products in int16, which saturates: the graph is for VNNI CPUs only (index/model/runtime.plan).
+operators, as until 2026-12-05: ~11 % more CPU for a write's passes). Without VNNI (AVX2), MLAS sums pairs of
+uint8 x int8 products in int16 (vpmaddubsw), which saturates with 8-bit weights (2 x 255 x 127 > 32,767) but not
+with 7-bit ones (codes within +-63: 2 x 255 x 63 = 32,130), as ONNX Runtime's `reduce_range` does. So the graph
+comes in two widths: 8-bit weights for VNNI CPUs only, 7-bit weights exact on every x86-64 CPU, the same integers
+with VNNI and without (index/model/runtime.plan says which runs where).
 
 Each token is quantised over its own range (not the pass's: a pass holds many texts) and
 asymmetrically (a GELU's output is nearly all positive). Smoothing moves the activations' outlier
@@ -30,6 +33,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 SMOOTHING_POWER = 0.5  # SmoothQuant's alpha: 0.3 and 0.7 were measured worse (lowest cosine 0.9995, 0.9996)
+WEIGHT_BITS = (8, 7)  # 8: VNNI's exact sums only; 7: exact on AVX2 too (the module docstring)
 _TINY = np.float32(1e-12)  # a token of zeros quantises with this scale (its codes are all z_t = 0)
 
 
@@ -48,17 +52,21 @@ def smoothing(weight: np.ndarray, input_range: np.ndarray, power: float = SMOOTH
     return np.where((input_range > 0) & (w_range > 0), m, 1.0).astype(np.float32)
 
 
-def quantise_weight(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(codes int8 [K, N], scales float32 [N]) with codes[:, o] * scales[o] ~ weight[o, :], per output channel."""
-    scales = (np.abs(weight).max(axis=1) / 127.0).astype(np.float32)
+def quantise_weight(weight: np.ndarray, bits: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """(codes int8 [K, N], scales float32 [N]) with codes[:, o] * scales[o] ~ weight[o, :], per output channel;
+    `bits` 8 (codes within +-127) or 7 (within +-63)."""
+    if bits not in WEIGHT_BITS:
+        raise ValueError(f"int8 GEMM weights are 8 or 7 bits, not {bits}")
+    top = float(2 ** (bits - 1) - 1)
+    scales = (np.abs(weight).max(axis=1) / top).astype(np.float32)
     scales[scales == 0] = 1.0
-    codes = np.clip(np.round(weight / scales[:, None]), -127, 127).astype(np.int8)
+    codes = np.clip(np.round(weight / scales[:, None]), -top, top).astype(np.int8)
     return np.ascontiguousarray(codes.T), scales
 
 
-def reference(x: np.ndarray, weight: np.ndarray, m: np.ndarray) -> np.ndarray:
+def reference(x: np.ndarray, weight: np.ndarray, m: np.ndarray, bits: int = 8) -> np.ndarray:
     """What `linear` computes, in NumPy (tests check the graph against it): x [T, K], weight [N, K] float32."""
-    codes, scales = quantise_weight(weight * m[None, :])
+    codes, scales = quantise_weight(weight * m[None, :], bits)
     xs = (x / m[None, :]).astype(np.float32)
     low, high = np.minimum(xs.min(axis=1, keepdims=True), 0), np.maximum(xs.max(axis=1, keepdims=True), 0)
     s = np.maximum((high - low) / np.float32(255), _TINY)
@@ -68,11 +76,11 @@ def reference(x: np.ndarray, weight: np.ndarray, m: np.ndarray) -> np.ndarray:
     return ((products - z * codes.astype(np.int64).sum(axis=0)) * s * scales).astype(np.float32)
 
 
-def linear(g: GraphBuilder, x: str, weight: np.ndarray, input_range: np.ndarray, name: str) -> str:
-    """Nodes computing x @ weight.T as the module docstring says; x [..., K], `weight` float32 [N, K],
-    `input_range` [K]. The tokens are flattened to rows [T, K] for the per-token operators and shaped back."""
+def linear(g: GraphBuilder, x: str, weight: np.ndarray, input_range: np.ndarray, name: str, bits: int = 8) -> str:
+    """Nodes computing x @ weight.T as the module docstring says; x [..., K], `weight` float32 [N, K] quantised to
+    `bits`, `input_range` [K]. The tokens are flattened to rows [T, K] for the per-token operators and shaped back."""
     m = smoothing(weight, input_range)
-    codes, scales = quantise_weight(weight * m[None, :])
+    codes, scales = quantise_weight(weight * m[None, :], bits)
     colsum = codes.astype(np.int32).sum(axis=0).astype(np.float32)
     inputs, outputs = codes.shape
 

@@ -6,6 +6,7 @@ from index.model.embed import ModelLoadError
 from index.model.runtime import Plan, plan
 
 ONNX_AUTO = Plan(("onnx", "int8"), ("onnx", "float32"), ("onnx", "float32"))
+SERVICE_AUTO = Plan(("onnx", "int8"), ("onnx", "float32"), ("onnx", "int8-gemm-7"))  # writes: 7-bit int8 GEMM
 BF16_AUTO = Plan(("onnx", "int8"), ("torch", "bfloat16"), ("torch", "bfloat16"))
 
 
@@ -37,8 +38,8 @@ def test_plan(runtime, dtype, bf16, four_bit, expected):
 
 
 @pytest.mark.parametrize("runtime, dtype, bf16, four_bit, expected", [
-    ("auto", "auto", True, True, ONNX_AUTO),  # a service: ONNX Runtime even where torch computes bfloat16
-    ("auto", "auto", False, True, ONNX_AUTO),
+    ("auto", "auto", True, True, SERVICE_AUTO),  # a service: ONNX Runtime even where torch computes bfloat16
+    ("auto", "auto", False, True, SERVICE_AUTO),
     ("auto", "auto", True, False, same(("torch", "bfloat16"))),  # another model: torch, as ever
     ("auto", "bfloat16", True, True, same(("torch", "bfloat16"))),  # named: as named
     ("torch", "auto", True, True, same(("torch", "bfloat16"))),
@@ -68,10 +69,18 @@ def test_where_the_cpu_has_vnni(runtime, dtype, bf16, four_bit, serving, expecte
 
 
 def test_int8_gemm_is_refused_without_vnni_and_on_torch():
-    with pytest.raises(ModelLoadError, match="VNNI"):
+    with pytest.raises(ModelLoadError, match="VNNI.*int8-gemm-7"):
         plan("auto", "int8-gemm", True, True)
     with pytest.raises(ModelLoadError, match="ZHSEARCH_MODEL_RUNTIME=onnx"):
         plan("torch", "int8-gemm", True, True, int8_dot=True)
+    with pytest.raises(ModelLoadError, match="ZHSEARCH_MODEL_RUNTIME=onnx"):
+        plan("torch", "int8-gemm-7", False, True)
+
+
+@pytest.mark.parametrize("int8_dot", [False, True])
+def test_7_bit_int8_gemm_runs_with_vnni_or_without_on_any_model(int8_dot):
+    for four_bit in (True, False):
+        assert plan("auto", "int8-gemm-7", False, four_bit, int8_dot=int8_dot) == same(("onnx", "int8-gemm-7"))
 
 
 @pytest.mark.parametrize("runtime, dtype, four_bit, fix", [
@@ -86,7 +95,8 @@ def test_combinations_no_runtime_computes_name_the_fix(runtime, dtype, four_bit,
 
 
 @pytest.mark.parametrize("features, serving, passages", [
-    (frozenset({"avx2"}), True, ("onnx", "float32")),
+    (frozenset({"avx2"}), True, ("onnx", "int8-gemm-7")),  # a service's writes without VNNI: 7-bit weights
+    (frozenset({"avx2"}), False, ("onnx", "float32")),  # a build: float32, whatever the CPU
     (frozenset({"avx2", "avx512f", "avx512vnni"}), True, ("onnx", "int8-gemm")),
     (frozenset({"avx2", "avx512f", "avx512vnni"}), False, ("onnx", "float32")),
 ])

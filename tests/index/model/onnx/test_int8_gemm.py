@@ -11,7 +11,9 @@ from index.model.onnx.calibrate import calibration_texts, input_ranges, int8_gem
 from index.model.onnx.graph import _Graph, bert_graph, linear_inputs
 
 needs_vnni = pytest.mark.skipif(not native_int8_dot(cpu_features()),
-                                reason="int8 GEMM is for CPUs with VNNI (without, uint8 x int8 pairs saturate)")
+                                reason="8-bit int8 GEMM is for CPUs with VNNI (without, uint8 x int8 pairs saturate)")
+# 8-bit weights where the CPU has VNNI; 7-bit ones on every CPU (`make test-avx2` runs these as AVX2)
+WIDTHS = [pytest.param(8, marks=needs_vnni), 7]
 
 
 def outlier_activations(rng: np.random.Generator, tokens: int, channels: int) -> np.ndarray:
@@ -22,12 +24,12 @@ def outlier_activations(rng: np.random.Generator, tokens: int, channels: int) ->
     return x
 
 
-def one_linear(weight: np.ndarray, input_range: np.ndarray, leading: tuple[str, ...] = ("t",)):
+def one_linear(weight: np.ndarray, input_range: np.ndarray, leading: tuple[str, ...] = ("t",), bits: int = 8):
     """A graph of one int8 GEMM linear layer: x [*leading, K] -> y [*leading, N] (a model's: batch, tokens)."""
     from onnx import TensorProto, helper
 
     g = _Graph(0)
-    out = int8_gemm.linear(g, "x", weight, input_range, "lin")
+    out = int8_gemm.linear(g, "x", weight, input_range, "lin", bits)
     outputs, inputs = weight.shape
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [*leading, inputs])
     y = helper.make_tensor_value_info(out, TensorProto.FLOAT, [*leading, outputs])
@@ -41,13 +43,19 @@ def test_smoothing_meets_halfway_and_leaves_empty_channels_alone():
     np.testing.assert_allclose(got, [np.sqrt(2.0) / np.sqrt(8.0), 1.0, 1.0], rtol=1e-6)
 
 
-def test_weights_quantise_per_output_channel_within_half_a_step():
+@pytest.mark.parametrize("bits, top", [(8, 127), (7, 63)])
+def test_weights_quantise_per_output_channel_within_half_a_step(bits, top):
     weight = np.random.default_rng(0).normal(size=(6, 40)).astype(np.float32)
     weight[2] *= 100  # one channel's scale does not coarsen the others
-    codes, scales = int8_gemm.quantise_weight(weight)
+    codes, scales = int8_gemm.quantise_weight(weight, bits)
     assert codes.shape == (40, 6) and codes.dtype == np.int8
-    assert np.array_equal(np.abs(codes).max(axis=0), [127] * 6)
+    assert np.array_equal(np.abs(codes).max(axis=0), [top] * 6)  # 7 bits: 2 x 255 x 63 fits AVX2's int16 pair sums
     assert np.all(np.abs(codes.T * scales[:, None] - weight) <= scales[:, None] / 2 + 1e-6)
+
+
+def test_weights_of_another_width_are_refused():
+    with pytest.raises(ValueError, match="8 or 7 bits"):
+        int8_gemm.quantise_weight(np.ones((2, 2), np.float32), 6)
 
 
 def test_reference_is_close_to_the_float_product_despite_outlier_channels():
@@ -60,20 +68,20 @@ def test_reference_is_close_to_the_float_product_despite_outlier_channels():
     assert np.linalg.norm(got - want) / np.linalg.norm(want) < 0.01
 
 
-@needs_vnni
-def test_the_graph_computes_the_reference():
+@pytest.mark.parametrize("bits", WIDTHS)
+def test_the_graph_computes_the_reference(bits):
     from index.model.onnx.encoder import session
 
     rng = np.random.default_rng(2)
     x, weight = outlier_activations(rng, 33, 64), rng.normal(0, 0.05, size=(40, 64)).astype(np.float32)
     ranges = np.abs(x).max(axis=0) * 0.7  # calibration never sees everything: ranges only steer the smoothing
-    got = session(one_linear(weight, ranges).SerializeToString(), 1).run(None, {"x": x})[0]
-    want = int8_gemm.reference(x, weight, int8_gemm.smoothing(weight, ranges))
+    got = session(one_linear(weight, ranges, bits=bits).SerializeToString(), 1).run(None, {"x": x})[0]
+    want = int8_gemm.reference(x, weight, int8_gemm.smoothing(weight, ranges), bits)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
 
 
-@needs_vnni
-def test_the_graph_keeps_a_batchs_axes_and_quantises_each_token_alone():
+@pytest.mark.parametrize("bits", WIDTHS)
+def test_the_graph_keeps_a_batchs_axes_and_quantises_each_token_alone(bits):
     from index.model.onnx.encoder import session
 
     rng = np.random.default_rng(4)
@@ -81,11 +89,11 @@ def test_the_graph_keeps_a_batchs_axes_and_quantises_each_token_alone():
     weight = rng.normal(0, 0.05, size=(24, 32)).astype(np.float32)
     x[1, 3] *= 1000  # one token's range does not coarsen its neighbours'
     ranges = np.abs(x).max(axis=(0, 1))
-    got = session(one_linear(weight, ranges, ("b", "t")).SerializeToString(), 1).run(None, {"x": x})[0]
-    want = int8_gemm.reference(x.reshape(-1, 32), weight, int8_gemm.smoothing(weight, ranges)).reshape(2, 9, 24)
+    got = session(one_linear(weight, ranges, ("b", "t"), bits).SerializeToString(), 1).run(None, {"x": x})[0]
+    want = int8_gemm.reference(x.reshape(-1, 32), weight, int8_gemm.smoothing(weight, ranges), bits)
     assert got.shape == (2, 9, 24)
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
-    alone = session(one_linear(weight, ranges).SerializeToString(), 1).run(None, {"x": x[0]})[0]
+    np.testing.assert_allclose(got, want.reshape(2, 9, 24), rtol=1e-4, atol=1e-4 * np.abs(want).max())
+    alone = session(one_linear(weight, ranges, bits=bits).SerializeToString(), 1).run(None, {"x": x[0]})[0]
     np.testing.assert_allclose(got[0], alone, rtol=1e-6, atol=1e-6 * np.abs(alone).max())
 
 
@@ -108,14 +116,14 @@ def test_input_ranges_leave_padding_out():
         np.testing.assert_allclose(found, np.max([a[layer] for a in alone], axis=0), rtol=1e-5)
 
 
-@needs_vnni
-def test_an_int8_gemm_encoder_stays_in_the_float_space():
+@pytest.mark.parametrize("bits", WIDTHS)
+def test_an_int8_gemm_encoder_stays_in_the_float_space(bits):
     from test_onnx_graph import padded_batch, quantised, run, tiny_model
 
     model, weights = quantised(tiny_model("bert"), np.random.default_rng(3))
     ids, mask = padded_batch()
     real = mask.astype(bool)
     want = run(bert_graph(weights), ids, mask)[real]
-    got = run(int8_gemm_graph(weights, [[0, 5, 17, 33, 60, 2], [0, 7, 8, 9, 2]], 1), ids, mask)[real]
+    got = run(int8_gemm_graph(weights, [[0, 5, 17, 33, 60, 2], [0, 7, 8, 9, 2]], 1, bits), ids, mask)[real]
     cosines = np.sum(got * want, axis=1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
     assert cosines.min() > 0.999

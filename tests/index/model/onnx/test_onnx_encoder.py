@@ -13,7 +13,7 @@ from index.model.cpu import cpu_features, native_int8_dot
 from index.model.embed import SentenceTransformerEncoder
 from index.model.onnx.encoder import PASS_COST, cheapest_cuts, pad, passes
 from index.model.pooling import pool
-from index.model.probe import PROBE_TEXTS, agreement
+from index.model.probe import PROBE_TEXTS, VECTOR_TOLERANCE, agreement
 from index.model.runtime import SERVING_PASS_TOKENS, load_encoder
 from index.settings import Settings
 
@@ -138,10 +138,20 @@ def test_a_service_bounds_its_passes_and_encodes_the_same_vectors(onnx):
     assert cosines(served.encode_passages(long), onnx.encode_passages(long)).min() > 0.99999
 
 
-@pytest.mark.skipif(not native_int8_dot(cpu_features()), reason="a service's writes are int8 GEMM only with VNNI")
+@pytest.mark.skipif(not native_int8_dot(cpu_features()), reason="8-bit int8 GEMM writes only with VNNI")
 def test_a_services_writes_in_int8_gemm_stay_in_the_float32_space(onnx):
     served = load_encoder(Settings(cache_dir=CACHE_DIR, model_runtime="onnx", model_dtype="auto"), serving=True)
     assert served.describe()["passages"] == "onnx/int8-gemm" and served.config()["dtype"] == "int8-gemm"
     texts = ["工会" * 400, *TEXTS, *PROBE_TEXTS]
     assert cosines(served.encode_passages(texts), onnx.encode_passages(texts)).min() > 0.9995
     assert agreement(onnx.probe(), served.encode_passages(PROBE_TEXTS)) > 0.9995  # it opens float32 indexes
+
+
+def test_7_bit_int8_gemm_passages_stay_in_the_float32_space_on_any_cpu(onnx):
+    """int8 GEMM with 7-bit weights runs on every CPU (AVX2 sums its products exactly; `make test-avx2` runs this
+    as AVX2) and its vectors open float32 indexes."""
+    built = load_encoder(Settings(cache_dir=CACHE_DIR, model_runtime="onnx", model_dtype="int8-gemm-7"))
+    assert built.describe()["passages"] == "onnx/int8-gemm-7" and built.config()["dtype"] == "int8-gemm-7"
+    texts = ["工会" * 400, *TEXTS, *PROBE_TEXTS]
+    assert cosines(built.encode_passages(texts), onnx.encode_passages(texts)).min() > 0.999
+    assert agreement(onnx.probe(), built.probe()) > VECTOR_TOLERANCE
