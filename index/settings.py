@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     model_dtype: ModelDtype = Field(
         "auto", description="The model's arithmetic: float32, bfloat16 (torch), int8 (onnx, over the 4-bit weights) or "
                             "int8-gemm (onnx, CPUs with VNNI: int8 products over per-token int8 activations), "
-                            "int8-gemm-7 (the same with 7-bit weights, exact on every CPU); "
+                            "int8-gemm-7 (the same with 7-bit weights, exact on every x86-64 CPU); "
                             "auto: per runtime and CPU (index/model/runtime.py).")
     model_threads: int | None = Field(
         None, ge=1, le=256, description="Threads of the ONNX Runtime sessions; None: the CPUs this process may use.")

@@ -212,24 +212,26 @@ class Searcher:
         once a copy is hidden (every match is then fetched, so no later page is promised past the last).
         Otherwise (a first cut without copies, more matches than a pool, dense, whose every paragraph matches)
         it leaves out those hidden among what was fetched: an upper bound that still counts the copies further
-        down (Elasticsearch's collapse counts every copy). The last of the four says which: True where exact."""
+        down (Elasticsearch's collapse counts every copy), unless what was fetched is every result there is. The
+        last of the four says which: True where `total` is exact."""
         depth = min(POOL_LIMIT, 2 * need)  # a top 2k costs what a top k does: one round where copies are few
         fetch = self._cuts(query, mode, params, flt)
         while True:
             ranked, total, trace = fetch(depth)
             kept, hidden = hide_copies(ranked, article_id_of, self.corpus.story)
             exhausted = mode == "hybrid" or len(ranked) < depth or depth >= POOL_LIMIT
-            exact = mode == "bm25" and total <= POOL_LIMIT  # every match fits: what hiding leaves can be counted
-            short = len(kept) < need or (exact and hidden > 0)
+            countable = mode == "bm25" and total <= POOL_LIMIT  # every match fits: what hiding leaves can be counted
+            short = len(kept) < need or (countable and hidden > 0)
             if not hidden or exhausted or not short:
-                every = len(ranked) < depth or len(ranked) >= total  # every result was fetched, so every copy hidden
-                return (kept, len(kept) if mode == "bm25" and len(ranked) < depth else total - hidden, trace,
-                        mode == "hybrid" or every)
-            # exact: straight to every match (a deeper ranking starts with this one, so it hides that copy too).
+                # bm25 short of `depth` has fetched every match; dense may be short of it and not (IVF lists, filters)
+                every_match = mode == "bm25" and len(ranked) < depth
+                counted = len(kept) if every_match else total - hidden
+                return kept, counted, trace, mode == "hybrid" or every_match or len(ranked) >= total
+            # countable: straight to every match (a deeper ranking starts with this one, so it hides that copy too).
             # Otherwise only as deep as the page needs: at 1M a typical query matches ~940,000 paragraphs, and
             # ranking 10,000 of them to hide copies (for a count that would still miss those further down) took
             # 25 ms of a 48 ms search
-            depth = POOL_LIMIT if exact else min(POOL_LIMIT, 4 * depth)
+            depth = POOL_LIMIT if countable else min(POOL_LIMIT, 4 * depth)
 
     def _cuts(self, query: str, mode: Mode, params: FusionParams,
               flt: Filter) -> Callable[[int], tuple[Ranked, int, Trace]]:
@@ -287,7 +289,8 @@ class Searcher:
         else:
             hits = self._hits(query, shown, offset + 1, explained)
         took = (time.perf_counter() - started) * 1000
-        return SearchResult(query, mode, arranged.total, hits, round(took, 2), articles, arranged.facets, pool, view)
+        return SearchResult(query, mode, arranged.total, hits, round(took, 2), articles, arranged.facets, pool, view,
+                            total_exact=True)  # a view pages through its pool, which it counts exactly
 
     def _explained(self, mode: Mode, params: FusionParams, trace: Trace, ranked: Ranked, shown: Ranked) -> dict:
         """Explanations of the shown paragraphs, each with its rank in the relevance ranking."""

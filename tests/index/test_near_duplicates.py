@@ -256,6 +256,23 @@ def test_bm25_with_a_copy_hidden_scores_once_and_cuts_at_every_match_finding_wha
     assert got.total_exact
 
 
+def test_a_dense_ranking_short_of_what_was_asked_is_still_an_upper_bound(settings, fake_encoder, monkeypatch):
+    """IVF lists or a filter may give dense fewer rows than asked without giving every paragraph: the count of a
+    page with copies hidden then still holds those further down, so it is no exact total."""
+    searcher = copies_and_others(settings, fake_encoder)
+    traced = searcher.traced
+
+    def short(query, mode, depth, *rest):
+        ranked, total, trace = traced(query, mode, depth, *rest)
+        return ranked[:max(1, depth // 2)], total, trace  # half of what was asked, as a thin IVF probe gives
+
+    monkeypatch.setattr(searcher, "traced", short)
+    got = searcher.search("劳动者", "dense", k=3)
+    assert got.hits and got.total > len(got.hits) and not got.total_exact
+    every = searcher.search("劳动者", "dense", k=3, view=View(dedup=False))
+    assert every.total_exact  # without hiding copies a dense total is every paragraph, exactly
+
+
 def test_bm25_past_a_pools_matches_cuts_only_as_deep_as_the_page_needs(settings, fake_encoder, monkeypatch):
     import search.hybrid
 

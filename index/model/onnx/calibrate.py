@@ -49,7 +49,7 @@ def input_ranges(float_model, rows: Sequence[Sequence[int]], threads: int) -> di
     return {layer: seen[tensor].astype(np.float32) for layer, tensor in wanted.items()}
 
 
-def int8_gemm_graph(weights: BertWeights, rows: Sequence[Sequence[int]], threads: int, weight_bits: int = 8):
+def int8_gemm_graph(weights: BertWeights, rows: Sequence[Sequence[int]], threads: int, weight_bits: int):
     """The int8 GEMM graph of `weights` (its weights `weight_bits` wide), its smoothing calibrated on `rows`
     (token ids, as passages are fed)."""
     return bert_graph(weights, ranges=input_ranges(bert_graph(weights), rows, threads), weight_bits=weight_bits)

@@ -175,7 +175,7 @@ def cheapest_cuts(ascending: Sequence[int], rows: int, tokens: int) -> list[int]
 
 class OnnxEncoder:
     """An Encoder on ONNX Runtime: fewer than `batch` queries at once in `query_dtype`, more in `batch_dtype`,
-    passages in `passage_dtype` (each "int8" or "float32").
+    passages in `passage_dtype` (each "int8", "float32", INT8_GEMM or INT8_GEMM_7).
 
     `max_tokens` (a service's): no forward pass computes more tokens than this (see `passes`), so each session's
     memory arena, which keeps the most any pass needed, stays bounded whatever is posted; `warm_up` fills it at

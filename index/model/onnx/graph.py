@@ -126,7 +126,8 @@ class BertWeights:
 class _Graph:
     """Nodes and initializers being collected; names are unique by construction."""
 
-    def __init__(self, accuracy_level: int, ranges: dict[str, np.ndarray] | None = None, weight_bits: int = 8) -> None:
+    def __init__(self, accuracy_level: int, ranges: dict[str, np.ndarray] | None = None,
+                 weight_bits: int | None = None) -> None:
         self.nodes: list = []
         self.initializers: list = []
         self.accuracy_level = accuracy_level
@@ -222,16 +223,18 @@ def _residual_norm(g: _Graph, x: str, bias: np.ndarray, residual: str, norm: tup
 
 
 def bert_graph(weights: BertWeights, accuracy_level: int = FLOAT_COMPUTE, ranges: dict[str, np.ndarray] | None = None,
-               weight_bits: int = 8):
+               weight_bits: int | None = None):
     """The encoder as an onnx ModelProto: inputs input_ids, attention_mask (int64 [batch, tokens]),
     output last_hidden_state (float32 [batch, tokens, hidden]).
 
     `accuracy_level` applies to 4-bit matrices: FLOAT_COMPUTE or INT8_COMPUTE. With `ranges` (max |x_j| of each
     linear layer's input by the layer's name, `linear_inputs`) every matrix is an int8 GEMM instead, its weights
-    quantised to `weight_bits` (8 or 7).
+    quantised to `weight_bits` (8 or 7: named, never assumed, since 8 saturates without VNNI).
     """
     from onnx import TensorProto, helper
 
+    if ranges is not None and weight_bits is None:
+        raise ValueError("an int8 GEMM graph needs its weights' width: 8 (VNNI CPUs) or 7 (any CPU)")
     g = _Graph(accuracy_level, ranges, weight_bits)
     mask = g.node("Cast", ["attention_mask"], "mask32", to=TensorProto.INT32)  # MultiHeadAttention's key padding mask
     x = _embeddings(g, weights)

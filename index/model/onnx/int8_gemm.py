@@ -23,7 +23,8 @@ with VNNI and without (index/model/runtime.plan says which runs where).
 Each token is quantised over its own range (not the pass's: a pass holds many texts) and
 asymmetrically (a GELU's output is nearly all positive). Smoothing moves the activations' outlier
 channels into the weights, which quantise per output channel; the two errors then meet halfway.
-Measured on the shared sets' paragraphs and sentences: cosine >= 0.9996 to float32 (docs/performance.md).
+Measured on the shared sets' paragraphs and sentences: cosine >= 0.9996 to float32 with 8-bit weights, >= 0.9992
+with 7-bit ones (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def smoothing(weight: np.ndarray, input_range: np.ndarray, power: float = SMOOTH
     return np.where((input_range > 0) & (w_range > 0), m, 1.0).astype(np.float32)
 
 
-def quantise_weight(weight: np.ndarray, bits: int = 8) -> tuple[np.ndarray, np.ndarray]:
+def quantise_weight(weight: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """(codes int8 [K, N], scales float32 [N]) with codes[:, o] * scales[o] ~ weight[o, :], per output channel;
     `bits` 8 (codes within +-127) or 7 (within +-63)."""
     if bits not in WEIGHT_BITS:
@@ -64,7 +65,7 @@ def quantise_weight(weight: np.ndarray, bits: int = 8) -> tuple[np.ndarray, np.n
     return np.ascontiguousarray(codes.T), scales
 
 
-def reference(x: np.ndarray, weight: np.ndarray, m: np.ndarray, bits: int = 8) -> np.ndarray:
+def reference(x: np.ndarray, weight: np.ndarray, m: np.ndarray, bits: int) -> np.ndarray:
     """What `linear` computes, in NumPy (tests check the graph against it): x [T, K], weight [N, K] float32."""
     codes, scales = quantise_weight(weight * m[None, :], bits)
     xs = (x / m[None, :]).astype(np.float32)
@@ -76,7 +77,7 @@ def reference(x: np.ndarray, weight: np.ndarray, m: np.ndarray, bits: int = 8) -
     return ((products - z * codes.astype(np.int64).sum(axis=0)) * s * scales).astype(np.float32)
 
 
-def linear(g: GraphBuilder, x: str, weight: np.ndarray, input_range: np.ndarray, name: str, bits: int = 8) -> str:
+def linear(g: GraphBuilder, x: str, weight: np.ndarray, input_range: np.ndarray, name: str, bits: int) -> str:
     """Nodes computing x @ weight.T as the module docstring says; x [..., K], `weight` float32 [N, K] quantised to
     `bits`, `input_range` [K]. The tokens are flattened to rows [T, K] for the per-token operators and shaped back."""
     m = smoothing(weight, input_range)

@@ -59,6 +59,7 @@ WRITES_INT8_GEMM = Plan(("onnx", "int8"), ("onnx", "float32"), ("onnx", "int8-ge
     ("auto", "auto", True, True, False, BF16_AUTO),
     ("auto", "auto", False, True, False, ONNX_AUTO),
     ("auto", "auto", False, False, True, same(("torch", "float32"))),
+    ("onnx", "auto", False, False, True, same(("onnx", "float32"))),  # another model's writes: no int8 form
     ("auto", "float32", False, True, True, same(("onnx", "float32"))),
     # int8 GEMM named: every side, on ONNX Runtime, any model (it needs no 4-bit weights)
     ("auto", "int8-gemm", True, True, False, same(("onnx", "int8-gemm"))),
@@ -81,6 +82,8 @@ def test_int8_gemm_is_refused_without_vnni_and_on_torch():
 def test_7_bit_int8_gemm_runs_with_vnni_or_without_on_any_model(int8_dot):
     for four_bit in (True, False):
         assert plan("auto", "int8-gemm-7", False, four_bit, int8_dot=int8_dot) == same(("onnx", "int8-gemm-7"))
+    # under auto only the default (4-bit) model's service writes in int8 GEMM; another model's writes are float32
+    assert plan("onnx", "auto", False, False, serving=True, int8_dot=int8_dot) == same(("onnx", "float32"))
 
 
 @pytest.mark.parametrize("runtime, dtype, four_bit, fix", [

@@ -24,7 +24,7 @@ def outlier_activations(rng: np.random.Generator, tokens: int, channels: int) ->
     return x
 
 
-def one_linear(weight: np.ndarray, input_range: np.ndarray, leading: tuple[str, ...] = ("t",), bits: int = 8):
+def one_linear(weight: np.ndarray, input_range: np.ndarray, bits: int, leading: tuple[str, ...] = ("t",)):
     """A graph of one int8 GEMM linear layer: x [*leading, K] -> y [*leading, N] (a model's: batch, tokens)."""
     from onnx import TensorProto, helper
 
@@ -58,12 +58,13 @@ def test_weights_of_another_width_are_refused():
         int8_gemm.quantise_weight(np.ones((2, 2), np.float32), 6)
 
 
-def test_reference_is_close_to_the_float_product_despite_outlier_channels():
+@pytest.mark.parametrize("bits", [8, 7])
+def test_reference_is_close_to_the_float_product_despite_outlier_channels(bits):
     rng = np.random.default_rng(1)
     x, weight = outlier_activations(rng, 24, 64), rng.normal(0, 0.05, size=(48, 64)).astype(np.float32)
     ranges = np.abs(x).max(axis=0)
     want = x @ weight.T
-    got = int8_gemm.reference(x, weight, int8_gemm.smoothing(weight, ranges))
+    got = int8_gemm.reference(x, weight, int8_gemm.smoothing(weight, ranges), bits)
     assert np.array_equal(got[5], np.zeros(48, np.float32))  # a token of zeros stays zero
     assert np.linalg.norm(got - want) / np.linalg.norm(want) < 0.01
 
@@ -75,7 +76,7 @@ def test_the_graph_computes_the_reference(bits):
     rng = np.random.default_rng(2)
     x, weight = outlier_activations(rng, 33, 64), rng.normal(0, 0.05, size=(40, 64)).astype(np.float32)
     ranges = np.abs(x).max(axis=0) * 0.7  # calibration never sees everything: ranges only steer the smoothing
-    got = session(one_linear(weight, ranges, bits=bits).SerializeToString(), 1).run(None, {"x": x})[0]
+    got = session(one_linear(weight, ranges, bits).SerializeToString(), 1).run(None, {"x": x})[0]
     want = int8_gemm.reference(x, weight, int8_gemm.smoothing(weight, ranges), bits)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
 
@@ -89,11 +90,11 @@ def test_the_graph_keeps_a_batchs_axes_and_quantises_each_token_alone(bits):
     weight = rng.normal(0, 0.05, size=(24, 32)).astype(np.float32)
     x[1, 3] *= 1000  # one token's range does not coarsen its neighbours'
     ranges = np.abs(x).max(axis=(0, 1))
-    got = session(one_linear(weight, ranges, ("b", "t"), bits).SerializeToString(), 1).run(None, {"x": x})[0]
+    got = session(one_linear(weight, ranges, bits, ("b", "t")).SerializeToString(), 1).run(None, {"x": x})[0]
     want = int8_gemm.reference(x.reshape(-1, 32), weight, int8_gemm.smoothing(weight, ranges), bits)
     assert got.shape == (2, 9, 24)
     np.testing.assert_allclose(got, want.reshape(2, 9, 24), rtol=1e-4, atol=1e-4 * np.abs(want).max())
-    alone = session(one_linear(weight, ranges, bits=bits).SerializeToString(), 1).run(None, {"x": x[0]})[0]
+    alone = session(one_linear(weight, ranges, bits).SerializeToString(), 1).run(None, {"x": x[0]})[0]
     np.testing.assert_allclose(got[0], alone, rtol=1e-6, atol=1e-6 * np.abs(alone).max())
 
 

@@ -127,5 +127,5 @@ def test_only_the_lone_querys_graph_keeps_the_fused_layer_norm():
         return {node.op_type for node in model.graph.node}
 
     assert "SkipLayerNormalization" in ops(bert_graph(weights, INT8_COMPUTE))  # its vectors: the relevance tables'
-    for model in (bert_graph(weights, FLOAT_COMPUTE), bert_graph(weights, INT8_COMPUTE, ranges)):
+    for model in (bert_graph(weights, FLOAT_COMPUTE), bert_graph(weights, INT8_COMPUTE, ranges, 8)):
         assert "SkipLayerNormalization" not in ops(model) and "LayerNormalization" in ops(model)
