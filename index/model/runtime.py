@@ -22,9 +22,8 @@ float32's, except LCQMC's (-0.0022 and -0.0023); hybrid within 0.0014 (docs/perf
 float32 or bfloat16: their vectors are what the relevance tables were measured with.
 
 Every side agrees with the passages' vectors to cosine >= 0.9992 (7-bit int8 GEMM; 8-bit >= 0.9996, the rest
->= 0.9998), so one index serves them all
-(index/model/probe.py checks it). A model other than the default runs on torch under auto;
-`onnx` builds any BERT or XLM-R sentence-transformers model with mean or CLS pooling (float32:
+>= 0.9998), so one index serves them all (index/model/probe.py checks it). A model other than the default runs on
+torch under auto; `onnx` builds any BERT or XLM-R sentence-transformers model with mean or CLS pooling (float32:
 int8 needs 4-bit weights).
 """
 
