@@ -111,13 +111,15 @@ def _one(client: httpx.Client, query: str, mode: str, k: int, timings: Timings, 
 
 def run_clients(url: str, mode: str, queries: Sequence[str], clients: int, limit_s: float,
                 k: int = 10, warmup: int = 5) -> Timings:
-    """`clients` threads, each with its own connection, take the queries in turn until none or time is left."""
+    """`clients` threads, each with its own connection, take the queries after the first `warmup` (sent untimed) in
+    turn until none or time is left. A service keeps the vectors of recent query texts
+    (search/serving/recent_vectors.py): a text timed once more than it was sent skips the model."""
     with httpx.Client(base_url=url, timeout=60.0) as client:
         for query in queries[:warmup]:
             client.get("/search", params={"q": query, "mode": mode, "k": k})
     timings = Timings()
     lock = threading.Lock()
-    pending = iter(queries)
+    pending = iter(queries[warmup:])
     started = time.perf_counter()
 
     def worker() -> None:

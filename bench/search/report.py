@@ -164,7 +164,10 @@ def notes(results: list[dict[str, Any]], context: dict[str, str]) -> str:
         "q/s is answered queries per second of wall time (all clients together; in-process, of the "
         "time spent in our calls). Ours and its peer are timed query by query, back to back, alternating "
         "which goes first, so that load from other processes falls on both alike. Ours: `Searcher.search` "
-        "(k = 10, highlights included) in-process, `GET /search` over HTTP. Ratios are ours / peer at p50.",
+        "(k = 10, highlights included) in-process, `GET /search` over HTTP. Ratios are ours / peer at p50. "
+        "Over HTTP each dense and hybrid loop asks queries of its own, sampled from the same sets, which no "
+        "earlier loop asked (since 2026-12-05): a service keeps the vector of each recent query text, and "
+        "before then those loops but the first (dense, one client) timed searches without the model.",
         "Peers, in the same process on the same corpus and queries: bm25s (k1 1.2, b 0.75, as Whoosh's BM25F) "
         "over the same jieba terms of title + text (ours: BM25F, title boost 2); exact `V @ q` in numpy "
         "over the same vectors (query encoding included in both); hybrid peer: bm25s and numpy top-k0 (100) "

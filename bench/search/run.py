@@ -18,6 +18,7 @@ import gc
 import json
 import os
 import platform
+import random
 import shutil
 import subprocess
 import sys
@@ -108,15 +109,30 @@ def measure_in_process(index_dir: Path, work: Path, texts: list[str], args: argp
     return out
 
 
+def loop_queries(count: int, seed: int, loops: int, warmup: int = 5) -> list[list[str]]:
+    """`loops` lists of `warmup` + `count` query texts, no text in two lists, each drawn from all three query sets.
+
+    A service keeps the vector of each recent query text (search/serving/recent_vectors.py), so a loop asking
+    texts an earlier loop asked would time searches without the model: every loop that encodes gets its own."""
+    sampled = [text for _, text in sample_queries(loops * (count + warmup) * 2, seed)]
+    random.Random(seed).shuffle(sampled)  # sample_queries lists one query set after another
+    distinct = list(dict.fromkeys(sampled))
+    size = count + warmup
+    return [distinct[i * size:(i + 1) * size] for i in range(loops)]
+
+
 def measure_http(index_dir: Path, work: Path, texts: list[str], args: argparse.Namespace) -> dict[str, Any]:
-    """The real server on loopback: sequential and concurrent loops per mode, then its memory."""
+    """The real server on loopback: sequential and concurrent loops per mode, then its memory. bm25 asks `texts`
+    (it encodes nothing); each dense and hybrid loop asks texts of its own, so that every query is encoded."""
     out: dict[str, Any] = {"http_seq": {}, "http_conc": {}}
+    fresh = iter(loop_queries(len(texts), args.seed + 1, 2 * len(MODES)))
     with running_server(index_dir, args.fake_encoder, work / "server.log") as server:
         log(f"server healthy after {server.ready_seconds:.1f} s at {server.url}")
         for mode in MODES:
             log(f"HTTP {mode}: 1 client, then {args.clients}")
-            out["http_seq"][mode] = run_clients(server.url, mode, texts, 1, args.loop_seconds)
-            out["http_conc"][mode] = run_clients(server.url, mode, texts, args.clients, args.loop_seconds)
+            asked = (texts, texts) if mode == "bm25" else (next(fresh), next(fresh))
+            out["http_seq"][mode] = run_clients(server.url, mode, asked[0], 1, args.loop_seconds)
+            out["http_conc"][mode] = run_clients(server.url, mode, asked[1], args.clients, args.loop_seconds)
         out["server_rss"] = rss_bytes(server.process.pid)
         out["server_peak_rss"] = peak_rss_bytes(server.process.pid)
         out["server_ready_seconds"] = server.ready_seconds
