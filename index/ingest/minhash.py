@@ -33,6 +33,9 @@ BANDS, ROWS = 42, 3  # BANDS * ROWS <= NUM_PERM
 THRESHOLD = 0.5  # estimated Jaccard similarity from which two articles are copies of one story
 MIN_CHARS = 60  # letters and digits: a shorter article is never called a copy (too little text to tell)
 SEED = 1  # datasketch's permutation seed: fixed, or signatures of two runs would not compare
+# datasketch's hashing scheme, named rather than its default: 1.x hashed another way (its "legacy" scheme), and an
+# index keeps the signatures of every article it holds, which each later write's must compare with.
+SCHEME = "affine32"
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier combining a band's values into its key
 
 
@@ -66,7 +69,7 @@ def signatures(articles: Sequence[Article], size: int = SHINGLE) -> np.ndarray:
         text = article_text(article)
         if len(text) < MIN_CHARS:
             continue
-        minhash = new_minhash(num_perm=NUM_PERM, seed=SEED)
+        minhash = new_minhash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
         minhash.update_batch(shingles(text, size))
         out[row] = minhash.hashvalues.astype(np.uint32)
     return out

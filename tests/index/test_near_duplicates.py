@@ -39,6 +39,12 @@ TRADITIONAL = article("t", "全總部署權益保障", tuple(opencc.OpenCC("s2t"
 UNRELATED = article("u", "工匠学院开进车间", OTHER)
 
 
+def test_a_signature_is_the_one_every_index_already_holds():
+    """An index keeps its articles' signatures and compares each later write's with them: a new library default
+    (datasketch 1.x hashed another way) must fail here, not silently stop marking reprints."""
+    assert signatures([ORIGINAL])[0][:4].tolist() == [6436355, 115742469, 15465526, 38520479]
+
+
 def test_copies_are_marked_with_the_first_articles_id_and_others_with_their_own():
     found = signatures([ORIGINAL, COPY, TRADITIONAL, UNRELATED])
     similarity = (found[0] == found).mean(axis=1)
