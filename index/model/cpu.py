@@ -11,7 +11,7 @@ import functools
 
 BF16_FEATURES = frozenset({"avx512bf16"})  # computes bfloat16 natively (Intel since Cooper Lake, AMD Zen 4)
 # int8 products summed in one instruction: AVX-512 VNNI (Intel since Cascade Lake, AMD Zen 4). NumPy does not report
-# AVX-VNNI (Alder Lake's, Zen 5's), so a CPU with only that is treated as without: its writes take the 7-bit int8
+# AVX-VNNI (Alder Lake's), so a CPU with only that is treated as without: its writes take the 7-bit int8
 # GEMM, exact without VNNI (slower than 8-bit there, never wrong).
 INT8_DOT_FEATURES = frozenset({"avx512vnni"})
 
