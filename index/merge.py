@@ -7,8 +7,8 @@ merged segment) and commits a commit point that lists the merged segment in thei
 on throughout; a crash leaves the previous commit point current and the temporary folder is
 removed later. Whoosh's own merge (`add_reader`) copies the postings without tokenising again, and the
 numpy postings are the sources' joined (index/store/postings/merge.py), not read back from Whoosh; the
-vectors are copied row by row through a memory map, and IVF lists are reused while the merged
-segment is at most REUSE_LISTS times the rows they were trained on, else trained anew.
+vectors are copied row by row through a memory map and filed under the index's trained IVF lists where
+index/shared_lists.py says so (else trained anew, or exact).
 
 Run as `python -m index.merge --index-dir DIR`, or `merge_process` in a child process: the service
 forks one from a process that imported this module once (api/live/merge_scheduler.py), so that a
@@ -25,7 +25,9 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
+import faiss
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.reading import SegmentReader
@@ -34,6 +36,7 @@ from index.builder import Checkpoint, new_tmp, no_checkpoint, publish
 from index.commits import MERGE_TMP, merge_lock, read_current, tidy, write_commit, write_lock
 from index.manifest import Manifest, SegmentInfo, now
 from index.merge_policy import MergePolicy, choose_merge, merge_all
+from index.shared_lists import lists_owner, open_lists
 from index.models import Article, Paragraph
 from index.store.bm25_store import WHOOSH_DIR, WRITER_MB, BM25Store
 from index.store.durable import sync_tree
@@ -43,7 +46,6 @@ from index.store.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FI
 from index.tombstones import Tombstones, read_tombstones, tombstone_file, write_tombstones
 
 log = logging.getLogger("zhsearch.merge")
-REUSE_LISTS = 2  # IVF lists serve a merged segment of up to this many times the rows they were trained on
 SPACE_MARGIN = 1.2  # a merge starts only with this many times its sources' size free on the disk
 BATCH = 8192  # vector rows copied at a time
 
@@ -104,18 +106,10 @@ def copy_vectors(out: np.ndarray, stores: list[tuple[VectorStore, np.ndarray]]) 
             at += len(part)
 
 
-def lists_source(sources: list[Source], rows: int) -> Source | None:
-    """The largest IVF source whose trained lists may serve a merged segment of `rows` paragraphs (else None:
-    train anew). Its sentence lists are reused along with its paragraph lists."""
-    ivf = [s for s in sources if s.info.vector_index != "exact" and s.info.trained_rows]
-    if not ivf:
-        return None
-    best = max(ivf, key=lambda s: s.info.live_rows)
-    return best if rows <= REUSE_LISTS * best.info.trained_rows else None
-
-
-def write_merged(folder: Path, sources: list[Source], ann_threshold: int, checkpoint: Checkpoint) -> SegmentInfo:
-    """The live rows of `sources`, in order, as one segment in `folder` (not yet published)."""
+def write_merged(folder: Path, sources: list[Source], ann_threshold: int, checkpoint: Checkpoint,
+                 segments: Sequence[SegmentInfo] = ()) -> SegmentInfo:
+    """The live rows of `sources`, in order, as one segment in `folder` (not yet published); `segments`: those of
+    the commit point the sources are from, whose trained lists the merged segment may take."""
     live = [s.live_rows() for s in sources]
     paragraphs: list[Paragraph] = [s.segment.paragraphs[r] for s, rows in zip(sources, live) for r in rows]
     by_source = [s.live_articles() for s in sources]
@@ -131,29 +125,29 @@ def write_merged(folder: Path, sources: list[Source], ann_threshold: int, checkp
                 writer.add_reader(reader)
     write_postings(folder, BM25Store(ix), ids, merged=[(s.segment.postings, rows) for s, rows in zip(sources, live)])
     checkpoint("merge-whoosh")
-    lists = lists_source(sources, len(ids))
-    trained = lists.segment.vectors if lists is not None else None
+    lists = open_lists(sources[0].segment.folder.parent, lists_owner(segments or [s.info for s in sources], len(ids),
+                                                                      ann_threshold))
     scratch = folder / "vectors.merge.npy"
     dim = sources[0].segment.vectors.dim
     vectors = np.lib.format.open_memmap(scratch, mode="w+", dtype=np.float32, shape=(len(ids), dim)) if ids \
         else np.zeros((0, dim), np.float32)
     copy_vectors(vectors, [(s.segment.vectors, rows) for s, rows in zip(sources, live)])
-    store = write_vectors(folder, vectors, ids, PARAGRAPH_FILES, ann_threshold, trained)
+    store = write_vectors(folder, vectors, ids, PARAGRAPH_FILES, ann_threshold,
+                          lists.paragraphs if lists is not None else None)
     del vectors
     scratch.unlink(missing_ok=True)
-    sentence_lists = lists.segment.sentences.store if lists is not None and lists.segment.sentences else None
-    sentences = merge_sentences(folder, sources, live, ann_threshold, sentence_lists)
+    sentences = merge_sentences(folder, sources, live, ann_threshold, lists.sentences if lists is not None else None)
     checkpoint("merge-faiss")
     if store.kind == "exact":
         trained_rows = 0
     else:
-        trained_rows = lists.info.trained_rows if trained is not None else len(ids)
+        trained_rows = lists.owner.trained_rows if lists is not None else len(ids)
     return SegmentInfo(name=folder.name, rows=len(ids), articles=len(articles), sentences=sentences,
                        vector_index=store.kind, trained_rows=trained_rows)
 
 
 def merge_sentences(folder: Path, sources: list[Source], live: list[np.ndarray], ann_threshold: int,
-                    trained: VectorStore | None) -> int:
+                    trained: faiss.Index | None) -> int:
     """The live paragraphs' sentence vectors of `sources` as the merged segment's sentence store; how many."""
     if not any(s.segment.sentences is not None for s in sources):
         return 0
@@ -208,7 +202,7 @@ def merge_segments(index_dir: Path, names: list[str], ann_threshold: int = ANN_T
                                   f"{index_dir}, {free / 1e6:.0f} MB are: not started, retried after the next write")
         folder = new_tmp(index_dir, MERGE_TMP)
         try:
-            info = write_merged(folder, sources, ann_threshold, checkpoint)
+            info = write_merged(folder, sources, ann_threshold, checkpoint, manifest.segments)
             sync_tree(folder)
             checkpoint("merge-written")
             return _commit_merge(index_dir, folder, info, sources, checkpoint, lock_timeout)

@@ -27,6 +27,7 @@ from index.models import Article, UnknownArticleError
 from index.store.docs.article_rows import ArticleRows
 from index.store.durable import sync_tree
 from index.store.minhash_store import DuplicateStore, empty
+from index.shared_lists import TrainedLists, lists_owner, open_lists
 from index.store.segment import marked, read_article_rows, write_docs, write_postings, write_vectors, write_whoosh
 from index.store.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES
 from index.tokenize import Tokenizer
@@ -201,8 +202,10 @@ def _commit(index_dir: Path, manifest: Manifest, where: _Locations, final: dict[
     if upserts:
         existing = [(_DUPLICATES.get(index_dir, segment.name), partial(_live_here, where, final, segment.name))
                     for segment in manifest.segments]
+        rows = sum(len(p.paragraphs) for p in upserts)
+        lists = open_lists(index_dir, lists_owner(manifest.segments, rows, ann_threshold))
         segments.append(_write_segment(index_dir, upserts, tokenizer, checkpoint, ann_threshold,
-                                       manifest.sentence_vectors, existing))
+                                       manifest.sentence_vectors, existing, lists))
         checkpoint("publish")
     gone: dict[str, list[str]] = {}
     for aid in final:
@@ -241,9 +244,10 @@ def _signatures(upserts: list[PreparedArticle]) -> np.ndarray:
 
 
 def _write_segment(index_dir: Path, upserts: list[PreparedArticle], tokenizer: Tokenizer, checkpoint: Checkpoint,
-                   ann_threshold: int, with_sentences: bool, existing=()) -> SegmentInfo:
+                   ann_threshold: int, with_sentences: bool, existing=(), lists: TrainedLists | None = None) -> SegmentInfo:
     """The upserted articles as a new, published segment (its folder fsynced before it is named); `existing`:
-    the index's segments' near-duplicate marks with who is live, for marking copies."""
+    the index's segments' near-duplicate marks with who is live, for marking copies; `lists`: the trained IVF
+    lists its vectors are filed under (index/shared_lists.py; None: trained anew or exact by rows)."""
     folder = new_tmp(index_dir)
     try:
         paragraphs = [p for a in upserts for p in a.paragraphs]
@@ -256,11 +260,11 @@ def _write_segment(index_dir: Path, upserts: list[PreparedArticle], tokenizer: T
         checkpoint("whoosh")
         dim = upserts[0].vectors.shape[1]
         vectors = write_vectors(folder, np.vstack([a.vectors for a in upserts]).reshape(-1, dim), ids,
-                                PARAGRAPH_FILES, ann_threshold)
+                                PARAGRAPH_FILES, ann_threshold, lists.paragraphs if lists is not None else None)
         owners = [pid for a in upserts for pid in a.sentence_owners]
         if with_sentences:  # the store exists even when empty: the segment was built with sentence vectors
             write_vectors(folder, np.vstack([a.sentences for a in upserts]).reshape(-1, dim), owners,
-                          SENTENCE_FILES, ann_threshold)
+                          SENTENCE_FILES, ann_threshold, lists.sentences if lists is not None else None)
         checkpoint("faiss")
         sync_tree(folder)
         name = publish(index_dir, folder)
@@ -268,7 +272,8 @@ def _write_segment(index_dir: Path, upserts: list[PreparedArticle], tokenizer: T
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return SegmentInfo(name=name, rows=len(paragraphs), articles=len(upserts), sentences=len(owners),
-                       vector_index=vectors.kind, trained_rows=len(paragraphs) if vectors.kind != "exact" else 0)
+                       vector_index=vectors.kind, trained_rows=lists.owner.trained_rows if lists is not None
+                       else len(paragraphs) if vectors.kind != "exact" else 0)
 
 
 def apply_update(index_dir: Path, upserts: list[Article], deletes: list[str], tokenizer: Tokenizer,

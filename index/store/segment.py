@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from index.models import Article, Paragraph, article_id_of
@@ -214,9 +215,9 @@ def added_in_order(store: BM25Store, ids: list[str], paragraphs: list[Paragraph]
 
 
 def write_vectors(folder: Path, vectors: np.ndarray, ids: list[str], files: tuple[str, str],
-                  ann_threshold: int, trained: VectorStore | None = None) -> VectorStore:
-    """A vector store over `vectors` (row i: ids[i]); IVF from `ann_threshold` rows, its lists taken from
-    `trained` (an IVF store of the same kind) instead of trained anew when given."""
+                  ann_threshold: int, trained: faiss.Index | None = None) -> VectorStore:
+    """A vector store over `vectors` (row i: ids[i]): filed under `trained`'s lists (an IVF index of the same
+    kind) when given, else IVF trained anew from `ann_threshold` rows, exact below."""
     store = VectorStore.build(vectors, ids, ann_threshold, trained=trained)
     store.save(folder, files)
     return store

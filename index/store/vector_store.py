@@ -69,6 +69,11 @@ def read_faiss(path: Path) -> faiss.Index:
     return index
 
 
+def read_lists(path: Path) -> faiss.Index:
+    """The FAISS index in `path`, its stored vectors mapped and left unread: for its trained lists (centroids)."""
+    return faiss.read_index(str(path), MAPPED)
+
+
 def touch_lists(lists: faiss.InvertedLists) -> None:
     """Read one byte of every page of mapped IVF lists, so that searches find them mapped (MAPPED): else the
     first searches to probe a list each take its page faults (dense p50 x1.06 at 100k over HTTP)."""
@@ -164,15 +169,16 @@ class VectorStore:
 
     @classmethod
     def build(cls, vectors: np.ndarray, ids: list[str], ann_threshold: int = ANN_THRESHOLD,
-              trained: "VectorStore | None" = None) -> "VectorStore":
+              trained: faiss.Index | None = None) -> "VectorStore":
         """A store over `vectors` (n x dim, unit rows; an array or a memory map) with one id per row.
 
-        With `trained` (an IVF store) and enough rows for IVF, the new index reuses its lists.
+        With `trained` (an IVF index), filed under its lists whatever the rows (index/shared_lists.py decides
+        when); without, IVF lists trained anew from `ann_threshold` rows, exact below.
         """
         if vectors.ndim != 2 or vectors.shape[0] != len(ids):
             raise VectorStoreError(f"{vectors.shape[0]} vectors for {len(ids)} ids: they must match")
         lists = ivf_lists(len(ids), ann_threshold)
-        index = new_index(vectors, lists, trained=trained.index if trained is not None and lists else None)
+        index = new_index(vectors, lists, trained=trained)
         add_rows(index, vectors)
         return cls(index, list(ids))
 

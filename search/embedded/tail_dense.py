@@ -19,12 +19,14 @@ from typing import Sequence
 
 import numpy as np
 
+from index.shared_lists import SHARED_LISTS_ROWS
 from search.embedded.segment_dense import DensePart, blend
 from search.fusion import Ranked, top_ranked
 
 # A segment of at most this many paragraphs is searched in the tail (when the index has more than one
 # segment): its vectors are exact (FAISS IndexFlat) and a product over them costs what the calls around it do.
-TAIL_ROWS = 1024
+# Past it, a segment takes the index's IVF lists where the index has some (index/shared_lists.py): the same size.
+TAIL_ROWS = SHARED_LISTS_ROWS
 
 
 def in_tail(part: DensePart) -> bool:

@@ -172,7 +172,7 @@ def clustered(n: int, dim: int, seed: int) -> np.ndarray:
 
 def test_ivf_lists_are_reused_while_due(settings, fake_encoder):
     """ann_threshold 40: the first segment is IVF; merging 20 more rows into it keeps its lists, 90 more trains anew."""
-    from index.merge import lists_source
+    from index.shared_lists import lists_owner
 
     tokenizer = tokenizer_from(settings)
     many = [Article(f"v{i}", f"标题{i}", (f"第{i}段讲职工培训和驿站{i % 7}。",)) for i in range(60)]
@@ -192,7 +192,60 @@ def test_ivf_lists_are_reused_while_due(settings, fake_encoder):
     run_merges(settings.index_dir, everything=True, ann_threshold=40)
     _, again = read_current(settings.index_dir)
     assert again.segments[0].trained_rows == 170  # 170 > 2 x 60: trained anew
-    assert lists_source([], 10) is None
+    assert lists_owner([], 100, 40) is None
+
+
+def test_a_merged_segment_below_the_threshold_is_filed_under_the_index_lists(settings, fake_encoder, monkeypatch):
+    """Two written segments of 15 rows (exact) merge into one of 30: below ann_threshold 40 but past the shared-lists
+    size (20 here), it takes the 60-row IVF segment's lists, paragraphs and sentences, and searches find its rows as
+    exact search does; `zhsearch check` passes."""
+    import index.shared_lists as shared_lists
+    from index.settings import Settings
+    from search.engine import open_searcher
+    from search.filters import NO_FILTER
+
+    monkeypatch.setattr(shared_lists, "SHARED_LISTS_ROWS", 20)
+    tokenizer = tokenizer_from(settings)
+    many = [Article(f"v{i}", f"标题{i}", (f"第{i}段讲职工培训和驿站{i % 7}。第二句讲技能{i}。",)) for i in range(60)]
+    build_index(settings.index_dir, many, tokenizer, fake_encoder, ["t"], quiet=True, ann_threshold=40)
+    for batch in range(2):
+        lots = [Article(f"x{batch}-{i}", f"标题{i}", (f"第{i}段讲劳模工匠{i % 9}。又一句讲{batch}号班组。",))
+                for i in range(15)]
+        apply_update(settings.index_dir, lots, [], tokenizer, fake_encoder, ann_threshold=40)
+    _, written = read_current(settings.index_dir)
+    base = written.segments[0]
+    assert [s.vector_index for s in written.segments[1:]] == ["exact", "exact"]  # 15 rows: under 20
+    merge_segments(settings.index_dir, [s.name for s in written.segments[1:]], ann_threshold=40)
+    _, merged = read_current(settings.index_dir)
+    new = merged.segments[-1]
+    assert (new.rows, new.vector_index, new.trained_rows) == (30, base.vector_index, base.trained_rows)
+    snapshot = open_snapshot(settings.index_dir, fake_encoder.config(), tokenizer.config())
+    segment = snapshot.views[-1].segment
+    assert segment.vectors.kind == base.vector_index and segment.sentences.store.kind.startswith("ivf")
+    assert segment.sentences.store.kind == snapshot.views[0].segment.sentences.store.kind
+    assert check_index(settings.index_dir)[1] == []
+    served = Settings(index_dir=settings.index_dir, cache_dir=settings.cache_dir)
+    exact = served.model_copy(update={"ivf_nprobe": 1 << 30, "sentence_nprobe": 1 << 30})
+    queries = fake_encoder.encode_queries(["劳模工匠3", "0号班组", "职工培训和驿站"])
+    found = open_searcher(served, fake_encoder).corpus.dense(queries, 10, NO_FILTER)
+    assert found == open_searcher(exact, fake_encoder).corpus.dense(queries, 10, NO_FILTER)
+    big = [Article(f"y{i}", f"标题{i}", (f"第{i}段讲安全生产{i % 5}。",)) for i in range(25)]  # one write, 25 rows
+    apply_update(settings.index_dir, big, [], tokenizer, fake_encoder, ann_threshold=40)
+    _, after = read_current(settings.index_dir)
+    assert (after.segments[-1].rows, after.segments[-1].vector_index) == (25, base.vector_index)
+
+
+def test_the_index_lists_serve_segments_past_the_shared_size_within_reuse():
+    from index.shared_lists import REUSE_LISTS, SHARED_LISTS_ROWS, lists_owner
+
+    ivf = SegmentInfo(name="big", rows=100_000, articles=40_000, vector_index="ivf1264", trained_rows=100_000)
+    other = SegmentInfo(name="mid", rows=30_000, articles=9_000, vector_index="ivf692", trained_rows=30_000)
+    small = info("small", 300)
+    assert lists_owner([ivf, small], SHARED_LISTS_ROWS, 20_000) is None  # small: exact, searched in the tail
+    assert lists_owner([ivf, other, small], SHARED_LISTS_ROWS + 1, 20_000) == ivf  # the lists trained on most rows
+    assert lists_owner([small], 5_000, 20_000) is None  # no trained lists: exact below the threshold
+    assert lists_owner([ivf], REUSE_LISTS * 100_000, 20_000) == ivf
+    assert lists_owner([ivf], REUSE_LISTS * 100_000 + 1, 20_000) is None  # too many rows for them: trained anew
 
 
 def test_a_merge_without_room_is_not_started_and_one_that_fills_the_disk_gives_up(written, monkeypatch):
