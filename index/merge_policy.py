@@ -7,7 +7,9 @@ smallest merge into one, which lands in a tier above. So an index of n rows keep
 about `per_tier - 1` segments per tier, log_per_tier(n / floor) tiers, and every row is
 rewritten once per tier it climbs: a write costs O(log n) amortised, never a copy of the index.
 A segment whose deleted share passes `max_deleted` is rewritten (alone, or with its tier's
-merge) to drop them. No merge builds a segment over `max_rows` live rows (it bounds a merge's memory).
+merge) to drop them. Once the fresh segments hold `fold_share` of the largest IVF segment's rows, they
+are folded into it (`fold`): tiers bound their number, not what searching them costs. No merge builds
+a segment over `max_rows` live rows (it bounds a merge's memory).
 
 Pure functions over SegmentInfo: no I/O, so the policy is tested on numbers alone.
 """
@@ -34,6 +36,12 @@ class MergePolicy:
     # indexes keep several segments of about this size, each searched, none rewritten by merges.
     max_rows: int = 2_000_000
     max_deleted: float = 0.25  # a segment with more deleted rows than this share of its rows is rewritten
+    # Rows of fresh segments, as a share of the largest IVF segment's, that are folded into it (`fold`). Searched
+    # beside a 100k segment, a long feed's segments had made a hybrid search cost x2.05 the CPU after 3,577
+    # writes (3 of 3,072 rows on its lists, 10 small exact ones: bench/writes/long_feed.py); folded in at 5 %,
+    # the feed's segments stay under ~5,000 rows there. Each fold rewrites the large segment (at 100k ~86 s),
+    # once per that share of new rows: at 100k every ~1,700 one-article writes, ~0.05 s of merge CPU a write.
+    fold_share: float = 0.05
 
 
 def tier(live_rows: int, policy: MergePolicy) -> int:
@@ -49,7 +57,8 @@ def choose_merge(segments: list[SegmentInfo], policy: MergePolicy = MergePolicy(
     """The names of the segments to merge next (in commit order), or [] when none is due.
 
     The smallest tier that is full goes first (small merges are cheap and keep the segment count
-    down); then the segment with the largest share of deleted rows above `max_deleted`.
+    down); then a fold of the fresh segments into the largest IVF one (`fold`); then the segment with
+    the largest share of deleted rows above `max_deleted`.
     """
     tiers: dict[int, list[SegmentInfo]] = {}
     for info in segments:
@@ -63,11 +72,33 @@ def choose_merge(segments: list[SegmentInfo], policy: MergePolicy = MergePolicy(
                 chosen = chosen[:-1]
             if len(chosen) > 1:
                 return sorted((s.name for s in chosen), key=order.__getitem__)
+    folded = fold(segments, policy)
+    if folded:
+        return sorted((s.name for s in folded), key=order.__getitem__)
     rewritable = [s for s in segments if s.live_rows <= policy.max_rows]
     worst = max(rewritable, key=deleted_share, default=None)
     if worst is not None and deleted_share(worst) > policy.max_deleted:
         return [worst.name]
     return []
+
+
+def fold(segments: list[SegmentInfo], policy: MergePolicy) -> list[SegmentInfo]:
+    """The largest IVF segment and the fresh ones (each under twice `fold_share` of its live rows), once those
+    hold `fold_share` of its rows together and the fold stays within `max_rows`; else [].
+
+    Tiers bound how many segments a feed leaves, not what they cost: each is searched on its own (small ones
+    exactly), so a query pays for fresh rows far more than for rows of the large segment, whose IVF lists
+    it visits a few of. An index without IVF segments is small: its segments cost little, nothing is folded.
+    """
+    ivf = [s for s in segments if s.vector_index != "exact"]
+    if not ivf:
+        return []
+    large = max(ivf, key=lambda s: s.live_rows)
+    fresh = [s for s in segments if s is not large and s.live_rows < 2 * policy.fold_share * large.live_rows]
+    rows = sum(s.live_rows for s in fresh)
+    if not fresh or rows < policy.fold_share * large.live_rows or large.live_rows + rows > policy.max_rows:
+        return []
+    return [large, *fresh]
 
 
 def merge_all(segments: list[SegmentInfo]) -> list[str]:

@@ -35,6 +35,21 @@ def test_a_full_tier_merges_its_smallest_in_commit_order():
     assert choose_merge(segments[:4], POLICY) == []  # three in the tier: not yet
 
 
+def test_fresh_segments_are_folded_into_the_largest_ivf_one_at_their_share():
+    def ivf(name: str, rows: int) -> SegmentInfo:
+        return SegmentInfo(name=name, rows=rows, articles=rows, vector_index="ivf1264", trained_rows=rows)
+
+    policy = MergePolicy(floor=10, per_tier=4, max_rows=200_000, fold_share=0.05)
+    fresh = [info("a", 3_000), info("b", 1_000), info("c", 900)]
+    assert choose_merge([ivf("big", 100_000), *fresh], policy) == []  # 4,900 rows: under 5 %
+    assert choose_merge([ivf("big", 100_000), *fresh, info("d", 100)], policy) == ["big", "a", "b", "c", "d"]
+    assert choose_merge([info("big", 100_000), *fresh, info("d", 100)], policy) == []  # no IVF: a small index
+    # a second large segment (over twice the share) is not fresh; nor does a fold pass max_rows
+    assert choose_merge([ivf("big", 100_000), ivf("other", 30_000), *fresh, info("d", 100)], policy) == \
+        ["big", "a", "b", "c", "d"]
+    assert choose_merge([ivf("big", 196_000), *fresh, info("d", 5_000)], policy) == []
+
+
 def test_deleted_rows_are_reclaimed_past_the_threshold():
     assert choose_merge([info("big", 5000, deleted=1000), info("x", 20)], POLICY) == []
     assert choose_merge([info("big", 5000, deleted=1300), info("x", 20)], POLICY) == ["big"]
