@@ -194,12 +194,13 @@ def merge_segments(index_dir: Path, names: list[str], ann_threshold: int = ANN_T
         infos = [s for s in manifest.segments if s.name in set(names)]
         if len(infos) != len(set(names)) or not infos:
             return None
-        sources = [Source(i, Segment.open(index_dir / i.name), read_tombstones(index_dir, i.deletes)) for i in infos]
-        need = SPACE_MARGIN * sum(folder_bytes(s.segment.folder) for s in sources)
+        # the room first, from the folders alone: opening a large segment (a fold's) reads its lists
+        need = SPACE_MARGIN * sum(folder_bytes(index_dir / i.name) for i in infos)
         free = shutil.disk_usage(index_dir).free
         if free < need:
-            raise MergeSpaceError(f"merging {len(sources)} segments needs about {need / 1e6:.0f} MB free in "
+            raise MergeSpaceError(f"merging {len(infos)} segments needs about {need / 1e6:.0f} MB free in "
                                   f"{index_dir}, {free / 1e6:.0f} MB are: not started, retried after the next write")
+        sources = [Source(i, Segment.open(index_dir / i.name), read_tombstones(index_dir, i.deletes)) for i in infos]
         folder = new_tmp(index_dir, MERGE_TMP)
         try:
             info = write_merged(folder, sources, ann_threshold, checkpoint, manifest.segments)
