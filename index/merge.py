@@ -22,8 +22,9 @@ import os
 import copy
 import errno
 import logging
+import math
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -111,6 +112,8 @@ def write_merged(folder: Path, sources: list[Source], ann_threshold: int, checkp
     """The live rows of `sources`, in order, as one segment in `folder` (not yet published); `segments`: those of
     the commit point the sources are from, whose trained lists the merged segment may take."""
     live = [s.live_rows() for s in sources]
+    lists = open_lists(sources[0].segment.folder.parent,
+                       lists_owner(segments or [s.info for s in sources], sum(len(rows) for rows in live), ann_threshold))
     paragraphs: list[Paragraph] = [s.segment.paragraphs[r] for s, rows in zip(sources, live) for r in rows]
     by_source = [s.live_articles() for s in sources]
     articles = [a for found in by_source for a in found]
@@ -125,8 +128,6 @@ def write_merged(folder: Path, sources: list[Source], ann_threshold: int, checkp
                 writer.add_reader(reader)
     write_postings(folder, BM25Store(ix), ids, merged=[(s.segment.postings, rows) for s, rows in zip(sources, live)])
     checkpoint("merge-whoosh")
-    lists = open_lists(sources[0].segment.folder.parent, lists_owner(segments or [s.info for s in sources], len(ids),
-                                                                      ann_threshold))
     scratch = folder / "vectors.merge.npy"
     dim = sources[0].segment.vectors.dim
     vectors = np.lib.format.open_memmap(scratch, mode="w+", dtype=np.float32, shape=(len(ids), dim)) if ids \
@@ -257,12 +258,24 @@ def _commit_merge(index_dir: Path, folder: Path, info: SegmentInfo, sources: lis
 
 def run_merges(index_dir: Path, policy: MergePolicy = MergePolicy(), ann_threshold: int = ANN_THRESHOLD,
                checkpoint: Checkpoint = no_checkpoint, everything: bool = False) -> int:
-    """Merge while the policy (or, with `everything`, `zhsearch optimize`: one segment) asks; how many merges ran."""
-    merges = 0
+    """Merge while the policy (or, with `everything`, `zhsearch optimize`: one segment) asks; how many merges ran.
+    MergeSpaceError when one did not fit the disk (a fold that did not still lets the others run first)."""
+    merges, short = 0, None
     while True:
         _, manifest = read_current(index_dir)
         names = merge_all(manifest.segments) if everything else choose_merge(manifest.segments, policy)
-        if not names or merge_segments(index_dir, names, ann_threshold, checkpoint) is None:
+        try:
+            merged = bool(names) and merge_segments(index_dir, names, ann_threshold, checkpoint) is not None
+        except MergeSpaceError as err:
+            no_folds = replace(policy, fold_share=math.inf)
+            if everything or choose_merge(manifest.segments, no_folds) == names:
+                raise
+            # no room to fold into the large segment: the merges after it in the policy's order may fit
+            policy, short = no_folds, err
+            continue
+        if not merged:
+            if short is not None:
+                raise short  # said once the other merges ran: retried after the next write
             return merges
         merges += 1
 

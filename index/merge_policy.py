@@ -83,8 +83,9 @@ def choose_merge(segments: list[SegmentInfo], policy: MergePolicy = MergePolicy(
 
 
 def fold(segments: list[SegmentInfo], policy: MergePolicy) -> list[SegmentInfo]:
-    """The largest IVF segment and the fresh ones (each under twice `fold_share` of its live rows), once those
-    hold `fold_share` of its rows together and the fold stays within `max_rows`; else [].
+    """The largest IVF segment and the fresh ones (each under twice `fold_share` of the rows the fold makes), once
+    those hold `fold_share` of its rows together and the fold stays within `max_rows`; else []. Past `max_rows`
+    nothing is folded: the fresh segments stay in their tiers, as every segment did before folds.
 
     Tiers bound how many segments a feed leaves, not what they cost: each is searched on its own (small ones
     exactly), so a query pays for fresh rows far more than for rows of the large segment, whose IVF lists
@@ -94,8 +95,12 @@ def fold(segments: list[SegmentInfo], policy: MergePolicy) -> list[SegmentInfo]:
     if not ivf:
         return []
     large = max(ivf, key=lambda s: s.live_rows)
-    fresh = [s for s in segments if s is not large and s.live_rows < 2 * policy.fold_share * large.live_rows]
-    rows = sum(s.live_rows for s in fresh)
+    rows, fresh = 0, []
+    while True:  # fresh by the size the fold makes: none left out is fresh after it (no second fold at once)
+        now = [s for s in segments if s is not large and s.live_rows < 2 * policy.fold_share * (large.live_rows + rows)]
+        if len(now) == len(fresh):
+            break
+        fresh, rows = now, sum(s.live_rows for s in now)
     if not fresh or rows < policy.fold_share * large.live_rows or large.live_rows + rows > policy.max_rows:
         return []
     return [large, *fresh]

@@ -1,7 +1,7 @@
 """Which trained IVF lists a new segment's vectors are filed under: an index's own, reused, or none (exact).
 
-A segment that a merge or a large write makes takes the lists of the index's largest trained IVF
-segment, even below `ann_threshold`, once it has more than SHARED_LISTS_ROWS paragraphs. Exact search
+A segment that a merge or a large write makes takes the lists of the index's IVF segment trained on
+the most rows, even below `ann_threshold`, once it has more than SHARED_LISTS_ROWS paragraphs. Exact search
 reads every stored vector a query: a merged segment of 3,072 paragraphs and 14,362 sentences (20
 minutes of one article a second at 100k) cost dense search about as much as the 100k IVF segment
 beside it (+3.0 ms of CPU a query), which reads only the lists its probes visit. Filed under the same
@@ -49,13 +49,17 @@ def lists_owner(segments: Sequence[SegmentInfo], rows: int, ann_threshold: int) 
 
 
 def open_lists(index_dir: Path, owner: SegmentInfo | None) -> TrainedLists | None:
-    """`owner`'s lists, read for filing new rows under them (its stored vectors mapped, never read)."""
+    """`owner`'s lists, read for filing new rows under them (its stored vectors mapped, never read); None when its
+    files are gone (a full build replaced the index meanwhile: a merge's commit then finds its sources gone too)."""
     if owner is None:
         return None
     folder = index_dir / owner.name
-    paragraphs = read_lists(folder / PARAGRAPH_FILES[0])
     sentence_file = folder / SENTENCE_FILES[0]
-    sentences = read_lists(sentence_file) if sentence_file.is_file() else None
+    try:
+        paragraphs = read_lists(folder / PARAGRAPH_FILES[0])
+        sentences = read_lists(sentence_file) if sentence_file.is_file() else None
+    except (OSError, RuntimeError):  # FAISS reports a missing file as a RuntimeError
+        return None
     if not isinstance(paragraphs, faiss.IndexIVF):
         return None
     return TrainedLists(owner, paragraphs, sentences if isinstance(sentences, faiss.IndexIVF) else None)

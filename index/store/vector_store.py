@@ -178,7 +178,7 @@ class VectorStore:
         if vectors.ndim != 2 or vectors.shape[0] != len(ids):
             raise VectorStoreError(f"{vectors.shape[0]} vectors for {len(ids)} ids: they must match")
         lists = ivf_lists(len(ids), ann_threshold)
-        index = new_index(vectors, lists, trained=trained)
+        index = new_index(vectors, lists, trained=trained if len(ids) else None)  # no rows: exact, empty
         add_rows(index, vectors)
         return cls(index, list(ids))
 

@@ -48,6 +48,36 @@ def test_fresh_segments_are_folded_into_the_largest_ivf_one_at_their_share():
     assert choose_merge([ivf("big", 100_000), ivf("other", 30_000), *fresh, info("d", 100)], policy) == \
         ["big", "a", "b", "c", "d"]
     assert choose_merge([ivf("big", 196_000), *fresh, info("d", 5_000)], policy) == []
+    # fresh by the size the fold makes: x (over 10 % of 100,000, under 10 % of the fold's 115,200) goes in now,
+    # or it would be fresh, and alone over 5 %, right after: a second rewrite of the large segment at once
+    assert choose_merge([ivf("big", 100_000), info("x", 10_200), *fresh, info("d", 100)], policy) == \
+        ["big", "x", "a", "b", "c", "d"]
+    assert choose_merge([ivf("big", 115_200), info("y", 11_600)], policy) == []
+
+
+def test_a_fold_without_room_lets_the_other_merges_run_then_says_so(monkeypatch):
+    """run_merges: the fold does not fit the disk; the deleted-rows rewrite after it in the policy's order still
+    runs, and the space error is raised once nothing else is due."""
+    from types import SimpleNamespace
+
+    import index.merge as merge
+
+    big = SegmentInfo(name="big", rows=100_000, articles=100_000, vector_index="ivf1264", trained_rows=100_000)
+    segments = [big, info("a", 3_000), info("b", 2_000), info("old", 600, deleted=300)]
+    ran = []
+
+    def fake_merge(index_dir, names, ann_threshold, checkpoint):
+        if "big" in names:
+            raise MergeSpaceError("no room")
+        ran.append(names)
+        segments[:] = [s for s in segments if s.name not in names]
+        return object()
+
+    monkeypatch.setattr(merge, "read_current", lambda index_dir: ("c", SimpleNamespace(segments=list(segments))))
+    monkeypatch.setattr(merge, "merge_segments", fake_merge)
+    with pytest.raises(MergeSpaceError):
+        merge.run_merges("unused", MergePolicy(floor=10, per_tier=4, max_rows=200_000, fold_share=0.05))
+    assert ran == [["old"]]
 
 
 def test_deleted_rows_are_reclaimed_past_the_threshold():
@@ -238,6 +268,9 @@ def test_a_merged_segment_below_the_threshold_is_filed_under_the_index_lists(set
     segment = snapshot.views[-1].segment
     assert segment.vectors.kind == base.vector_index and segment.sentences.store.kind.startswith("ivf")
     assert segment.sentences.store.kind == snapshot.views[0].segment.sentences.store.kind
+    for mine, theirs in ((segment.vectors, snapshot.views[0].segment.vectors),
+                         (segment.sentences.store, snapshot.views[0].segment.sentences.store)):
+        assert np.array_equal(centroids(mine.index), centroids(theirs.index))  # the very lists, not trained anew
     assert check_index(settings.index_dir)[1] == []
     served = Settings(index_dir=settings.index_dir, cache_dir=settings.cache_dir)
     exact = served.model_copy(update={"ivf_nprobe": 1 << 30, "sentence_nprobe": 1 << 30})
@@ -248,6 +281,13 @@ def test_a_merged_segment_below_the_threshold_is_filed_under_the_index_lists(set
     apply_update(settings.index_dir, big, [], tokenizer, fake_encoder, ann_threshold=40)
     _, after = read_current(settings.index_dir)
     assert (after.segments[-1].rows, after.segments[-1].vector_index) == (25, base.vector_index)
+
+
+def centroids(index) -> np.ndarray:
+    import faiss
+
+    quantizer = faiss.extract_index_ivf(index).quantizer
+    return faiss.rev_swig_ptr(faiss.downcast_index(quantizer).get_xb(), quantizer.ntotal * quantizer.d).copy()
 
 
 def test_the_index_lists_serve_segments_past_the_shared_size_within_reuse():
