@@ -20,6 +20,7 @@ from index.manifest import Manifest, SegmentInfo
 from index.model.embed import Encoder
 from index.model.passage_vectors import SENTENCES_TMP, VECTORS_TMP, encode_to_file
 from index.models import Article, Paragraph
+from index.shared_lists import trained_rows
 from index.ingest.paragraphs import passage_texts, split_article
 from index.ingest.sentences import sentence_units
 from index.store.bm25_store import writer_procs
@@ -124,7 +125,7 @@ def build_index(index_dir: Path, articles: list[Article], tokenizer: Tokenizer, 
         name = publish(index_dir, folder)
         checkpoint("publish")
         info = SegmentInfo(name=name, rows=len(paragraphs), articles=len(articles), sentences=sentences,
-                           vector_index=vectors.kind, trained_rows=len(paragraphs) if vectors.kind != "exact" else 0)
+                           vector_index=vectors.kind, trained_rows=trained_rows(vectors.kind, len(paragraphs), None))
         manifest = Manifest(
             generation=next_generation(index_dir), model=encoder.config(), tokenizer=tokenizer.config(),
             sentence_vectors=sentence_vectors, sources=sources, corpus_fingerprint=fingerprint(articles),

@@ -37,7 +37,7 @@ from index.builder import Checkpoint, new_tmp, no_checkpoint, publish
 from index.commits import MERGE_TMP, merge_lock, read_current, tidy, write_commit, write_lock
 from index.manifest import Manifest, SegmentInfo, now
 from index.merge_policy import MergePolicy, choose_merge, merge_all
-from index.shared_lists import lists_owner, open_lists
+from index.shared_lists import lists_for, trained_rows
 from index.models import Article, Paragraph
 from index.store.bm25_store import WHOOSH_DIR, WRITER_MB, BM25Store
 from index.store.durable import sync_tree
@@ -112,8 +112,8 @@ def write_merged(folder: Path, sources: list[Source], ann_threshold: int, checkp
     """The live rows of `sources`, in order, as one segment in `folder` (not yet published); `segments`: those of
     the commit point the sources are from, whose trained lists the merged segment may take."""
     live = [s.live_rows() for s in sources]
-    lists = open_lists(sources[0].segment.folder.parent,
-                       lists_owner(segments or [s.info for s in sources], sum(len(rows) for rows in live), ann_threshold))
+    lists = lists_for(sources[0].segment.folder.parent, segments or [s.info for s in sources],
+                      sum(len(rows) for rows in live), ann_threshold)
     paragraphs: list[Paragraph] = [s.segment.paragraphs[r] for s, rows in zip(sources, live) for r in rows]
     by_source = [s.live_articles() for s in sources]
     articles = [a for found in by_source for a in found]
@@ -139,12 +139,8 @@ def write_merged(folder: Path, sources: list[Source], ann_threshold: int, checkp
     scratch.unlink(missing_ok=True)
     sentences = merge_sentences(folder, sources, live, ann_threshold, lists.sentences if lists is not None else None)
     checkpoint("merge-faiss")
-    if store.kind == "exact":
-        trained_rows = 0
-    else:
-        trained_rows = lists.owner.trained_rows if lists is not None else len(ids)
     return SegmentInfo(name=folder.name, rows=len(ids), articles=len(articles), sentences=sentences,
-                       vector_index=store.kind, trained_rows=trained_rows)
+                       vector_index=store.kind, trained_rows=trained_rows(store.kind, len(ids), lists))
 
 
 def merge_sentences(folder: Path, sources: list[Source], live: list[np.ndarray], ann_threshold: int,

@@ -48,6 +48,19 @@ def lists_owner(segments: Sequence[SegmentInfo], rows: int, ann_threshold: int) 
     return owner if rows <= REUSE_LISTS * owner.trained_rows else None
 
 
+def lists_for(index_dir: Path, segments: Sequence[SegmentInfo], rows: int, ann_threshold: int) -> TrainedLists | None:
+    """The trained lists a new segment of `rows` paragraphs in `index_dir` takes (`lists_owner`), read; or None."""
+    return open_lists(index_dir, lists_owner(segments, rows, ann_threshold))
+
+
+def trained_rows(kind: str, rows: int, lists: TrainedLists | None) -> int:
+    """A new segment's SegmentInfo.trained_rows: its lists' owner's, its own `rows` if it trained IVF lists of its
+    own, 0 when exact (`kind` its paragraph store's kind)."""
+    if kind == "exact":
+        return 0
+    return lists.owner.trained_rows if lists is not None else rows
+
+
 def open_lists(index_dir: Path, owner: SegmentInfo | None) -> TrainedLists | None:
     """`owner`'s lists, read for filing new rows under them (its stored vectors mapped, never read); None when its
     files are gone (a full build replaced the index meanwhile: a merge's commit then finds its sources gone too)."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from index.builder import next_generation
 from index.commits import current_name, is_legacy, tidy, write_commit, write_lock
 from index.manifest import Manifest, SegmentInfo
+from index.shared_lists import trained_rows
 from index.store.bm25_store import BM25Store
 from index.store.docs.docstore import DocStore
 from index.store.durable import sync_tree
@@ -42,7 +43,7 @@ def upgrade_index(index_dir: Path, lock_timeout: float = 30.0) -> Manifest | Non
         sync_tree(folder)
         sentences = VectorStore.open(folder, SENTENCE_FILES).index.ntotal if (folder / SENTENCE_FILES[0]).exists() else 0
         info = SegmentInfo(name=folder.name, rows=len(vectors.ids), articles=len(docs.articles), sentences=sentences,
-                           vector_index=vectors.kind, trained_rows=len(vectors.ids) if vectors.kind != "exact" else 0)
+                           vector_index=vectors.kind, trained_rows=trained_rows(vectors.kind, len(vectors.ids), None))
         manifest = Manifest(generation=next_generation(index_dir), model=old["model"], tokenizer=old["tokenizer"],
                             sentence_vectors=old.get("sentence_vectors", False), sources=old.get("sources", []),
                             corpus_fingerprint=old.get("corpus_fingerprint", ""),

@@ -27,7 +27,7 @@ from index.models import Article, UnknownArticleError
 from index.store.docs.article_rows import ArticleRows
 from index.store.durable import sync_tree
 from index.store.minhash_store import DuplicateStore, empty
-from index.shared_lists import TrainedLists, lists_owner, open_lists
+from index.shared_lists import TrainedLists, lists_for, trained_rows
 from index.store.segment import marked, read_article_rows, write_docs, write_postings, write_vectors, write_whoosh
 from index.store.vector_store import ANN_THRESHOLD, PARAGRAPH_FILES, SENTENCE_FILES
 from index.tokenize import Tokenizer
@@ -202,8 +202,7 @@ def _commit(index_dir: Path, manifest: Manifest, where: _Locations, final: dict[
     if upserts:
         existing = [(_DUPLICATES.get(index_dir, segment.name), partial(_live_here, where, final, segment.name))
                     for segment in manifest.segments]
-        rows = sum(len(p.paragraphs) for p in upserts)
-        lists = open_lists(index_dir, lists_owner(manifest.segments, rows, ann_threshold))
+        lists = lists_for(index_dir, manifest.segments, sum(len(p.paragraphs) for p in upserts), ann_threshold)
         segments.append(_write_segment(index_dir, upserts, tokenizer, checkpoint, ann_threshold,
                                        manifest.sentence_vectors, existing, lists))
         checkpoint("publish")
@@ -272,8 +271,7 @@ def _write_segment(index_dir: Path, upserts: list[PreparedArticle], tokenizer: T
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return SegmentInfo(name=name, rows=len(paragraphs), articles=len(upserts), sentences=len(owners),
-                       vector_index=vectors.kind, trained_rows=lists.owner.trained_rows if lists is not None
-                       else len(paragraphs) if vectors.kind != "exact" else 0)
+                       vector_index=vectors.kind, trained_rows=trained_rows(vectors.kind, len(paragraphs), lists))
 
 
 def apply_update(index_dir: Path, upserts: list[Article], deletes: list[str], tokenizer: Tokenizer,
